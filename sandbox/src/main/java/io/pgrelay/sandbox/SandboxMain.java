@@ -1,0 +1,28 @@
+package io.pgrelay.sandbox;
+
+import java.util.concurrent.CountDownLatch;
+
+/** Starts PostgreSQL, Kafka and ZooKeeper on 127.0.0.1, prints their addresses and runs until Ctrl-C. */
+public final class SandboxMain {
+
+    private SandboxMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Sandbox sandbox = Sandbox.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                sandbox.close();
+            } catch (Exception e) {
+                System.err.println("sandbox did not stop cleanly: " + e);
+            }
+            stopped.countDown();
+        }, "sandbox-stop"));
+        System.out.println("postgres   " + sandbox.postgres().jdbcUrl() + " (user postgres, no password)");
+        System.out.println("kafka      " + sandbox.kafka().bootstrapServers());
+        System.out.println("zookeeper  " + sandbox.zookeeper().connectString());
+        System.out.println("Ctrl-C stops every server and removes its data.");
+        stopped.await();
+    }
+}
