@@ -1,0 +1,85 @@
+package io.pgrelay.agent;
+
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.JdbcTypeCatalog;
+import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pipeline.Pipeline;
+import io.pgrelay.agent.postgres.PgConnections;
+import io.pgrelay.agent.postgres.WalReader;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** Opens the connections one pipeline run needs, from the agent's configuration. */
+final class StreamResources implements Pipeline.Resources {
+
+    private final PgRelayConfig config;
+    private final PgConnections connections;
+    private final JdbcTypeCatalog typeCatalog;
+
+    StreamResources(PgRelayConfig config, PgConnections connections) {
+        this.config = config;
+        this.connections = connections;
+        this.typeCatalog = new JdbcTypeCatalog(connections::open);
+    }
+
+    @Override
+    public WalReader openReader() throws SQLException {
+        try {
+            return WalReader.start(connections.openReplication(), config.postgres().slot(), config.postgres().publication(),
+                    config.postgres().statusInterval());
+        } catch (io.pgrelay.agent.postgres.PgConnectException e) {
+            throw new SQLException(e.getMessage(), e.sqlState(), e);
+        }
+    }
+
+    @Override
+    public KafkaSink openSink() {
+        return new KafkaSink(kafkaClientConfig(config), config.kafka().producer(), config.cluster(),
+                config.kafka().checkpointTopic(), config.kafka().partitions());
+    }
+
+    @Override
+    public EventEncoder newEncoder() {
+        return new EventEncoder(config.cluster(), typeCatalog);
+    }
+
+    @Override
+    public Optional<Checkpoint> readCheckpoint() {
+        return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(),
+                Duration.ofSeconds(60));
+    }
+
+    /**
+     * Settings every Kafka client of the agent shares: the bootstrap servers and whichever of the
+     * user's producer settings are client-wide (security, SASL, SSL, timeouts), so the admin client
+     * and the checkpoint reader connect the way the producer does.
+     */
+    static Map<String, Object> kafkaClientConfig(PgRelayConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        for (Map.Entry<String, String> e : config.kafka().producer().entrySet()) {
+            if (AdminClientConfig.configNames().contains(e.getKey())) {
+                props.put(e.getKey(), e.getValue());
+            }
+        }
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "pgrelay-" + config.agent().id());
+        return props;
+    }
+
+    Pipeline.PipelineSettings pipelineSettings() {
+        var topics = config.kafka().topicNames();
+        return new Pipeline.PipelineSettings(config.postgres().slot(), config.agent().id(),
+                config.postgres().statusInterval(), config.kafka().commitInterval(), config.kafka().commitMaxBytes(),
+                Duration.ofMillis(2), config.kafka().tombstones(),
+                config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
+                config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()));
+    }
+}

@@ -1,0 +1,210 @@
+package io.pgrelay.agent.kafka;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The one transactional producer of a cluster ({@code transactional.id = pgrelay-<cluster>}).
+ * Events are sent inside a Kafka transaction that is opened on the first send and committed, with a
+ * checkpoint record, by {@link #commit}. Starting a sink fences every older producer of the cluster.
+ *
+ * <p>Thread rule: one thread (the pipeline's sink thread) calls every method except {@link #close}.
+ * Send callbacks run on the producer's I/O thread; they only record the first failure.
+ */
+public final class KafkaSink implements AutoCloseable {
+
+    /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
+    private static final int RECORD_OVERHEAD = 128;
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
+    private final String checkpointTopic;
+    private final byte[] checkpointKey;
+    private final int partitions;
+    private final int maxRequestSize;
+    private final Map<String, String> topicConfig;
+    private final Set<String> knownTopics = new HashSet<>();
+    private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
+    private final Callback onAck = (metadata, exception) -> {
+        if (exception != null) {
+            sendFailure.compareAndSet(null, exception);
+        }
+    };
+    private boolean inTransaction;
+    private long transactionBytes;
+    private long transactionRecords;
+
+    /**
+     * Creates the producer and fences older producers of the cluster. Blocks until Kafka answers
+     * (up to the producer's {@code max.block.ms}).
+     */
+    public KafkaSink(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
+                     String checkpointTopic, int partitions) {
+        Map<String, Object> props = new HashMap<>(clientConfig);
+        // Throughput defaults; anything the user sets under kafka.producer wins.
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        props.putAll(producerOverrides);
+        // What the guarantees rest on is not negotiable.
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.maxRequestSize = Integer.parseInt(String.valueOf(
+                props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
+        this.topicConfig = maxRequestSize > 1048576
+                ? Map.of("max.message.bytes", String.valueOf(maxRequestSize)) : Map.of();
+        this.checkpointTopic = checkpointTopic;
+        this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.partitions = partitions;
+        this.admin = Admin.create(clientConfig);
+        KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        try {
+            ensureTopic(checkpointTopic, 1, Map.of("cleanup.policy", "compact"));
+            p.initTransactions();
+        } catch (RuntimeException e) {
+            p.close(Duration.ZERO);
+            admin.close(Duration.ZERO);
+            throw e;
+        }
+        this.producer = p;
+    }
+
+    /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
+    public void ensureTopic(String topic) {
+        ensureTopic(topic, partitions, topicConfig);
+    }
+
+    private void ensureTopic(String topic, int partitionCount, Map<String, String> config) {
+        if (knownTopics.contains(topic)) {
+            return;
+        }
+        NewTopic t = new NewTopic(topic, java.util.Optional.of(partitionCount), java.util.Optional.empty()).configs(config);
+        try {
+            admin.createTopics(Set.of(t)).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new KafkaSinkException("could not create topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new KafkaSinkException("creating topic " + topic + " timed out after 30 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaSinkException("interrupted while creating topic " + topic, e);
+        }
+        knownTopics.add(topic);
+    }
+
+    /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
+    public static int estimateSize(byte[] key, byte[] value, Headers headers) {
+        int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        for (var h : headers) {
+            size += h.key().length() + (h.value() == null ? 0 : h.value().length) + 8;
+        }
+        return size;
+    }
+
+    public int maxRequestSize() {
+        return maxRequestSize;
+    }
+
+    /** Sends a record in the current Kafka transaction, opening one when none is open. */
+    public void send(String topic, byte[] key, byte[] value, Headers headers) {
+        throwIfSendFailed();
+        if (!inTransaction) {
+            producer.beginTransaction();
+            inTransaction = true;
+            transactionBytes = 0;
+            transactionRecords = 0;
+        }
+        try {
+            producer.send(new ProducerRecord<>(topic, null, key, value, headers), onAck);
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
+        }
+        transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        transactionRecords++;
+    }
+
+    public boolean inTransaction() {
+        return inTransaction;
+    }
+
+    public long transactionBytes() {
+        return transactionBytes;
+    }
+
+    public long transactionRecords() {
+        return transactionRecords;
+    }
+
+    /**
+     * Writes the checkpoint and commits the open transaction. When this returns, every record sent
+     * since the last commit is durable and visible to {@code read_committed} consumers.
+     */
+    public void commit(Checkpoint checkpoint) {
+        if (!inTransaction) {
+            return;
+        }
+        try {
+            producer.send(new ProducerRecord<>(checkpointTopic, checkpointKey, checkpoint.toJson()), onAck);
+            producer.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
+        }
+        throwIfSendFailed();
+        inTransaction = false;
+    }
+
+    private void throwIfSendFailed() {
+        Exception failure = sendFailure.get();
+        if (failure instanceof ProducerFencedException || failure instanceof InvalidProducerEpochException) {
+            throw new FencedException(failure);
+        }
+        if (failure != null) {
+            throw new KafkaSinkException("a record was not written to Kafka: " + failure.getMessage(), failure);
+        }
+    }
+
+    /** Closes without committing: an open transaction is aborted by the broker. */
+    @Override
+    public void close() {
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } finally {
+            admin.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Another producer with the cluster's transactional id started: this leader is a zombie. */
+    public static final class FencedException extends RuntimeException {
+        FencedException(Throwable cause) {
+            super("fenced by a newer leader's producer: " + cause.getMessage(), cause);
+        }
+    }
+
+    public static final class KafkaSinkException extends RuntimeException {
+        KafkaSinkException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package io.pgrelay.agent.pipeline;
+
+import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pgoutput.PgMessage;
+import io.pgrelay.agent.pgoutput.PgOutputDecoder;
+import io.pgrelay.agent.postgres.WalReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One leader's stream: slot → {@link WalReader} → {@link PgOutputDecoder} → {@link SinkLoop} →
+ * {@link KafkaSink} → checkpoint → flushed LSN back to the slot. The caller's thread reads and
+ * decodes; a second thread writes to Kafka. A bounded queue of batches between them bounds memory;
+ * while it is full the reader keeps sending status updates so PostgreSQL does not drop us.
+ *
+ * <p>{@link #run} returns after {@link #stop()} (having committed what was read and flushed the
+ * slot), returns early without committing when {@link Lease#isValid()} turns false, and throws on
+ * any failure. One instance runs once.
+ */
+public final class Pipeline {
+
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+    private static final int BATCH_SIZE = 512;
+    private static final int QUEUE_BATCHES = 64;
+    private static final long IDLE_PARK_NANOS = 500_000;
+
+    /** What the pipeline needs from leadership: the epoch once the slot is ours, and whether we still lead. */
+    public interface Lease {
+        /** Called once the slot is held; returns the fencing epoch of this term. */
+        long slotAcquired();
+
+        boolean isValid();
+    }
+
+    /** Opens what the pipeline needs; each call gives a new instance. */
+    public interface Resources {
+        WalReader openReader() throws SQLException;
+
+        KafkaSink openSink();
+
+        EventEncoder newEncoder();
+
+        Optional<Checkpoint> readCheckpoint();
+    }
+
+    private final PipelineSettings settings;
+    private final Resources resources;
+    private final StreamStats stats;
+    private final StreamProgress progress;
+    private final BlockingQueue<MessageBatch> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
+    private final AtomicReference<Throwable> sinkFailure = new AtomicReference<>();
+    private volatile boolean stopping;
+
+    public Pipeline(PipelineSettings settings, Resources resources, StreamStats stats, StreamProgress progress) {
+        this.settings = settings;
+        this.resources = resources;
+        this.stats = stats;
+        this.progress = progress;
+    }
+
+    /** Asks {@link #run} to commit what it has, flush the slot and return. */
+    public void stop() {
+        stopping = true;
+    }
+
+    public void run(Lease lease) throws Exception {
+        WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
+        KafkaSink sink = null;
+        Thread sinkThread = null;
+        try {
+            long epoch = lease.slotAcquired();
+            sink = startSink(reader);
+            Position skipThrough = readCheckpoint(reader);
+            log.info("slot {}: streaming as leader, epoch {}, from confirmed LSN {}, skipping events through {}",
+                    settings.slot(), epoch, reader.lastReceived(), skipThrough);
+            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), settings.topicFor(),
+                    new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
+                    progress, stats,
+                    new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
+                            settings.commitMaxBytes(), epoch, settings.agentId()),
+                    skipThrough);
+            sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
+            sinkThread.start();
+            readLoop(reader, lease);
+            boolean graceful = stopping && lease.isValid() && sinkFailure.get() == null;
+            if (graceful) {
+                handOff(reader, MessageBatch.END, lease);
+                waitFor(sinkThread, reader);
+                throwIfSinkFailed();
+                reader.confirm(progress.flushed());
+                log.info("slot {}: stopped; committed through {}, flushed LSN {}", settings.slot(), progress.committed(), progress.flushed());
+            } else {
+                throwIfSinkFailed();
+                log.warn("slot {}: leadership lost; stopping without committing (the next leader resumes from the checkpoint)", settings.slot());
+            }
+        } finally {
+            if (sinkThread != null && sinkThread.isAlive()) {
+                sinkThread.interrupt();
+                sinkThread.join(10_000);
+            }
+            if (sink != null) {
+                sink.close();
+            }
+            reader.close();
+        }
+    }
+
+    /** Starts the producer (which fences older leaders) while keeping the walsender informed that we live. */
+    private KafkaSink startSink(WalReader reader) throws Exception {
+        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink);
+        while (true) {
+            try {
+                return starting.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                reader.keepAlive();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+        }
+    }
+
+    private Position readCheckpoint(WalReader reader) throws Exception {
+        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(resources::readCheckpoint);
+        while (true) {
+            try {
+                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
+                        .map(Checkpoint::position).orElse(Position.NONE);
+            } catch (TimeoutException e) {
+                reader.keepAlive();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+        }
+    }
+
+    private void readLoop(WalReader reader, Lease lease) throws SQLException, InterruptedException {
+        PgOutputDecoder decoder = new PgOutputDecoder();
+        MessageBatch batch = new MessageBatch(BATCH_SIZE);
+        Lsn confirmed = reader.confirmed();
+        while (!stopping && sinkFailure.get() == null && lease.isValid()) {
+            Lsn flushed = progress.flushed();
+            if (flushed.isAfter(confirmed)) {
+                reader.confirm(flushed);
+                confirmed = flushed;
+            }
+            ByteBuffer buffer = reader.poll();
+            if (buffer != null) {
+                PgMessage message = decoder.decode(buffer);
+                if (batch.add(message, reader.lastReceived().value())) {
+                    handOff(reader, batch, lease);
+                    batch = new MessageBatch(BATCH_SIZE);
+                }
+            } else if (!batch.isEmpty()) {
+                handOff(reader, batch, lease);
+                batch = new MessageBatch(BATCH_SIZE);
+            } else {
+                LockSupport.parkNanos(IDLE_PARK_NANOS);
+            }
+        }
+        if (!batch.isEmpty() && stopping && lease.isValid()) {
+            handOff(reader, batch, lease);
+        }
+    }
+
+    /** Queues a batch for the sink; while the queue is full, keeps the walsender's timeout at bay. */
+    private void handOff(WalReader reader, MessageBatch batch, Lease lease) throws SQLException, InterruptedException {
+        long keepAliveEvery = Math.max(100, settings.statusInterval().toMillis() / 2);
+        while (!queue.offer(batch, keepAliveEvery, TimeUnit.MILLISECONDS)) {
+            reader.keepAlive();
+            if (sinkFailure.get() != null || !lease.isValid()) {
+                return;
+            }
+        }
+    }
+
+    private void waitFor(Thread sinkThread, WalReader reader) throws SQLException, InterruptedException {
+        while (sinkThread.isAlive()) {
+            sinkThread.join(Math.max(100, settings.statusInterval().toMillis() / 2));
+            reader.keepAlive();
+        }
+    }
+
+    private void sinkLoop(SinkLoop loop) {
+        try {
+            while (true) {
+                MessageBatch batch = queue.poll(settings.idleCommitDelay().toNanos(), TimeUnit.NANOSECONDS);
+                if (batch == null) {
+                    loop.maybeCommit(true);
+                    continue;
+                }
+                if (batch == MessageBatch.END) {
+                    loop.commit();
+                    return;
+                }
+                for (int i = 0; i < batch.size; i++) {
+                    loop.handle(batch.messages[i], batch.lsns[i]);
+                }
+                progress.received(batch.lsns[batch.size - 1]);
+                loop.maybeCommit(false);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            stats.error();
+            sinkFailure.compareAndSet(null, t);
+        }
+    }
+
+    private void throwIfSinkFailed() throws Exception {
+        Throwable t = sinkFailure.get();
+        if (t instanceof Exception e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+    }
+
+    /** Settings of one pipeline, taken from the agent's configuration. */
+    public record PipelineSettings(String slot, String agentId, Duration statusInterval, Duration commitInterval,
+                                   long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
+                                   boolean skipOversized, String deadLetterTopic,
+                                   java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor) {
+    }
+}

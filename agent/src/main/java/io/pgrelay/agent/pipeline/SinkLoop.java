@@ -1,0 +1,198 @@
+package io.pgrelay.agent.pipeline;
+
+import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.event.ChangeEvent;
+import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.Op;
+import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pgoutput.Begin;
+import io.pgrelay.agent.pgoutput.Commit;
+import io.pgrelay.agent.pgoutput.Delete;
+import io.pgrelay.agent.pgoutput.Insert;
+import io.pgrelay.agent.pgoutput.PgMessage;
+import io.pgrelay.agent.pgoutput.Relation;
+import io.pgrelay.agent.pgoutput.Truncate;
+import io.pgrelay.agent.pgoutput.TupleData;
+import io.pgrelay.agent.pgoutput.Update;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Turns decoded messages into Kafka records inside Kafka transactions, and decides when to commit.
+ * Events at or before the checkpoint read at start are already in Kafka and are skipped.
+ *
+ * <p>Thread rule: only the sink thread uses an instance. It publishes the LSN that PostgreSQL may
+ * be told is flushed through {@link StreamProgress}; the reader thread sends it.
+ */
+final class SinkLoop {
+
+    private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
+
+    private final KafkaSink sink;
+    private final EventEncoder encoder;
+    private final Function<Relation, String> topicFor;
+    private final OversizedRecords oversized;
+    private final StreamProgress progress;
+    private final StreamStats stats;
+    private final String slot;
+    private final boolean tombstones;
+    private final long commitIntervalNanos;
+    private final long commitMaxBytes;
+    private final long epoch;
+    private final String agentId;
+    private final byte[] epochHeader;
+    private final byte[] agentHeader;
+    private final Map<Integer, Route> routes = new HashMap<>();
+    private final Position skipThrough;
+
+    // State of the PostgreSQL transaction being read.
+    private Begin begin;
+    private long seq;
+    // Kafka transaction state.
+    private long transactionStartNanos;
+    private Position lastSent = Position.NONE;
+    /** End LSN of the last PostgreSQL transaction whose every event is in the current or an earlier Kafka transaction. */
+    private Lsn completeThrough = Lsn.ZERO;
+
+    record Route(Relation relation, String topic, StreamStats.TableCounters counters) {
+    }
+
+    SinkLoop(KafkaSink sink, EventEncoder encoder, Function<Relation, String> topicFor, OversizedRecords oversized,
+             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough) {
+        this.sink = sink;
+        this.encoder = encoder;
+        this.topicFor = topicFor;
+        this.oversized = oversized;
+        this.progress = progress;
+        this.stats = stats;
+        this.slot = settings.slot();
+        this.tombstones = settings.tombstones();
+        this.commitIntervalNanos = settings.commitInterval().toNanos();
+        this.commitMaxBytes = settings.commitMaxBytes();
+        this.epoch = settings.epoch();
+        this.agentId = settings.agentId();
+        this.epochHeader = Long.toString(settings.epoch()).getBytes(StandardCharsets.UTF_8);
+        this.agentHeader = settings.agentId().getBytes(StandardCharsets.UTF_8);
+        this.skipThrough = skipThrough;
+    }
+
+    record Settings(String slot, boolean tombstones, java.time.Duration commitInterval, long commitMaxBytes,
+                    long epoch, String agentId) {
+    }
+
+    void handle(PgMessage message, long lsn) {
+        if (message instanceof Insert m) {
+            change(Op.INSERT, m.relationId(), null, m.newTuple(), lsn);
+        } else if (message instanceof Update m) {
+            change(Op.UPDATE, m.relationId(), m.oldTuple(), m.newTuple(), lsn);
+        } else if (message instanceof Delete m) {
+            change(Op.DELETE, m.relationId(), m.oldTuple(), null, lsn);
+        } else if (message instanceof Begin m) {
+            begin = m;
+            seq = 0;
+        } else if (message instanceof Commit m) {
+            begin = null;
+            completeThrough = m.endLsn();
+            stats.transactionCommitted();
+            if (!sink.inTransaction()) {
+                // Nothing of it was written (all skipped, or no published change): nothing to wait for.
+                progress.flushed(completeThrough);
+            }
+        } else if (message instanceof Relation m) {
+            encoder.register(m);
+            String topic = topicFor.apply(m);
+            sink.ensureTopic(topic);
+            routes.put(m.relationId(), new Route(m, topic, stats.table(m.tableId().toString())));
+        } else if (message instanceof Truncate m) {
+            for (int relationId : m.relationIds()) {
+                change(Op.TRUNCATE, relationId, null, null, lsn);
+            }
+        }
+        // Type, Origin and logical decoding messages carry no row change.
+    }
+
+    private void change(Op op, int relationId, TupleData before, TupleData after, long lsn) {
+        Route route = routes.get(relationId);
+        if (route == null || begin == null) {
+            throw new IllegalStateException("slot " + slot + ": change at LSN " + Lsn.of(lsn)
+                    + (begin == null ? " outside a transaction" : " for unknown relation " + relationId));
+        }
+        long eventSeq = seq++;
+        Lsn commitLsn = begin.finalLsn();
+        if (!skipThrough.commitLsn().isZero()) {
+            int c = commitLsn.compareTo(skipThrough.commitLsn());
+            if (c < 0 || (c == 0 && eventSeq <= skipThrough.seq())) {
+                stats.skippedAlreadyWritten();
+                return;
+            }
+        }
+        ChangeEvent event = new ChangeEvent(op, route.relation(), before, after, Lsn.of(lsn), commitLsn,
+                begin.xid(), eventSeq, begin.commitTimeMicros());
+        byte[] key = encoder.key(event);
+        byte[] value = encoder.value(event);
+        RecordHeaders headers = headers(event);
+        int size = KafkaSink.estimateSize(key, value, headers);
+        if (size > sink.maxRequestSize()) {
+            oversized.handle(event, route.topic(), key, size, sink.maxRequestSize());
+            return;
+        }
+        if (!sink.inTransaction()) {
+            transactionStartNanos = System.nanoTime();
+        }
+        sink.send(route.topic(), key, value, headers);
+        if (op == Op.DELETE && tombstones && key != null) {
+            sink.send(route.topic(), key, null, headers);
+        }
+        lastSent = event.position();
+        stats.event(route.counters(), op, value.length, begin.commitTimeMicros());
+    }
+
+    private RecordHeaders headers(ChangeEvent e) {
+        RecordHeaders h = new RecordHeaders();
+        h.add("pgrelay.lsn", e.lsn().toString().getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.commit-lsn", e.commitLsn().toString().getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.seq", Long.toString(e.seq()).getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.op", e.op().jsonName().getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.epoch", epochHeader);
+        h.add("pgrelay.agent", agentHeader);
+        return h;
+    }
+
+    /**
+     * Commits when the open Kafka transaction is old or big enough, or at once when the stream has
+     * gone quiet — small batches when idle keep latency low, big ones under load keep throughput.
+     */
+    void maybeCommit(boolean idle) {
+        if (!sink.inTransaction()) {
+            return;
+        }
+        if (idle || sink.transactionBytes() >= commitMaxBytes
+                || System.nanoTime() - transactionStartNanos >= commitIntervalNanos) {
+            commit();
+        }
+    }
+
+    void commit() {
+        if (!sink.inTransaction()) {
+            progress.flushed(completeThrough);
+            return;
+        }
+        long t0 = System.nanoTime();
+        long records = sink.transactionRecords();
+        sink.commit(new Checkpoint(lastSent, epoch, agentId));
+        stats.kafkaCommitted(records, System.nanoTime() - t0);
+        progress.committed(lastSent);
+        progress.flushed(completeThrough);
+        if (log.isDebugEnabled()) {
+            log.debug("slot {}: committed {} records through {}; flushed LSN {}", slot, records, lastSent, completeThrough);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.pgrelay.agent.pipeline;
+
+import io.pgrelay.agent.event.Op;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of what the pipeline did: events per table and op, transactions, bytes, Kafka commits.
+ * Written by the sink thread, read by anyone (the HTTP server, metrics).
+ */
+public final class StreamStats {
+
+    private final Map<String, TableCounters> tables = new ConcurrentHashMap<>();
+    private final LongAdder transactions = new LongAdder();
+    private final LongAdder kafkaCommits = new LongAdder();
+    private final LongAdder kafkaCommitNanos = new LongAdder();
+    private final LongAdder skippedAlreadyWritten = new LongAdder();
+    private final LongAdder skippedOversized = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private volatile long lastCommitMicros;
+
+    /** Per-table counters, one slot per {@link Op}. */
+    public static final class TableCounters {
+        private final AtomicLongArray events = new AtomicLongArray(Op.values().length);
+        private final LongAdder bytes = new LongAdder();
+
+        public long events(Op op) {
+            return events.get(op.ordinal());
+        }
+
+        public long bytes() {
+            return bytes.sum();
+        }
+    }
+
+    public TableCounters table(String table) {
+        return tables.computeIfAbsent(table, t -> new TableCounters());
+    }
+
+    void event(TableCounters counters, Op op, int valueBytes, long commitMicros) {
+        counters.events.incrementAndGet(op.ordinal());
+        counters.bytes.add(valueBytes);
+        lastCommitMicros = commitMicros;
+    }
+
+    void transactionCommitted() {
+        transactions.increment();
+    }
+
+    void kafkaCommitted(long records, long nanos) {
+        kafkaCommits.increment();
+        kafkaCommitNanos.add(nanos);
+    }
+
+    void skippedAlreadyWritten() {
+        skippedAlreadyWritten.increment();
+    }
+
+    void skippedOversized() {
+        skippedOversized.increment();
+    }
+
+    public void error() {
+        errors.increment();
+    }
+
+    public Map<String, TableCounters> tables() {
+        return new TreeMap<>(tables);
+    }
+
+    public long transactions() {
+        return transactions.sum();
+    }
+
+    public long kafkaCommits() {
+        return kafkaCommits.sum();
+    }
+
+    public long skippedAlreadyWritten() {
+        return skippedAlreadyWritten.sum();
+    }
+
+    public long skippedOversized() {
+        return skippedOversized.sum();
+    }
+
+    public long errors() {
+        return errors.sum();
+    }
+
+    /** PostgreSQL commit time (microseconds since 2000-01-01) of the last event written, 0 before any. */
+    public long lastCommitMicros() {
+        return lastCommitMicros;
+    }
+
+    public long events() {
+        long sum = 0;
+        for (TableCounters t : tables.values()) {
+            for (int i = 0; i < t.events.length(); i++) {
+                sum += t.events.get(i);
+            }
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,103 @@
+package io.pgrelay.sandbox;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Writes agent configuration files pointing at the sandbox servers. */
+public final class AgentConfigs {
+
+    private final Sandbox sandbox;
+    private final String cluster;
+    private String mode = "slot";
+    private List<String> tables = List.of();
+    private final Map<String, String> producer = new LinkedHashMap<>();
+    private final StringBuilder extraKafka = new StringBuilder();
+    private final StringBuilder extraCoordination = new StringBuilder();
+    private final StringBuilder extraTop = new StringBuilder();
+    private String adminToken = "";
+    private String database = "postgres";
+    private String user = "postgres";
+    private String password = "";
+
+    public AgentConfigs(Sandbox sandbox, String cluster) {
+        this.sandbox = sandbox;
+        this.cluster = cluster;
+    }
+
+    public AgentConfigs mode(String mode) {
+        this.mode = mode;
+        return this;
+    }
+
+    public AgentConfigs tables(String... tables) {
+        this.tables = List.of(tables);
+        return this;
+    }
+
+    public AgentConfigs producer(String key, String value) {
+        producer.put(key, value);
+        return this;
+    }
+
+    /** An extra line under {@code kafka:}, e.g. {@code "commitInterval: 50ms"}. */
+    public AgentConfigs kafka(String line) {
+        extraKafka.append("  ").append(line).append('\n');
+        return this;
+    }
+
+    /** An extra line under {@code coordination:}. */
+    public AgentConfigs coordination(String line) {
+        extraCoordination.append("  ").append(line).append('\n');
+        return this;
+    }
+
+    /** Extra top-level YAML (whole sections). */
+    public AgentConfigs section(String yaml) {
+        extraTop.append(yaml).append('\n');
+        return this;
+    }
+
+    public AgentConfigs adminToken(String token) {
+        this.adminToken = token;
+        return this;
+    }
+
+    public AgentConfigs login(String database, String user, String password) {
+        this.database = database;
+        this.user = user;
+        this.password = password;
+        return this;
+    }
+
+    public String slot() {
+        return "pgrelay_" + cluster.replaceAll("[^a-z0-9_]", "_");
+    }
+
+    public String yaml(String agentId, int httpPort) {
+        String tableList = tables.stream().map(t -> "'" + t.replace("'", "''") + "'").collect(Collectors.joining(", ", "[", "]"));
+        String producerYaml = producer.entrySet().stream()
+                .map(e -> e.getKey() + ": '" + e.getValue() + "'").collect(Collectors.joining(", ", "{", "}"));
+        return "cluster: " + cluster + "\n"
+                + "agent:\n"
+                + "  id: " + agentId + "\n"
+                + "  http: 127.0.0.1:" + httpPort + "\n"
+                + "  adminToken: '" + adminToken + "'\n"
+                + "postgres:\n"
+                + "  url: " + sandbox.postgres().jdbcUrl(database) + "\n"
+                + "  user: " + user + "\n"
+                + "  password: '" + password + "'\n"
+                + "  tables: " + tableList + "\n"
+                + "kafka:\n"
+                + "  bootstrapServers: " + sandbox.kafka().bootstrapServers() + "\n"
+                + "  topicPrefix: " + cluster + "\n"
+                + "  producer: " + producerYaml + "\n"
+                + extraKafka
+                + "coordination:\n"
+                + "  mode: " + mode + "\n"
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: 2s }\n" : "")
+                + extraCoordination
+                + extraTop;
+    }
+}

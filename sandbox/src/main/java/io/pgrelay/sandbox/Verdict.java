@@ -1,0 +1,101 @@
+package io.pgrelay.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a {@code read_committed} consumer saw of a {@link LoadGenerator} table, against the table's
+ * final state in PostgreSQL: every version of every row must arrive exactly once, each key's
+ * versions in order.
+ */
+public record Verdict(long expected, long found, long missing, long duplicated, long outOfOrder) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public boolean clean() {
+        return missing == 0 && duplicated == 0 && outOfOrder == 0 && found == expected;
+    }
+
+    @Override
+    public String toString() {
+        return "expected " + expected + ", found " + found + ", missing " + missing + ", duplicated " + duplicated
+                + ", out of order " + outOfOrder + (clean() ? " — OK" : " — FAILED");
+    }
+
+    /** Final version of every row of the table. */
+    public static Map<Long, Integer> finalVersions(Connection c, String table) throws SQLException {
+        Map<Long, Integer> versions = new HashMap<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, version FROM " + table)) {
+            while (rs.next()) {
+                versions.put(rs.getLong(1), rs.getInt(2));
+            }
+        }
+        return versions;
+    }
+
+    public static long expectedEvents(Map<Long, Integer> finalVersions) {
+        long n = 0;
+        for (int v : finalVersions.values()) {
+            n += v + 1;
+        }
+        return n;
+    }
+
+    /** Checks insert and update events (tombstones and other ops are ignored). */
+    public static Verdict of(List<ConsumerRecord<String, String>> records, Map<Long, Integer> finalVersions) {
+        Map<Long, Integer> lastSeen = new HashMap<>();
+        Map<Long, java.util.BitSet> seen = new HashMap<>();
+        long found = 0;
+        long duplicated = 0;
+        long outOfOrder = 0;
+        for (ConsumerRecord<String, String> r : records) {
+            if (r.value() == null) {
+                continue;
+            }
+            JsonNode event = parse(r.value());
+            String op = event.path("op").asText();
+            if (!op.equals("insert") && !op.equals("update")) {
+                continue;
+            }
+            found++;
+            long id = event.path("after").path("id").asLong();
+            int version = event.path("after").path("version").asInt();
+            java.util.BitSet versions = seen.computeIfAbsent(id, k -> new java.util.BitSet());
+            if (versions.get(version)) {
+                duplicated++;
+            } else {
+                versions.set(version);
+            }
+            Integer last = lastSeen.put(id, version);
+            if (last != null && last >= version) {
+                outOfOrder++;
+            }
+        }
+        long missing = 0;
+        for (Map.Entry<Long, Integer> e : finalVersions.entrySet()) {
+            java.util.BitSet versions = seen.get(e.getKey());
+            int have = versions == null ? 0 : versions.get(0, e.getValue() + 1).cardinality();
+            missing += (e.getValue() + 1) - have;
+        }
+        return new Verdict(expectedEvents(finalVersions), found, missing, duplicated, outOfOrder);
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("not JSON: " + json, e);
+        }
+    }
+}
