@@ -68,7 +68,7 @@ public final class BuiltinTypes {
         base(601, "lseg", 1018);
         base(602, "path", 1019);
         TYPES.put(603, TypeInfo.base(603, "box").withDelimiter(';'));
-        array(1020, "_box", 603);
+        TYPES.put(1020, TypeInfo.array(1020, "_box", 603).withDelimiter(';'));   // typdelim as pg_type has it
         base(604, "polygon", 1027);
         base(628, "line", 629);
         base(700, "float4", 1021);

@@ -9,8 +9,9 @@ import java.sql.SQLException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Describes built-in types from {@link BuiltinTypes} and user-defined ones (enums, domains,
- * composites, their arrays…) from {@code pg_type}, caching each answer. Only registering a
+ * Describes built-in types from {@link BuiltinTypes} and every other one — user-defined enums,
+ * domains, composites, their arrays, and the types {@code initdb} creates with varying OIDs
+ * (information_schema's domains) — from {@code pg_type}, caching each answer. Only registering a
  * relation asks it, never a row, so its I/O stays off the hot path.
  */
 public final class JdbcTypeCatalog implements TypeCatalog {
@@ -37,8 +38,9 @@ public final class JdbcTypeCatalog implements TypeCatalog {
      */
     @Override
     public TypeInfo type(int oid) {
-        if (BuiltinTypes.isBuiltin(oid)) {
-            return BuiltinTypes.type(oid);
+        TypeInfo builtin = BuiltinTypes.type(oid);
+        if (builtin.kind() != Kind.UNKNOWN) {
+            return builtin;
         }
         TypeInfo cached = cache.get(oid);
         if (cached != null) {
