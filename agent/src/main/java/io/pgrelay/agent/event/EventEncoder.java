@@ -69,8 +69,38 @@ public final class EventEncoder {
         codecs.put(relation.relationId(), new RelationCodec(relation, primaryKeys.get(relation.tableId()), types));
     }
 
-    /** The Kafka record key, {@code {"id":42}}; null when the table has no key, and for truncates. */
+    /**
+     * The Kafka record key, {@code {"id":42}}; null when the table has no key, and for truncates.
+     *
+     * @throws EventEncodingException naming table, column and LSN when a value cannot be encoded
+     */
     public byte[] key(ChangeEvent event) {
+        try {
+            return encodeKey(event);
+        } catch (EventEncodingException e) {
+            throw located(e, event);
+        }
+    }
+
+    /**
+     * The Kafka record value: the event as JSON, UTF-8.
+     *
+     * @throws EventEncodingException naming table, column and LSN when a value cannot be encoded
+     */
+    public byte[] value(ChangeEvent event) {
+        try {
+            return encodeValue(event);
+        } catch (EventEncodingException e) {
+            throw located(e, event);
+        }
+    }
+
+    private static EventEncodingException located(EventEncodingException e, ChangeEvent event) {
+        return new EventEncodingException(e.getMessage() + " (" + event.op().jsonName() + " at LSN " + event.lsn()
+                + ", xid " + event.xid() + ")");
+    }
+
+    private byte[] encodeKey(ChangeEvent event) {
         RelationCodec codec = codecFor(event);
         if (!codec.hasKey() || event.op() == Op.TRUNCATE) {
             return null;
@@ -80,8 +110,7 @@ public final class EventEncoder {
         return buffer.toByteArray();
     }
 
-    /** The Kafka record value: the event as JSON, UTF-8. */
-    public byte[] value(ChangeEvent event) {
+    private byte[] encodeValue(ChangeEvent event) {
         RelationCodec codec = codecFor(event);
         JsonBuffer out = buffer;
         out.reset();
@@ -162,7 +191,7 @@ public final class EventEncoder {
     private static TupleData require(ChangeEvent event, TupleData tuple, String which) {
         if (tuple == null) {
             throw new EventEncodingException("a " + event.op().jsonName() + " of " + event.relation().tableId()
-                    + " at LSN " + event.lsn() + " has no " + which + " tuple");
+                    + " has no " + which + " tuple");
         }
         return tuple;
     }
@@ -170,7 +199,7 @@ public final class EventEncoder {
     private static void requireAbsent(ChangeEvent event, TupleData tuple, String which) {
         if (tuple != null) {
             throw new EventEncodingException("a " + event.op().jsonName() + " of " + event.relation().tableId()
-                    + " at LSN " + event.lsn() + " cannot have a " + which + " tuple");
+                    + " cannot have a " + which + " tuple");
         }
     }
 

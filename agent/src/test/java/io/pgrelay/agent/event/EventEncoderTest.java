@@ -221,7 +221,7 @@ class EventEncoderTest {
         assertThat(text(encoder.key(withOld))).isEqualTo("{\"k\":\"long key\"}");
         assertThatThrownBy(() -> encoder.key(withoutOld)).isInstanceOf(EventEncodingException.class)
                 .hasMessage("key column k of public.docs is an unchanged TOAST value that PostgreSQL did not send;"
-                        + " the key cannot be built");
+                        + " the key cannot be built (update at LSN 0/10, xid 0)");
     }
 
     @Test
@@ -241,7 +241,8 @@ class EventEncoderTest {
                 Lsn.parse("0/10"), Lsn.parse("0/10"), 0, 0, 0);
 
         assertThatThrownBy(() -> encoder.value(insert)).isInstanceOf(EventEncodingException.class)
-                .hasMessage("a tuple of public.plain has 1 columns but its Relation message (id 16398) describes 2");
+                .hasMessage("a tuple of public.plain has 1 columns but its Relation message (id 16398) describes 2"
+                        + " (insert at LSN 0/10, xid 0)");
     }
 
     @Test
@@ -251,7 +252,16 @@ class EventEncoderTest {
                 Lsn.parse("0/10"), Lsn.parse("0/10"), 0, 0, 0);
 
         assertThatThrownBy(() -> encoder.value(insert)).isInstanceOf(EventEncodingException.class)
-                .hasMessage("column on of public.flags: bool value 'maybe' is neither t nor f");
+                .hasMessage("column on of public.flags: bool value 'maybe' is neither t nor f (insert at LSN 0/10, xid 0)");
+    }
+
+    @Test
+    void deleteWithoutOldTupleFailsClearly() {
+        ChangeEvent delete = new ChangeEvent(Op.DELETE, plainRelation('d', true), null, null,
+                Lsn.parse("0/10"), Lsn.parse("0/10"), 7, 0, 0);
+
+        assertThatThrownBy(() -> encoder.value(delete)).isInstanceOf(EventEncodingException.class)
+                .hasMessage("a delete of public.plain has no before tuple (delete at LSN 0/10, xid 7)");
     }
 
     @Test

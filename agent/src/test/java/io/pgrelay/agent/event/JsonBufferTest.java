@@ -62,6 +62,17 @@ class JsonBufferTest {
     }
 
     @Test
+    void lsnIsWrittenAsLsnPrintsIt() {
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 1000; i++) {
+            long value = i < 500 ? random.nextLong() : random.nextInt() & 0xFFFFFFFFL;
+            JsonBuffer out = new JsonBuffer(1);
+            out.writeLsn(value);
+            assertThat(out.toString()).isEqualTo("\"" + io.pgrelay.agent.core.Lsn.of(value) + "\"");
+        }
+    }
+
+    @Test
     void bufferGrowsAndResets() {
         JsonBuffer out = new JsonBuffer(2);
         byte[] big = "x".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
