@@ -38,7 +38,9 @@ public final class Failures {
                     || t instanceof UnsupportedVersionException) {
                 return Kind.FATAL;
             }
-            if (t instanceof FatalException) {
+            if (t instanceof FatalException || t instanceof io.pgrelay.agent.pgoutput.PgOutputException
+                    || t instanceof io.pgrelay.agent.event.EventEncodingException) {
+                // a stream we cannot read or an event we cannot write would fail the same way again
                 return Kind.FATAL;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {

@@ -57,6 +57,24 @@ final class StreamResources implements Pipeline.Resources {
                 Duration.ofSeconds(60));
     }
 
+    @Override
+    public java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table) {
+        String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                + "WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)";
+        try (java.sql.Connection c = connections.open(); java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, table.quoted());
+            java.util.List<String> columns = new java.util.ArrayList<>();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+            return columns;
+        } catch (SQLException | io.pgrelay.agent.postgres.PgConnectException e) {
+            throw new IllegalStateException("could not read the primary key of " + table + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Settings every Kafka client of the agent shares: the bootstrap servers and whichever of the
      * user's producer settings are client-wide (security, SASL, SSL, timeouts), so the admin client

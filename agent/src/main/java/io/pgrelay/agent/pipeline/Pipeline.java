@@ -59,6 +59,9 @@ public final class Pipeline {
         EventEncoder newEncoder();
 
         Optional<Checkpoint> readCheckpoint();
+
+        /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
+        java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
     }
 
     private final PipelineSettings settings;
@@ -91,7 +94,7 @@ public final class Pipeline {
             Position skipThrough = readCheckpoint(reader);
             log.info("slot {}: streaming as leader, epoch {}, from confirmed LSN {}, skipping events through {}",
                     settings.slot(), epoch, reader.lastReceived(), skipThrough);
-            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), settings.topicFor(),
+            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),

@@ -21,7 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import io.pgrelay.agent.core.TableId;
+
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -39,6 +42,7 @@ final class SinkLoop {
     private final KafkaSink sink;
     private final EventEncoder encoder;
     private final Function<Relation, String> topicFor;
+    private final Function<TableId, List<String>> primaryKeys;
     private final OversizedRecords oversized;
     private final StreamProgress progress;
     private final StreamStats stats;
@@ -65,11 +69,12 @@ final class SinkLoop {
     record Route(Relation relation, String topic, StreamStats.TableCounters counters) {
     }
 
-    SinkLoop(KafkaSink sink, EventEncoder encoder, Function<Relation, String> topicFor, OversizedRecords oversized,
+    SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
              StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough) {
         this.sink = sink;
         this.encoder = encoder;
         this.topicFor = topicFor;
+        this.primaryKeys = primaryKeys;
         this.oversized = oversized;
         this.progress = progress;
         this.stats = stats;
@@ -107,6 +112,10 @@ final class SinkLoop {
                 progress.flushed(completeThrough);
             }
         } else if (message instanceof Relation m) {
+            if (m.replicaIdentity() == Relation.IDENTITY_FULL) {
+                // FULL flags every column as key; the primary key, when there is one, is the row's real identity.
+                encoder.setPrimaryKey(m.tableId(), primaryKeys.apply(m.tableId()));
+            }
             encoder.register(m);
             String topic = topicFor.apply(m);
             sink.ensureTopic(topic);
@@ -135,7 +144,7 @@ final class SinkLoop {
             }
         }
         ChangeEvent event = new ChangeEvent(op, route.relation(), before, after, Lsn.of(lsn), commitLsn,
-                begin.xid(), eventSeq, begin.commitTimeMicros());
+                begin.xid(), eventSeq, ChangeEvent.unixMicros(begin.commitTimeMicros()));
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
         RecordHeaders headers = headers(event);
@@ -152,7 +161,7 @@ final class SinkLoop {
             sink.send(route.topic(), key, null, headers);
         }
         lastSent = event.position();
-        stats.event(route.counters(), op, value.length, begin.commitTimeMicros());
+        stats.event(route.counters(), op, value.length, event.committedAtMicros());
     }
 
     private RecordHeaders headers(ChangeEvent e) {

@@ -92,7 +92,7 @@ public final class StreamStats {
         return errors.sum();
     }
 
-    /** PostgreSQL commit time (microseconds since 2000-01-01) of the last event written, 0 before any. */
+    /** PostgreSQL commit time (microseconds since the Unix epoch) of the last event written, 0 before any. */
     public long lastCommitMicros() {
         return lastCommitMicros;
     }
