@@ -85,7 +85,8 @@ public final class Preflight {
             }
         }
         if (!postgres.tables().isEmpty() && existing.size() == postgres.tables().size()) {
-            out.add(Finding.ok("postgres: the " + existing.size() + " configured tables exist"));
+            out.add(Finding.ok("postgres: " + (existing.size() == 1 ? "the configured table exists"
+                    : "all " + existing.size() + " configured tables exist")));
         }
         server.ownsTables = allOwned;
         return existing;

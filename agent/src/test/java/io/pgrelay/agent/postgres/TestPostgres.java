@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * takes a fresh database ({@link #newDatabase}) and unique slot names, so tests do not see each
  * other's tables, publications or slots.
  */
-final class TestPostgres {
+public final class TestPostgres {
 
     private static final AtomicInteger SEQ = new AtomicInteger();
     private static EmbeddedPostgres logical;
@@ -29,14 +29,14 @@ final class TestPostgres {
     private TestPostgres() {
     }
 
-    static synchronized EmbeddedPostgres logical() {
+    public static synchronized EmbeddedPostgres logical() {
         if (logical == null) {
             logical = start(true);
         }
         return logical;
     }
 
-    static synchronized EmbeddedPostgres replica() {
+    public static synchronized EmbeddedPostgres replica() {
         if (replica == null) {
             replica = start(false);
         }
@@ -64,21 +64,21 @@ final class TestPostgres {
     }
 
     /** A new empty database on the server; its name. */
-    static String newDatabase(EmbeddedPostgres pg) throws SQLException {
+    public static String newDatabase(EmbeddedPostgres pg) throws SQLException {
         String name = "t" + SEQ.incrementAndGet() + "_" + ProcessHandle.current().pid();
         superuserSql(pg, "postgres", "CREATE DATABASE " + name);
         return name;
     }
 
-    static String uniqueName(String prefix) {
+    public static String uniqueName(String prefix) {
         return prefix + "_" + SEQ.incrementAndGet() + "_" + ProcessHandle.current().pid();
     }
 
-    static String url(EmbeddedPostgres pg, String database) {
+    public static String url(EmbeddedPostgres pg, String database) {
         return "jdbc:postgresql://localhost:" + pg.getPort() + "/" + database;
     }
 
-    static void superuserSql(EmbeddedPostgres pg, String database, String... statements) throws SQLException {
+    public static void superuserSql(EmbeddedPostgres pg, String database, String... statements) throws SQLException {
         try (Connection c = DriverManager.getConnection(url(pg, database), "postgres", "");
              Statement s = c.createStatement()) {
             for (String sql : statements) {
@@ -87,7 +87,7 @@ final class TestPostgres {
         }
     }
 
-    static PostgresConfig config(EmbeddedPostgres pg, String database, String user, String slot, String publication,
+    public static PostgresConfig config(EmbeddedPostgres pg, String database, String user, String slot, String publication,
                                  List<TableId> tables) {
         return new PostgresConfig(url(pg, database), user, Secret.EMPTY, slot, publication, tables, Duration.ofSeconds(1),
                 Duration.ofSeconds(5));
