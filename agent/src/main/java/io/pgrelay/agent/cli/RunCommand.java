@@ -23,8 +23,8 @@ final class RunCommand extends ConfiguredCommand {
 
     @Override
     int run(PgRelayConfig config) {
-        LOG.info("pgrelay {} starting agent {} of cluster {} with configuration:\n{}", Main.version(), config.agent().id(),
-                config.cluster(), config.describeMasked().stripTrailing());
+        LOG.info("pgrelay {} starting agent {} of cluster {}; effective configuration: {}", Main.version(), config.agent().id(),
+                config.cluster(), config.describeMaskedOneLine());
         return agent.apply(config);
     }
 

@@ -22,7 +22,18 @@ final class EffectiveConfig {
     private EffectiveConfig() {
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     static String render(PgRelayConfig c) {
+        return write(YAML, tree(c));
+    }
+
+    /** The same on one line (JSON, which YAML also reads), for a log line. */
+    static String renderOneLine(PgRelayConfig c) {
+        return write(JSON, tree(c));
+    }
+
+    private static Map<String, Object> tree(PgRelayConfig c) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("cluster", c.cluster());
 
@@ -73,9 +84,12 @@ final class EffectiveConfig {
         coordination.put("pollInterval", Units.formatDuration(co.pollInterval()));
         coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));
         root.put("coordination", coordination);
+        return root;
+    }
 
+    private static String write(ObjectMapper mapper, Map<String, Object> root) {
         try {
-            return YAML.writeValueAsString(root);
+            return mapper.writeValueAsString(root);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

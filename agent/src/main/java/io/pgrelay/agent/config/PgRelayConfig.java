@@ -21,4 +21,9 @@ public record PgRelayConfig(String cluster, AgentConfig agent, PostgresConfig po
     public String describeMasked() {
         return EffectiveConfig.render(this);
     }
+
+    /** {@link #describeMasked} on one line (JSON, which YAML also reads), for a log line. */
+    public String describeMaskedOneLine() {
+        return EffectiveConfig.renderOneLine(this);
+    }
 }

@@ -28,6 +28,9 @@ public final class KafkaProbe {
                 p.put(k, v);
             }
         });
+        // one connection attempt a second, not ten: an unreachable broker is reported once, in the finding
+        p.putIfAbsent(AdminClientConfig.RECONNECT_BACKOFF_MS_CONFIG, "1000");
+        p.putIfAbsent(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
         int ms = (int) timeout.toMillis();

@@ -216,7 +216,7 @@ class ConfigLoaderTest {
         PgRelayConfig c = parse(withSecrets, Map.of());
 
         String described = c.describeMasked();
-        String all = described + c + new ObjectMapper().writeValueAsString(c.postgres().password())
+        String all = described + c + c.describeMaskedOneLine() + new ObjectMapper().writeValueAsString(c.postgres().password())
                 + new ObjectMapper().writeValueAsString(c.agent());
         assertThat(all).doesNotContain("urlpw", "tok3n", "pgpw", "kpw");
         assertThat(c.postgres().password()).hasToString("****");
@@ -235,6 +235,8 @@ class ConfigLoaderTest {
         PgRelayConfig c = parse(DESIGN_EXAMPLE, Map.of("HOSTNAME", "agent-1"));
 
         assertThat(parse(c.describeMasked(), Map.of())).isEqualTo(c);
+        assertThat(parse(c.describeMaskedOneLine(), Map.of())).isEqualTo(c);
+        assertThat(c.describeMaskedOneLine()).doesNotContain("\n");
     }
 
     @Test

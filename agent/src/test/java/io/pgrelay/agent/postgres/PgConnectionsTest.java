@@ -62,6 +62,33 @@ class PgConnectionsTest {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
 
+    @Test
+    void wrongPasswordIsOneLineWithoutThePassword() throws Exception {
+        String role = TestPostgres.uniqueName("pw");
+        TestPostgres.superuserSql(pg, "postgres", "CREATE ROLE " + role + " LOGIN PASSWORD 'right-one'");
+        // the embedded server trusts every local login; ask this one role for its password
+        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW hba_file")) {
+            rs.next();
+            java.nio.file.Path hba = java.nio.file.Path.of(rs.getString(1));
+            java.nio.file.Files.writeString(hba, "host all " + role + " 0.0.0.0/0 scram-sha-256\nhost all " + role
+                    + " ::/0 scram-sha-256\n" + java.nio.file.Files.readString(hba));
+            s.execute("SELECT pg_reload_conf()");
+        }
+        PostgresConfig cfg = new PostgresConfig(TestPostgres.url(pg, "postgres"), role, Secret.of("wrong-one"), "s", "p",
+                List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2));
+
+        assertThatThrownBy(() -> new PgConnections(cfg, "a").open())
+                .isInstanceOf(PgConnectException.class)
+                .hasMessage("postgres: cannot connect to " + TestPostgres.url(pg, "postgres") + " as " + role
+                        + ": FATAL: password authentication failed for user \"" + role + "\"")
+                .extracting(e -> ((PgConnectException) e).sqlState()).isEqualTo("28P01");
+        try (Connection c = new PgConnections(new PostgresConfig(cfg.url(), role, Secret.of("right-one"), "s", "p", List.of(),
+                Duration.ofSeconds(1), Duration.ofSeconds(2)), "a").open()) {
+            assertThat(c.isValid(1)).isTrue();
+        }
+    }
+
     static Map<String, String> settings(Connection c) throws Exception {
         Map<String, String> out = new LinkedHashMap<>();
         try (Statement s = c.createStatement()) {
