@@ -76,6 +76,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void examplesOfTheConfigurationDocParse() throws Exception {
+        String doc = Files.readString(Path.of("../docs/configuration.md"));
+        List<String> blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(doc).results().map(m -> m.group(1)).toList();
+
+        assertThat(blocks).hasSize(2);
+        PgRelayConfig full = parse(blocks.get(0), Map.of("HOSTNAME", "a-1", "PGRELAY_PG_PASSWORD", "pw"));
+        assertThat(full.coordination().zookeeper().connect()).isEqualTo("zk-1:2181,zk-2:2181,zk-3:2181/pgrelay");
+        assertThat(full.kafka().partitions()).isEqualTo(6);
+        assertThat(parse(blocks.get(1), Map.of()).postgres().allTables()).isTrue();
+    }
+
+    @Test
     void defaultsFillEveryOptionalKey() {
         PgRelayConfig c = parse(MINIMAL.replace("cluster: demo", "cluster: Shop-EU.1"), Map.of());
 
