@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.kafka.TopicNames;
 import java.time.Duration;
@@ -14,7 +15,8 @@ import java.util.Map;
  * @param commitMaxBytes  a transaction is committed once it holds this many bytes of records
  */
 public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
-                          Map<String, String> producer, int partitions, String checkpointTopic, OnOversized onOversized,
+                          @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
+                          int partitions, String checkpointTopic, OnOversized onOversized,
                           String deadLetterTopic, Duration commitInterval, long commitMaxBytes) {
 
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);

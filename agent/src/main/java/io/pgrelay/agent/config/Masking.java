@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import com.fasterxml.jackson.databind.util.StdConverter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -36,5 +37,21 @@ public final class Masking {
         Map<String, String> out = new LinkedHashMap<>();
         new TreeMap<>(producer).forEach((k, v) -> out.put(k, isSecretSetting(k) ? Secret.MASK : v));
         return out;
+    }
+
+    /** Lets Jackson write a JDBC URL only masked. */
+    public static final class JdbcUrlConverter extends StdConverter<String, String> {
+        @Override
+        public String convert(String url) {
+            return jdbcUrl(url);
+        }
+    }
+
+    /** Lets Jackson write producer settings only masked. */
+    public static final class ProducerConverter extends StdConverter<Map<String, String>, Map<String, String>> {
+        @Override
+        public Map<String, String> convert(Map<String, String> settings) {
+            return producer(settings);
+        }
     }
 }

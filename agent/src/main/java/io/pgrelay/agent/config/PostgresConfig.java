@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.pgrelay.agent.core.TableId;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.List;
  * @param statusInterval how often the WAL reader reports its flushed position to the server
  * @param connectTimeout how long connecting and logging in may take
  */
-public record PostgresConfig(String url, String user, Secret password, String slot, String publication,
+public record PostgresConfig(@JsonSerialize(converter = Masking.JdbcUrlConverter.class) String url, String user,
+                             Secret password, String slot, String publication,
                              List<TableId> tables, Duration statusInterval, Duration connectTimeout) {
 
     public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);

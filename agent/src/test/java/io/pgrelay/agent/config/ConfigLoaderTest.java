@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.pgrelay.agent.config.CoordinationConfig.Mode;
 import io.pgrelay.agent.config.KafkaConfig.OnOversized;
 import io.pgrelay.agent.core.TableId;
@@ -229,10 +231,12 @@ class ConfigLoaderTest {
         PgRelayConfig c = parse(withSecrets, Map.of());
 
         String described = c.describeMasked();
-        String all = described + c + c.describeMaskedOneLine() + new ObjectMapper().writeValueAsString(c.postgres().password())
-                + new ObjectMapper().writeValueAsString(c.agent());
+        ObjectMapper json = new ObjectMapper().registerModule(new SimpleModule()
+                .addSerializer(Duration.class, ToStringSerializer.instance).addKeySerializer(TableId.class, ToStringSerializer.instance));
+        String all = described + c + c.describeMaskedOneLine() + json.writeValueAsString(c);
         assertThat(all).doesNotContain("urlpw", "tok3n", "pgpw", "kpw");
         assertThat(c.postgres().password()).hasToString("****");
+        assertThat(json.writeValueAsString(c)).contains("\"password\":\"****\"", "password=****", "\"sasl.jaas.config\":\"****\"");
         assertThat(described)
                 .contains("url: jdbc:postgresql://db:5432/app?password=****&ssl=true")
                 .contains("password: '****'")
