@@ -1,0 +1,35 @@
+package io.pgrelay.agent.cli;
+
+import io.pgrelay.agent.config.PgRelayConfig;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Join the cluster: stream as leader or stand by, until stopped.")
+final class RunCommand extends ConfiguredCommand {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    /** What {@code run} starts; returns the exit status. */
+    static final Function<PgRelayConfig, Integer> AGENT = RunCommand::agentNotWiredYet; // TODO(merge): replace with io.pgrelay.agent.Agent::run
+
+    private final Function<PgRelayConfig, Integer> agent;
+
+    RunCommand(Function<PgRelayConfig, Integer> agent) {
+        this.agent = agent;
+    }
+
+    @Override
+    int run(PgRelayConfig config) {
+        LOG.info("pgrelay {} starting agent {} of cluster {}; effective configuration: {}", Main.version(), config.agent().id(),
+                config.cluster(), config.describeMaskedOneLine());
+        return agent.apply(config);
+    }
+
+    private static int agentNotWiredYet(PgRelayConfig config) {
+        LOG.error("run: the agent is not wired into this build yet (io.pgrelay.agent.Agent.run)");
+        return Main.EXIT_FAILURE;
+    }
+}

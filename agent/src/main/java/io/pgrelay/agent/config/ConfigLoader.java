@@ -1,0 +1,252 @@
+package io.pgrelay.agent.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.pgrelay.agent.config.ConfigNode.Entry;
+import io.pgrelay.agent.config.ConfigNode.Problems;
+import io.pgrelay.agent.config.CoordinationConfig.Mode;
+import io.pgrelay.agent.config.KafkaConfig.OnOversized;
+import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.kafka.TopicNames;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the YAML configuration: substitutes {@code ${ENV}}, parses, applies defaults and validates
+ * in one pass that collects every problem. The file's keys and their defaults are documented in
+ * {@code docs/configuration.md}; keep the two in step.
+ */
+public final class ConfigLoader {
+
+    private static final ObjectMapper YAML = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+    private static final Pattern CLUSTER = Pattern.compile("[a-zA-Z0-9._-]+");
+    private static final Pattern SLOT = Pattern.compile("[a-z0-9_]+");
+    private static final int MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer names are cut silently
+    private static final Set<String> PRODUCER_SET_BY_PGRELAY =
+            Set.of("bootstrap.servers", "transactional.id", "enable.idempotence", "key.serializer", "value.serializer");
+
+    private final Function<String, String> env;
+    private final Supplier<String> hostName;
+
+    public ConfigLoader(Function<String, String> env, Supplier<String> hostName) {
+        this.env = env;
+        this.hostName = hostName;
+    }
+
+    /** Loads a file with the process environment. */
+    public static PgRelayConfig load(Path file) {
+        return new ConfigLoader(System::getenv, ConfigLoader::localHostName).read(file);
+    }
+
+    public PgRelayConfig read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), List.of(new Problem(file.toString(), "no such file")));
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), List.of(new Problem(file.toString(), "cannot read: " + e.getMessage())));
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses configuration text; {@code source} names it in the summary of a {@link ConfigException}. */
+    public PgRelayConfig parse(String text, String source) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(EnvSubstitution.substitute(text, env));
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": ";
+            throw new ConfigException(source, List.of(new Problem(source, "not valid YAML: " + where + e.getOriginalMessage())));
+        }
+        Problems problems = new Problems();
+        PgRelayConfig config = read(ConfigNode.root(tree, problems), problems);
+        if (!problems.list().isEmpty()) {
+            throw new ConfigException(source, problems.list());
+        }
+        return config;
+    }
+
+    private PgRelayConfig read(ConfigNode root, Problems problems) {
+        String cluster = root.requiredString("cluster");
+        if (cluster != null && !CLUSTER.matcher(cluster).matches()) {
+            root.problem("cluster", "'" + cluster + "' may hold only letters, digits, '.', '_' and '-' (it names Kafka ids)");
+        }
+        // Names derived from an invalid cluster would only repeat its problem.
+        String name = cluster == null || !CLUSTER.matcher(cluster).matches() ? "pgrelay" : cluster;
+        AgentConfig agent = agent(root.section("agent"));
+        Map<TableId, String> tablePaths = new LinkedHashMap<>();
+        PostgresConfig postgres = postgres(root.section("postgres"), name, tablePaths);
+        KafkaConfig kafka = kafka(root.section("kafka"), name, postgres, tablePaths);
+        CoordinationConfig coordination = coordination(root.section("coordination"));
+        root.reportUnknownKeys();
+        return new PgRelayConfig(cluster, agent, postgres, kafka, coordination);
+    }
+
+    private AgentConfig agent(ConfigNode s) {
+        String id = s.string("id").orElseGet(hostName);
+        HostPort http = s.string("http").map(v -> hostPort(s, "http", v)).orElse(AgentConfig.DEFAULT_HTTP);
+        Secret token = s.secret("adminToken");
+        s.reportUnknownKeys();
+        return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token);
+    }
+
+    private PostgresConfig postgres(ConfigNode s, String cluster, Map<TableId, String> tablePaths) {
+        String url = s.requiredString("url");
+        if (url != null && !url.startsWith("jdbc:postgresql:")) {
+            s.problem("url", "'" + Masking.jdbcUrl(url) + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://host:5432/database)");
+        }
+        String user = s.requiredString("user");
+        Secret password = s.secret("password");
+        String defaultName = "pgrelay_" + cluster.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        String slot = s.string("slot", defaultName);
+        if (!SLOT.matcher(slot).matches()) {
+            s.problem("slot", "'" + slot + "' may hold only lower-case letters, digits and '_' (PostgreSQL's rule for slot names)");
+        } else {
+            checkIdentifierLength(s, "slot", slot);
+        }
+        String publication = s.string("publication", defaultName);
+        checkIdentifierLength(s, "publication", publication);
+        List<TableId> tables = new ArrayList<>();
+        for (Entry e : s.stringList("tables")) {
+            TableId t = table(s, e);
+            if (t != null && tables.contains(t)) {
+                s.problemAtPath(e.path(), "table " + t + " is listed twice");
+            } else if (t != null) {
+                tables.add(t);
+                tablePaths.put(t, e.path());
+            }
+        }
+        Duration status = s.duration("statusInterval", PostgresConfig.DEFAULT_STATUS_INTERVAL);
+        Duration connect = s.duration("connectTimeout", PostgresConfig.DEFAULT_CONNECT_TIMEOUT);
+        s.reportUnknownKeys();
+        return new PostgresConfig(url, user, password, slot, publication, tables, status, connect);
+    }
+
+    private KafkaConfig kafka(ConfigNode s, String cluster, PostgresConfig postgres, Map<TableId, String> tablePaths) {
+        String bootstrap = s.requiredString("bootstrapServers");
+        if (bootstrap != null) {
+            for (String server : bootstrap.split(",", -1)) {
+                if (hostPort(s, "bootstrapServers", server) == null) {
+                    break;
+                }
+            }
+        }
+        String prefix = s.string("topicPrefix", cluster);
+        Map<TableId, String> topics = new LinkedHashMap<>();
+        Map<TableId, String> paths = new LinkedHashMap<>(tablePaths); // a mapped table's problems belong to its mapping
+        for (Map.Entry<String, Entry> mapping : s.stringMap("topics").entrySet()) {
+            Entry e = mapping.getValue();
+            TableId t = table(s, new Entry(e.path(), mapping.getKey()));
+            String reason = TopicNames.invalidReason(e.value());
+            if (reason != null) {
+                s.problemAtPath(e.path(), reason);
+            } else if (t != null && !postgres.allTables() && !postgres.tables().contains(t)) {
+                s.problemAtPath(e.path(), "table " + t + " is not in postgres.tables, so nothing would be written to " + e.value());
+            } else if (t != null) {
+                topics.put(t, e.value());
+                paths.put(t, e.path());
+            }
+        }
+        boolean tombstones = s.bool("tombstones", true);
+        Map<String, String> producer = new LinkedHashMap<>();
+        s.stringMap("producer").forEach((k, e) -> {
+            if (PRODUCER_SET_BY_PGRELAY.contains(k)) {
+                s.problemAtPath(e.path(), "set by pgrelay" + (k.equals("bootstrap.servers") ? "; use kafka.bootstrapServers" : "; remove it"));
+            } else {
+                producer.put(k, e.value());
+            }
+        });
+        int partitions = s.integer("partitions", 1, 1);
+        String checkpoints = topicName(s, "checkpointTopic", "_pgrelay." + cluster + ".checkpoints");
+        OnOversized onOversized = s.choice("onOversized", OnOversized.class, OnOversized.FAIL);
+        String deadLetter = topicName(s, "deadLetterTopic", "_pgrelay." + cluster + ".dead-letter");
+        Duration commitInterval = s.duration("commitInterval", KafkaConfig.DEFAULT_COMMIT_INTERVAL);
+        long commitMaxBytes = s.size("commitMaxBytes", KafkaConfig.DEFAULT_COMMIT_MAX_BYTES);
+        s.reportUnknownKeys();
+        KafkaConfig kafka = new KafkaConfig(bootstrap, prefix, topics, tombstones, producer, partitions, checkpoints,
+                onOversized, deadLetter, commitInterval, commitMaxBytes);
+        TopicCollisions.report(kafka, postgres, paths, s::problemAtPath);
+        return kafka;
+    }
+
+    private CoordinationConfig coordination(ConfigNode s) {
+        Mode mode = s.choice("mode", Mode.class, Mode.SLOT);
+        ConfigNode zk = s.section("zookeeper");
+        String connect = mode == Mode.ZOOKEEPER ? zk.requiredString("connect") : zk.string("connect").orElse(null);
+        Duration session = zk.duration("sessionTimeout", CoordinationConfig.Zookeeper.DEFAULT_SESSION_TIMEOUT);
+        zk.reportUnknownKeys();
+        Duration poll = s.duration("pollInterval", CoordinationConfig.DEFAULT_POLL_INTERVAL);
+        Duration hang = s.duration("hangTimeout", CoordinationConfig.DEFAULT_HANG_TIMEOUT);
+        if (hang.compareTo(poll) <= 0) {
+            s.problem("hangTimeout", Units.formatDuration(hang) + " must be longer than coordination.pollInterval ("
+                    + Units.formatDuration(poll) + ")");
+        }
+        s.reportUnknownKeys();
+        return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session), poll, hang);
+    }
+
+    private static HostPort hostPort(ConfigNode s, String key, String text) {
+        try {
+            return HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            s.problem(key, "'" + text.strip() + "' is not an address: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static TableId table(ConfigNode s, Entry e) {
+        try {
+            return TableId.parse(e.value());
+        } catch (IllegalArgumentException ex) {
+            s.problemAtPath(e.path(), "'" + e.value() + "' is not a table name: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    private static String topicName(ConfigNode s, String key, String fallback) {
+        String topic = s.string(key, fallback);
+        String reason = TopicNames.invalidReason(topic);
+        if (reason != null) {
+            s.problem(key, reason);
+        }
+        return topic;
+    }
+
+    private static void checkIdentifierLength(ConfigNode s, String key, String name) {
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_IDENTIFIER_BYTES) {
+            s.problem(key, "'" + name + "' is " + bytes + " bytes long; PostgreSQL allows " + MAX_IDENTIFIER_BYTES
+                    + (s.has(key) ? "" : " (the default comes from cluster; set postgres." + key + ")"));
+        }
+    }
+
+    static String localHostName() {
+        String fromEnv = System.getenv("HOSTNAME");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

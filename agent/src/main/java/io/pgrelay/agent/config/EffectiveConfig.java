@@ -1,0 +1,97 @@
+package io.pgrelay.agent.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgrelay.agent.core.TableId;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Renders a configuration back to YAML, in the file's own keys and units, with every secret masked. */
+final class EffectiveConfig {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+
+    private EffectiveConfig() {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static String render(PgRelayConfig c) {
+        return write(YAML, tree(c));
+    }
+
+    /** The same on one line (JSON, which YAML also reads), for a log line. */
+    static String renderOneLine(PgRelayConfig c) {
+        return write(JSON, tree(c));
+    }
+
+    private static Map<String, Object> tree(PgRelayConfig c) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("cluster", c.cluster());
+
+        Map<String, Object> agent = new LinkedHashMap<>();
+        agent.put("id", c.agent().id());
+        agent.put("http", c.agent().http().toString());
+        agent.put("adminToken", c.agent().adminToken().masked());
+        root.put("agent", agent);
+
+        PostgresConfig pg = c.postgres();
+        Map<String, Object> postgres = new LinkedHashMap<>();
+        postgres.put("url", pg.maskedUrl());
+        postgres.put("user", pg.user());
+        postgres.put("password", pg.password().masked());
+        postgres.put("slot", pg.slot());
+        postgres.put("publication", pg.publication());
+        List<String> tables = new ArrayList<>();
+        pg.tables().forEach(t -> tables.add(t.quoted()));
+        postgres.put("tables", tables);
+        postgres.put("statusInterval", Units.formatDuration(pg.statusInterval()));
+        postgres.put("connectTimeout", Units.formatDuration(pg.connectTimeout()));
+        root.put("postgres", postgres);
+
+        KafkaConfig k = c.kafka();
+        Map<String, Object> kafka = new LinkedHashMap<>();
+        kafka.put("bootstrapServers", k.bootstrapServers());
+        kafka.put("topicPrefix", k.topicPrefix());
+        Map<String, String> topics = new TreeMap<>();
+        k.topics().forEach((TableId t, String topic) -> topics.put(t.quoted(), topic));
+        kafka.put("topics", topics);
+        kafka.put("tombstones", k.tombstones());
+        kafka.put("producer", Masking.producer(k.producer()));
+        kafka.put("partitions", k.partitions());
+        kafka.put("checkpointTopic", k.checkpointTopic());
+        kafka.put("onOversized", k.onOversized().name().toLowerCase());
+        kafka.put("deadLetterTopic", k.deadLetterTopic());
+        kafka.put("commitInterval", Units.formatDuration(k.commitInterval()));
+        kafka.put("commitMaxBytes", Units.formatSize(k.commitMaxBytes()));
+        root.put("kafka", kafka);
+
+        CoordinationConfig co = c.coordination();
+        Map<String, Object> coordination = new LinkedHashMap<>();
+        coordination.put("mode", co.mode().name().toLowerCase());
+        Map<String, Object> zk = new LinkedHashMap<>();
+        zk.put("connect", co.zookeeper().connect());
+        zk.put("sessionTimeout", Units.formatDuration(co.zookeeper().sessionTimeout()));
+        coordination.put("zookeeper", zk);
+        coordination.put("pollInterval", Units.formatDuration(co.pollInterval()));
+        coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));
+        root.put("coordination", coordination);
+        return root;
+    }
+
+    private static String write(ObjectMapper mapper, Map<String, Object> root) {
+        try {
+            return mapper.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

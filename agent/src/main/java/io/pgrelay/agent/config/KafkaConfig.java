@@ -1,0 +1,50 @@
+package io.pgrelay.agent.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.kafka.TopicNames;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The {@code kafka} section.
+ *
+ * @param topics          explicit table-to-topic mapping; it wins over {@code <topicPrefix>.<schema>.<table>}
+ * @param producer        kafka-clients producer settings passed through as given
+ * @param commitInterval  the longest a Kafka transaction stays open under load
+ * @param commitMaxBytes  a transaction is committed once it holds this many bytes of records
+ */
+public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
+                          @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
+                          int partitions, String checkpointTopic, OnOversized onOversized,
+                          String deadLetterTopic, Duration commitInterval, long commitMaxBytes) {
+
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+    public static final long DEFAULT_COMMIT_MAX_BYTES = 16L << 20;
+
+    /** What to do with a record larger than the producer's {@code max.request.size}. */
+    public enum OnOversized {
+        /** stop streaming with an error naming table, key, LSN and size */
+        FAIL,
+        /** log it, count it, write its key and position to the dead-letter topic, go on */
+        SKIP
+    }
+
+    public KafkaConfig {
+        topics = Map.copyOf(topics);
+        producer = Map.copyOf(producer);
+    }
+
+    /** The table-to-topic router of this configuration. */
+    public TopicNames topicNames() {
+        return new TopicNames(topicPrefix, topics);
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaConfig[bootstrapServers=" + bootstrapServers + ", topicPrefix=" + topicPrefix + ", topics=" + topics
+                + ", tombstones=" + tombstones + ", producer=" + Masking.producer(producer) + ", partitions=" + partitions
+                + ", checkpointTopic=" + checkpointTopic + ", onOversized=" + onOversized + ", deadLetterTopic="
+                + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + "]";
+    }
+}

@@ -1,0 +1,43 @@
+package io.pgrelay.agent.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import io.pgrelay.agent.core.TableId;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code postgres} section.
+ *
+ * @param url            {@code jdbc:postgresql://host:port/database}
+ * @param tables         the captured tables; empty means the publication is {@code FOR ALL TABLES}
+ * @param statusInterval how often the WAL reader reports its flushed position to the server
+ * @param connectTimeout how long connecting and logging in may take
+ */
+public record PostgresConfig(@JsonSerialize(converter = Masking.JdbcUrlConverter.class) String url, String user,
+                             Secret password, String slot, String publication,
+                             List<TableId> tables, Duration statusInterval, Duration connectTimeout) {
+
+    public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    public PostgresConfig {
+        tables = List.copyOf(tables);
+    }
+
+    /** True when no tables are listed: the publication covers every table of the database. */
+    public boolean allTables() {
+        return tables.isEmpty();
+    }
+
+    /** The URL with any credentials in it masked, for logs and messages. */
+    public String maskedUrl() {
+        return Masking.jdbcUrl(url);
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresConfig[url=" + maskedUrl() + ", user=" + user + ", password=" + password + ", slot=" + slot
+                + ", publication=" + publication + ", tables=" + tables + ", statusInterval=" + statusInterval
+                + ", connectTimeout=" + connectTimeout + "]";
+    }
+}

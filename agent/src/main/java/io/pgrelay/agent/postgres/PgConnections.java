@@ -1,0 +1,124 @@
+package io.pgrelay.agent.postgres;
+
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.config.PostgresConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import org.postgresql.PGProperty;
+
+/**
+ * Opens the agent's connections to PostgreSQL: plain ones for administration and a replication
+ * one for the WAL reader. Every connection renders values the same way ({@code TimeZone=UTC},
+ * {@code DateStyle=ISO}, {@code IntervalStyle=postgres}, {@code bytea_output=hex}), because
+ * pgoutput sends some types in the walsender session's text form and events must not depend on
+ * the server's or the JVM's settings.
+ */
+public final class PgConnections {
+
+    /**
+     * Applied with SET after login. pgjdbc sends the JVM's own time zone as a TimeZone startup
+     * parameter, which PostgreSQL applies after the {@code options} parameter, so {@code -c
+     * TimeZone=UTC} in options would lose; a SET wins (verified on a replication connection by
+     * PgConnectionsTest).
+     */
+    static final List<String> SESSION_SETTINGS = List.of(
+            "SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET bytea_output = 'hex'");
+
+    private final PostgresConfig postgres;
+    private final String agentId;
+
+    public PgConnections(PostgresConfig postgres, String agentId) {
+        this.postgres = postgres;
+        this.agentId = agentId;
+    }
+
+    public static PgConnections of(PgRelayConfig config) {
+        return new PgConnections(config.postgres(), config.agent().id());
+    }
+
+    /** A plain connection, autocommit on. */
+    public Connection open() throws PgConnectException {
+        return connect(properties(false));
+    }
+
+    /**
+     * A logical replication connection ({@code replication=database}, simple query protocol); unwrap
+     * it to {@link org.postgresql.PGConnection} for {@code getReplicationAPI()}.
+     */
+    public Connection openReplication() throws PgConnectException {
+        return connect(properties(true));
+    }
+
+    Properties properties(boolean replication) {
+        Properties p = new Properties();
+        PGProperty.USER.set(p, postgres.user());
+        if (!postgres.password().isEmpty()) {
+            PGProperty.PASSWORD.set(p, postgres.password().reveal());
+        }
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+        PGProperty.APPLICATION_NAME.set(p, "pgrelay-" + agentId);
+        int timeoutSeconds = (int) Math.max(1, (postgres.connectTimeout().toMillis() + 999) / 1000);
+        PGProperty.CONNECT_TIMEOUT.set(p, timeoutSeconds);
+        PGProperty.LOGIN_TIMEOUT.set(p, timeoutSeconds);
+        PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        if (replication) {
+            PGProperty.REPLICATION.set(p, "database");
+            PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        }
+        return p;
+    }
+
+    private Connection connect(Properties properties) throws PgConnectException {
+        Connection c;
+        try {
+            c = DriverManager.getConnection(postgres.url(), properties);
+        } catch (SQLException e) {
+            throw new PgConnectException(describe(e), e.getSQLState(), e);
+        }
+        try (Statement s = c.createStatement()) {
+            for (String set : SESSION_SETTINGS) {
+                s.execute(set);
+            }
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw new PgConnectException("postgres: connected to " + postgres.maskedUrl() + " but could not set up the session: "
+                    + scrub(firstLine(e.getMessage())), e.getSQLState(), e);
+        }
+    }
+
+    /** One line: where, as whom, and why not — with the password scrubbed from whatever the driver said. */
+    String describe(SQLException e) {
+        StringBuilder why = new StringBuilder(firstLine(e.getMessage()));
+        Throwable cause = e.getCause();
+        if (cause != null && cause.getMessage() != null && !why.toString().contains(cause.getMessage())) {
+            why.append(" (").append(cause.getClass().getSimpleName()).append(": ").append(firstLine(cause.getMessage())).append(')');
+        }
+        return "postgres: cannot connect to " + postgres.maskedUrl() + " as " + postgres.user() + ": " + scrub(why.toString());
+    }
+
+    private String scrub(String text) {
+        String secret = postgres.password().reveal();
+        return secret.isEmpty() ? text : text.replace(secret, "****");
+    }
+
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "no reason given";
+        }
+        int nl = text.indexOf('\n');
+        return (nl < 0 ? text : text.substring(0, nl)).strip();
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // the session is being given up anyway
+        }
+    }
+}

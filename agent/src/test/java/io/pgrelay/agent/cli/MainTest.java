@@ -1,0 +1,182 @@
+package io.pgrelay.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.postgres.TestPostgres;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int status, String out, String err) {
+    }
+
+    private static Result main(Function<PgRelayConfig, Integer> agent, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Main.commandLine(agent, Duration.ofSeconds(1), new PrintWriter(out), new PrintWriter(err)).execute(args);
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    private static Result main(String... args) {
+        return main(RunCommand.AGENT, args);
+    }
+
+    private Path config(String yaml) throws Exception {
+        return Files.writeString(dir.resolve("config.yaml"), yaml);
+    }
+
+    private Path configFor(EmbeddedPostgres pg, String database, String slot) throws Exception {
+        return config("""
+                cluster: cli-test
+                agent: { id: agent-1 }
+                postgres: { url: '%s', user: postgres, slot: %s, publication: pub, tables: [orders] }
+                kafka: { bootstrapServers: '127.0.0.1:1' }
+                """.formatted(TestPostgres.url(pg, database), slot));
+    }
+
+    @Test
+    void versionAndHelpExitZero() {
+        assertThat(main("--version")).satisfies(r -> {
+            assertThat(r.status()).isZero();
+            assertThat(r.out()).startsWith("pgrelay ");
+        });
+        assertThat(main("init", "--help")).satisfies(r -> {
+            assertThat(r.status()).isZero();
+            assertThat(r.out()).contains("--config=FILE");
+        });
+    }
+
+    @Test
+    void badUsageExitsTwo() {
+        assertThat(main()).satisfies(r -> {
+            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.err()).contains("Usage: pgrelay-agent", "run", "init", "teardown", "check");
+        });
+        assertThat(main("check")).satisfies(r -> {
+            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.err()).contains("Missing required option: '--config=FILE'");
+        });
+        assertThat(main("launch", "--config", "x.yaml").status()).isEqualTo(2);
+    }
+
+    @Test
+    void badConfigPrintsEveryProblemThenASummaryAndExitsTwo() throws Exception {
+        Path file = config("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://127.0.0.1:1/app', user: u, statusInterval: soon }
+                kafka: { bootstrapServers: k:9092, tombstone: false }
+                coordination: { mode: etcd }
+                """);
+
+        for (String command : new String[] {"run", "init", "teardown", "check"}) {
+            Result r = main(command, "--config", file.toString());
+            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err()).isEqualTo("""
+                    postgres.statusInterval: 'soon' is not a duration (use 500ms, 3s, 2m)
+                    kafka.tombstone: unknown key (did you mean kafka.tombstones?)
+                    coordination.mode: 'etcd' is not one of slot, zookeeper
+                    3 problems in %s
+                    """.formatted(file));
+        }
+    }
+
+    @Test
+    void missingConfigFileExitsTwo() {
+        Path missing = dir.resolve("absent.yaml");
+        Result r = main("check", "--config", missing.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo(missing + ": no such file\n1 problem in " + missing + "\n");
+    }
+
+    @Test
+    void runHandsTheConfigToTheAgentAndExitsWithItsStatus() throws Exception {
+        Path file = config(ConfigFixtures.MINIMAL);
+        AtomicReference<PgRelayConfig> seen = new AtomicReference<>();
+
+        Result r = main(c -> {
+            seen.set(c);
+            return 0;
+        }, "run", "--config", file.toString());
+
+        assertThat(r.status()).isZero();
+        assertThat(seen.get().cluster()).isEqualTo("demo");
+        assertThat(main("run", "--config", file.toString()).status()).isEqualTo(1); // the agent is not wired in yet
+    }
+
+    @Test
+    void initCreatesOnceAndTeardownDropsOnce() throws Exception {
+        EmbeddedPostgres pg = TestPostgres.logical();
+        String db = TestPostgres.newDatabase(pg);
+        TestPostgres.superuserSql(pg, db, "CREATE TABLE orders (id int PRIMARY KEY)");
+        String slot = TestPostgres.uniqueName("cli");
+        String file = configFor(pg, db, slot).toString();
+
+        Result first = main("init", "--config", file);
+        assertThat(first.status()).as(first.err()).isZero();
+        assertThat(first.out()).startsWith("created publication pub FOR TABLE \"public\".\"orders\"\ncreated slot " + slot
+                + " (pgoutput); changes committed after ");
+
+        assertThat(main("init", "--config", file)).isEqualTo(new Result(0,
+                "nothing to do: publication pub and slot " + slot + " are in place\n", ""));
+        assertThat(main("teardown", "--config", file)).isEqualTo(new Result(0,
+                "dropped slot " + slot + "\ndropped publication pub\n", ""));
+        assertThat(main("teardown", "--config", file)).isEqualTo(new Result(0,
+                "slot " + slot + " did not exist\npublication pub did not exist\n", ""));
+    }
+
+    @Test
+    void initRefusesWhenPreflightFails() throws Exception {
+        EmbeddedPostgres pg = TestPostgres.replica();
+        String db = TestPostgres.newDatabase(pg);
+        TestPostgres.superuserSql(pg, db, "CREATE TABLE orders (id int PRIMARY KEY)");
+
+        assertThat(main("init", "--config", configFor(pg, db, "s").toString())).isEqualTo(new Result(1, "",
+                "postgres: wal_level is 'replica'; set wal_level = logical in postgresql.conf and restart PostgreSQL\n"
+                        + "init: 1 problem; nothing was created\n"));
+    }
+
+    @Test
+    void checkReportsEachCheckAndFailsOnUnreachableKafka() throws Exception {
+        EmbeddedPostgres pg = TestPostgres.logical();
+        String db = TestPostgres.newDatabase(pg);
+        TestPostgres.superuserSql(pg, db, "CREATE TABLE orders (id int PRIMARY KEY)");
+        Path file = configFor(pg, db, TestPostgres.uniqueName("chk"));
+
+        Result r = main("check", "--config", file.toString());
+
+        assertThat(r.status()).isEqualTo(1);
+        assertThat(r.out().lines()).hasSize(9).startsWith(
+                "OK    config: " + file + " is valid (cluster cli-test, agent agent-1)",
+                "OK    postgres: connected to PostgreSQL " + pg.getPostgresDatabase().getConnection().getMetaData()
+                        .getDatabaseProductVersion() + " at " + TestPostgres.url(pg, db) + " as postgres",
+                "OK    postgres: wal_level is logical")
+                .contains("NOTE  postgres: publication pub does not exist yet; init (or run) creates it FOR TABLE \"public\".\"orders\"")
+                .endsWith("FAIL  kafka: no broker at 127.0.0.1:1 answered within 1000ms; check kafka.bootstrapServers and that"
+                        + " the brokers run", "check: 1 of 8 checks failed");
+    }
+
+    @Test
+    void unreachablePostgresIsOneLineAndExitsOne() throws Exception {
+        Path file = config(ConfigFixtures.MINIMAL.replace("db:5432", "127.0.0.1:1"));
+
+        Result r = main("init", "--config", file.toString());
+
+        assertThat(r.status()).isEqualTo(1);
+        assertThat(r.err().lines()).singleElement().asString()
+                .startsWith("postgres: cannot connect to jdbc:postgresql://127.0.0.1:1/app as replicator: ");
+    }
+}
