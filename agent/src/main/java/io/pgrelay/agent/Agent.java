@@ -62,7 +62,6 @@ public final class Agent {
     }
 
     int runUntilStopped() {
-        log.info("agent {} starting with {}", config.agent().id(), config.describeMasked());
         PgConnections connections = PgConnections.of(config);
         StreamResources resources = new StreamResources(config, connections);
         Duration backoff = Duration.ofMillis(500);

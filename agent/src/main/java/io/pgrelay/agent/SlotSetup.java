@@ -5,7 +5,7 @@ import io.pgrelay.agent.core.Finding;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
-import io.pgrelay.agent.postgres.PublicationAdmin;
+import io.pgrelay.agent.postgres.ReplicationSetup;
 import io.pgrelay.agent.postgres.SlotAdmin;
 import io.pgrelay.agent.postgres.SlotState;
 import org.slf4j.Logger;
@@ -36,17 +36,14 @@ final class SlotSetup {
             if (!failures.isEmpty()) {
                 throw new Failures.FatalException(failures.stream().map(Finding::message).collect(Collectors.joining("\n")));
             }
-            for (String done : new PublicationAdmin(c).ensure(config.postgres().publication(), config.postgres().tables())) {
-                log.info("{}", done);
-            }
-            SlotAdmin slots = new SlotAdmin(c);
-            Optional<SlotState> state = slots.read(slot);
-            if (state.isEmpty()) {
-                log.info("slot {}: created at LSN {}", slot, slots.create(slot));
-            } else if (state.get().walLost()) {
+            Optional<SlotState> state = new SlotAdmin(c).read(slot);
+            if (state.isPresent() && state.get().walLost()) {
                 throw new Failures.FatalException("slot " + slot + " has lost WAL it needed (wal_status = lost; confirmed "
                         + state.get().confirmedFlushLsn() + "): changes after that were not captured. Drop it with "
                         + "'teardown', re-create it with 'init', and re-snapshot the tables");
+            }
+            for (String done : new ReplicationSetup(config.postgres()).ensure(c)) {
+                log.info("{}", done);
             }
         } catch (PgConnectException e) {
             throw new SQLException(e.getMessage(), e.sqlState(), e);

@@ -27,7 +27,13 @@ final class StreamResources implements Pipeline.Resources {
     StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
         this.connections = connections;
-        this.typeCatalog = new JdbcTypeCatalog(connections::open);
+        this.typeCatalog = new JdbcTypeCatalog(() -> {
+            try {
+                return connections.open();
+            } catch (io.pgrelay.agent.postgres.PgConnectException e) {
+                throw new SQLException(e.getMessage(), e.sqlState(), e);
+            }
+        });
     }
 
     @Override

@@ -13,7 +13,7 @@ final class RunCommand extends ConfiguredCommand {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     /** What {@code run} starts; returns the exit status. */
-    static final Function<PgRelayConfig, Integer> AGENT = RunCommand::agentNotWiredYet; // TODO(merge): replace with io.pgrelay.agent.Agent::run
+    static final Function<PgRelayConfig, Integer> AGENT = io.pgrelay.agent.Agent::run;
 
     private final Function<PgRelayConfig, Integer> agent;
 
@@ -26,10 +26,5 @@ final class RunCommand extends ConfiguredCommand {
         LOG.info("pgrelay {} starting agent {} of cluster {}; effective configuration: {}", Main.version(), config.agent().id(),
                 config.cluster(), config.describeMaskedOneLine());
         return agent.apply(config);
-    }
-
-    private static int agentNotWiredYet(PgRelayConfig config) {
-        LOG.error("run: the agent is not wired into this build yet (io.pgrelay.agent.Agent.run)");
-        return Main.EXIT_FAILURE;
     }
 }

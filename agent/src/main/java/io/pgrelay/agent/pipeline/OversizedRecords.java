@@ -56,7 +56,7 @@ final class OversizedRecords {
                 .put("topic", topic);
         entry.set("key", key == null ? null : readKey(key));
         sink.send(deadLetterTopic, key, entry.toString().getBytes(StandardCharsets.UTF_8), new RecordHeaders());
-        stats.skippedOversized();
+        stats.countSkippedOversized();
     }
 
     private static JsonNode readKey(byte[] key) {

@@ -139,7 +139,7 @@ final class SinkLoop {
         if (!skipThrough.commitLsn().isZero()) {
             int c = commitLsn.compareTo(skipThrough.commitLsn());
             if (c < 0 || (c == 0 && eventSeq <= skipThrough.seq())) {
-                stats.skippedAlreadyWritten();
+                stats.countSkippedAlreadyWritten();
                 return;
             }
         }

@@ -56,11 +56,11 @@ public final class StreamStats {
         kafkaCommitNanos.add(nanos);
     }
 
-    void skippedAlreadyWritten() {
+    void countSkippedAlreadyWritten() {
         skippedAlreadyWritten.increment();
     }
 
-    void skippedOversized() {
+    void countSkippedOversized() {
         skippedOversized.increment();
     }
 
