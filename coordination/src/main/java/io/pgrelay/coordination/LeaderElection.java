@@ -103,10 +103,13 @@ public abstract class LeaderElection implements AutoCloseable {
         return state.get();
     }
 
-    /** True while this agent holds a term whose epoch is assigned and not revoked. May be stale at once. */
+    /**
+     * True while this agent holds a valid term whose leader has reported {@link Term#slotAcquired()}
+     * (so the epoch is assigned). It may be false the next moment.
+     */
     public final boolean hasLeadership() {
         LeaderTerm t = term.get();
-        return t != null && t.isValid() && t.hasEpoch();
+        return t != null && t.isValid() && t.slotHeld();
     }
 
     /** The id of the current leader as far as this agent knows (refreshed every poll interval). */
@@ -147,7 +150,7 @@ public abstract class LeaderElection implements AutoCloseable {
      */
     public final void handover(Optional<String> to) throws Exception {
         LeaderTerm t = term.get();
-        if (t == null || !t.isValid() || !t.hasEpoch()) {
+        if (t == null || !t.isValid() || !t.slotHeld()) {
             throw new IllegalStateException("agent " + config.agentId() + " is not the leader of cluster "
                     + config.cluster() + " (leader: " + knownLeader.orElse("none") + ")");
         }

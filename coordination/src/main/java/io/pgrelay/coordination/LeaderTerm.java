@@ -62,6 +62,11 @@ final class LeaderTerm implements Term {
         return epoch != NO_EPOCH;
     }
 
+    /** True once the leader reported {@link #slotAcquired()}. */
+    synchronized boolean slotHeld() {
+        return walsenderPid != null;
+    }
+
     synchronized Integer walsenderPid() {
         return walsenderPid;
     }

@@ -3,9 +3,15 @@ package io.pgrelay.coordination;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -62,7 +68,7 @@ final class SlotElection extends LeaderElection {
                 closeConnection();
             }
             try {
-                Thread.sleep(pause.toMillis());
+                awaitWakeUp(pause);
             } catch (InterruptedException e) {
                 if (state.get() != State.STARTED) {
                     break;
@@ -78,7 +84,8 @@ final class SlotElection extends LeaderElection {
         ClusterTable.Row row = ClusterTable.read(c, config.cluster());
         knownEpoch = Math.max(knownEpoch, row.epoch());
         boolean target = row.handoverPending() && config.agentId().equals(row.handoverTo());
-        boolean heldBack = inLocalHoldBack() || (row.handoverPending() && row.handoverTo() != null && !target);
+        // the named target ignores its own hold-back: it may be the agent that handed over to a third one before
+        boolean heldBack = !target && (inLocalHoldBack() || (row.handoverPending() && row.handoverTo() != null));
         Duration pause = target ? config.handoverPoll() : config.pollInterval();
         HangDetector.SlotObservation seen = SlotQueries.observe(c, config.slot());
         long now = System.nanoTime();
@@ -104,10 +111,50 @@ final class SlotElection extends LeaderElection {
             return config.handoverPoll();
         }
         if (verdict == HangDetector.Verdict.FREE) {
-            boolean led = runTerm(LeaderTerm.NO_EPOCH);
-            return led ? Duration.ZERO.plusMillis(1) : pause;
+            if (runTerm(LeaderTerm.NO_EPOCH)) {
+                wakeStandbys(c);   // our walsender is gone or going: let the others look now
+            }
+            // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first try
+            return pause;
         }
         return pause;
+    }
+
+    /**
+     * Sleeps for {@code pause}, or less when another agent of any cluster sends a notification on
+     * channel {@code pgrelay} (handover recorded, a term ended): a standby then looks at the slot
+     * at once instead of at its next poll, which is what keeps a handover gap well under a poll
+     * interval. NOTIFY is only a hint; polling alone is always correct.
+     */
+    private void awaitWakeUp(Duration pause) throws InterruptedException {
+        long deadline = System.nanoTime() + pause.toNanos();
+        while (connection != null) {
+            int millis = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            try {
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                PGNotification[] notes = pg.getNotifications(millis);
+                // a session hears its own NOTIFY too: that one must not wake us
+                if (notes != null && Arrays.stream(notes).anyMatch(n -> n.getPID() != pg.getBackendPID())) {
+                    return;
+                }
+            } catch (SQLException e) {
+                closeConnection();
+                break;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return;
+            }
+        }
+        Thread.sleep(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+    }
+
+    private void wakeStandbys(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('pgrelay', ?)")) {
+            ps.setString(1, config.cluster());
+            ps.execute();
+        } catch (SQLException e) {
+            log.debug("agent {}: NOTIFY failed: {}", config.agentId(), e.toString());
+        }
     }
 
     @Override
@@ -123,6 +170,7 @@ final class SlotElection extends LeaderElection {
     void recordHandover(Optional<String> to, Duration window) throws SQLException {
         try (Connection c = config.postgres().open()) {
             ClusterTable.recordHandover(c, config.cluster(), to, window);
+            wakeStandbys(c);
         }
     }
 
@@ -135,6 +183,9 @@ final class SlotElection extends LeaderElection {
         if (connection == null) {
             connection = config.postgres().open();
             connection.setAutoCommit(true);
+            try (Statement s = connection.createStatement()) {
+                s.execute("LISTEN pgrelay");
+            }
         }
         return connection;
     }

@@ -119,16 +119,16 @@ final class ZooKeeperElection extends LeaderElection {
 
     /** Why this agent must not lead now, if it must not. */
     private Optional<String> holdBackReason() throws Exception {
+        Optional<Map<String, Object>> h = readHandover();
+        Object to = h.map(m -> m.get("to")).orElse(null);
+        boolean pending = h.isPresent() && ((Number) h.get().get("untilMillis")).longValue() > System.currentTimeMillis();
+        if (pending && config.agentId().equals(to)) {
+            return Optional.empty();   // the named target ignores its own hold-back from an earlier handover
+        }
         if (inLocalHoldBack()) {
             return Optional.of("it just handed over");
         }
-        Optional<Map<String, Object>> h = readHandover();
-        if (h.isEmpty()) {
-            return Optional.empty();
-        }
-        Object to = h.get().get("to");
-        long until = ((Number) h.get().get("untilMillis")).longValue();
-        if (to != null && !config.agentId().equals(to) && until > System.currentTimeMillis()) {
+        if (pending && to != null) {
             return Optional.of("a handover to " + to + " is pending");
         }
         return Optional.empty();
