@@ -99,6 +99,9 @@ final class ZooKeeperElection extends LeaderElection {
             }
             long epoch = bumpEpoch();
             knownEpoch = Math.max(knownEpoch, epoch);
+            if (!client.getZookeeperClient().isConnected()) {
+                return;   // SUSPENDED/LOST may have come before a term existed to revoke
+            }
             deleteHandover();
             runTerm(epoch);
         }
