@@ -1,0 +1,21 @@
+package io.pgrelay.coordination;
+
+/**
+ * What this agent does while it leads; the agent supplies it, the election decides when it runs.
+ * Modelled on Curator's {@code LeaderSelectorListener.takeLeadership}.
+ */
+@FunctionalInterface
+public interface Leader {
+
+    /**
+     * Runs on the election's thread for as long as this agent leads. Returning or throwing ends
+     * the term. The implementation must stop promptly once {@link Term#revoked()} completes (the
+     * thread is also interrupted): until it returns, a revoked leader may still be writing while
+     * another agent is being elected.
+     *
+     * <p>Call {@link Term#slotAcquired()} as soon as the replication stream has started, and use
+     * the epoch it returns. Throw {@link SlotBusyException} when starting the stream fails
+     * because another walsender holds the slot (SQLSTATE 55006).
+     */
+    void lead(Term term) throws Exception;
+}

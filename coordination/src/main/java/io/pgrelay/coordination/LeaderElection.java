@@ -1,0 +1,289 @@
+package io.pgrelay.coordination;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Decides when this agent leads: races for the replication slot ({@link ElectionConfig.Mode#SLOT})
+ * or holds a ZooKeeper lock ({@link ElectionConfig.Mode#ZOOKEEPER}), and runs the caller's
+ * {@link Leader} on the election's own thread while it does. Shaped like Curator's
+ * {@code LeaderSelector}: {@link #start()} once, {@link #close()} once, listeners told only on
+ * change on the executor the caller picks.
+ *
+ * <p>Everything this class reports is a snapshot: by the time {@link #hasLeadership()} returns
+ * true, leadership may already be gone. Fencing is what keeps a stale leader harmless: the epoch
+ * only grows, and Kafka's transactional id fences a zombie producer.
+ */
+public abstract class LeaderElection implements AutoCloseable {
+
+    /** Lifecycle, as in Curator's recipes. */
+    public enum State { LATENT, STARTED, CLOSED }
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderElection.class);
+
+    private record Registration(LeadershipListener listener, Executor executor) {
+    }
+
+    final ElectionConfig config;
+    final Leader leader;
+    final MemberRegistry registry;
+    final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    final ScheduledExecutorService ticker;
+    private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicReference<LeaderTerm> term = new AtomicReference<>();
+    /** Latest epoch known cluster-wide; written by the ticker and by this agent's terms. */
+    volatile long knownEpoch;
+    /** The leader's id as last read by the ticker. */
+    volatile Optional<String> knownLeader = Optional.empty();
+    /** After a handover this agent stays standby until then (System.nanoTime()). */
+    private volatile long holdBackUntilNanos = System.nanoTime();
+
+    LeaderElection(ElectionConfig config, Leader leader, MemberRegistry registry) {
+        this.config = config;
+        this.leader = Objects.requireNonNull(leader, "leader");
+        this.registry = registry;
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pgrelay-election-ticker-" + config.agentId()));
+    }
+
+    /** An election in the mode the config names; call {@link #start()} to join. */
+    public static LeaderElection create(ElectionConfig config, Leader leader) {
+        return switch (config.mode()) {
+            case SLOT -> new SlotElection(config, leader);
+            case ZOOKEEPER -> new ZooKeeperElection(config, leader);
+        };
+    }
+
+    /** Joins the cluster: publishes this member and starts competing. Only once. */
+    public final void start() throws Exception {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("cannot start an election in state " + state.get());
+        }
+        prepare();
+        registry.start(Role.STARTING);
+        doStart();
+        registry.publish(Role.STANDBY, knownEpoch);
+        long tick = config.pollInterval().toMillis();
+        ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /** Revokes the term if any, leaves the cluster. Idempotent. */
+    @Override
+    public final void close() {
+        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+            state.set(State.CLOSED);
+            return;
+        }
+        LeaderTerm t = term.get();
+        if (t != null) {
+            t.revoke("election closed");
+        }
+        try {
+            registry.publish(Role.STOPPING, knownEpoch);
+        } catch (Exception e) {
+            log.debug("could not publish stopping: {}", e.toString());
+        }
+        doClose();
+        ticker.shutdownNow();
+        registry.close();
+    }
+
+    public final State state() {
+        return state.get();
+    }
+
+    /**
+     * True while this agent holds a valid term whose leader has reported {@link Term#slotAcquired()}
+     * (so the epoch is assigned). It may be false the next moment.
+     */
+    public final boolean hasLeadership() {
+        LeaderTerm t = term.get();
+        return t != null && t.isValid() && t.slotHeld();
+    }
+
+    /** The id of the current leader as far as this agent knows (refreshed every poll interval). */
+    public final Optional<String> leader() {
+        return hasLeadership() ? Optional.of(config.agentId()) : knownLeader;
+    }
+
+    /** The highest epoch this agent has seen. */
+    public final long epoch() {
+        return knownEpoch;
+    }
+
+    public final ElectionConfig config() {
+        return config;
+    }
+
+    /** Live members, this one included. */
+    public final List<Member> members() throws Exception {
+        return registry.members();
+    }
+
+    public final void addListener(LeadershipListener listener, Executor executor) {
+        listeners.add(new Registration(Objects.requireNonNull(listener), Objects.requireNonNull(executor)));
+    }
+
+    public final void removeListener(LeadershipListener listener) {
+        listeners.removeIf(r -> r.listener() == listener);
+    }
+
+    /**
+     * Hands leadership over: records the intent for {@code handoverWindow}, revokes this term (the
+     * leader finishes cleanly and returns from {@code lead}) and keeps this agent standby for the
+     * window. With a target, only that agent may take over during the window; without, any
+     * standby may. Returns once the term is revoked, not when the new leader streams.
+     *
+     * @throws IllegalStateException    if this agent does not lead (HTTP 409)
+     * @throws IllegalArgumentException if {@code to} is this agent or not a live member (HTTP 400)
+     */
+    public final void handover(Optional<String> to) throws Exception {
+        LeaderTerm t = term.get();
+        if (t == null || !t.isValid() || !t.slotHeld()) {
+            throw new IllegalStateException("agent " + config.agentId() + " is not the leader of cluster "
+                    + config.cluster() + " (leader: " + knownLeader.orElse("none") + ")");
+        }
+        if (to.isPresent()) {
+            String target = to.get();
+            List<Member> live = registry.members();
+            if (target.equals(config.agentId())) {
+                throw new IllegalArgumentException("cannot hand over to " + target + ": it is this agent, the leader");
+            }
+            if (live.stream().noneMatch(m -> m.id().equals(target))) {
+                throw new IllegalArgumentException("cannot hand over to " + target + ": not a live member of cluster "
+                        + config.cluster() + " (live: " + live.stream().map(Member::id).toList() + ")");
+            }
+        }
+        Duration window = config.handoverWindow();
+        holdBackUntilNanos = System.nanoTime() + window.toNanos();
+        recordHandover(to, window);
+        log.info("agent {} hands over leadership of cluster {} to {} (epoch {}, window {} ms)",
+                config.agentId(), config.cluster(), to.orElse("any standby"), t.epoch(), window.toMillis());
+        t.revoke("handover to " + to.orElse("any standby"));
+    }
+
+    final boolean inLocalHoldBack() {
+        return System.nanoTime() - holdBackUntilNanos < 0;
+    }
+
+    /**
+     * Runs one term on the calling thread: {@code lead}, then cleanup and notifications.
+     *
+     * @return true if the leader really held the slot (called {@code slotAcquired})
+     */
+    final boolean runTerm(long presetEpoch) {
+        LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), presetEpoch);
+        term.set(t);
+        if (state.get() != State.STARTED) {
+            t.revoke("election closed");
+        }
+        try {
+            leader.lead(t);
+        } catch (SlotBusyException e) {
+            log.debug("agent {}: {}", config.agentId(), e.getMessage());
+        } catch (InterruptedException e) {
+            log.info("agent {}: term interrupted ({})", config.agentId(), t.revocationReason().orElse("no reason"));
+        } catch (Exception e) {
+            log.warn("agent {}: leading cluster {} failed: {}", config.agentId(), config.cluster(), e.toString(), e);
+        } finally {
+            t.ended();
+            term.compareAndSet(t, null);
+        }
+        if (t.walsenderPid() != null) {
+            log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
+                    t.epoch(), t.revocationReason().orElse("returned"));
+            publishQuietly(Role.STANDBY);
+            fire(LeadershipListener::notLeader);
+            return true;
+        }
+        return false;
+    }
+
+    /** Called by the term once the slot is held and the epoch assigned. */
+    final void becameLeader(LeaderTerm t) {
+        knownEpoch = Math.max(knownEpoch, t.epoch());
+        knownLeader = Optional.of(config.agentId());
+        log.info("agent {} leads cluster {} with epoch {} (slot \"{}\", walsender pid {})", config.agentId(),
+                config.cluster(), t.epoch(), config.slot(), t.walsenderPid());
+        publishQuietly(Role.LEADER);
+        long epoch = t.epoch();
+        fire(l -> l.isLeader(epoch));
+    }
+
+    /** Every poll interval: heartbeat, refresh what is known, check the slot is still ours. */
+    private void tick() {
+        try {
+            registry.heartbeat();
+            refreshKnown();
+            LeaderTerm t = term.get();
+            Integer ours = t == null ? null : t.walsenderPid();
+            if (ours != null && t.isValid()) {
+                Integer holder;
+                try (Connection c = config.postgres().open()) {
+                    holder = SlotQueries.holderPid(c, config.slot());
+                }
+                if (!ours.equals(holder)) {
+                    t.revoke("slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
+                            + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
+                }
+            }
+        } catch (Exception e) {
+            log.debug("agent {}: tick failed: {}", config.agentId(), e.toString());
+        }
+    }
+
+    final LeaderTerm currentTerm() {
+        return term.get();
+    }
+
+    final void publishQuietly(Role role) {
+        try {
+            registry.publish(role, knownEpoch);
+        } catch (Exception e) {
+            log.warn("agent {}: could not publish role {}: {}", config.agentId(), role.wireName(), e.toString());
+        }
+    }
+
+    private void fire(java.util.function.Consumer<LeadershipListener> call) {
+        for (Registration r : listeners) {
+            try {
+                r.executor().execute(() -> call.accept(r.listener()));
+            } catch (RuntimeException e) {
+                log.warn("leadership listener executor rejected a call: {}", e.toString());
+            }
+        }
+    }
+
+    static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Before the registry starts: connect what the registry needs. */
+    void prepare() throws Exception {
+    }
+
+    abstract void doStart() throws Exception;
+
+    abstract void doClose();
+
+    /** Assigns the epoch of a term whose leader now holds the slot. */
+    abstract long assignEpoch(LeaderTerm t) throws Exception;
+
+    abstract void recordHandover(Optional<String> to, Duration window) throws Exception;
+
+    /** Reads the cluster's leader and epoch into {@link #knownLeader} and {@link #knownEpoch}. */
+    abstract void refreshKnown() throws Exception;
+}

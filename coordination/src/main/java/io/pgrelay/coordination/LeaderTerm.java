@@ -1,0 +1,127 @@
+package io.pgrelay.coordination;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** The election's {@link Term}. Revocation may come from any thread; the lead thread owns the rest. */
+final class LeaderTerm implements Term {
+
+    static final long NO_EPOCH = -1;
+
+    private final LeaderElection election;
+    private final Thread leadThread;
+    private final CompletableFuture<Void> revoked = new CompletableFuture<>();
+    private volatile String reason;
+    private volatile long epoch;
+    /** The walsender pid that held the slot when it was acquired; guarded by this. */
+    private Integer walsenderPid;
+    /** True while {@code lead} runs, so a late revoke never interrupts the thread's next job; guarded by this. */
+    private boolean leading = true;
+
+    LeaderTerm(LeaderElection election, Thread leadThread, long presetEpoch) {
+        this.election = election;
+        this.leadThread = leadThread;
+        this.epoch = presetEpoch;
+    }
+
+    @Override
+    public long slotAcquired() throws Exception {
+        if (!isValid()) {
+            throw new IllegalStateException("term already revoked: " + reason);
+        }
+        synchronized (this) {
+            if (walsenderPid != null) {
+                return epoch;
+            }
+        }
+        long assigned = election.assignEpoch(this);
+        Integer pid;
+        try (Connection c = election.config().postgres().open()) {
+            pid = SlotQueries.holderPid(c, election.config().slot());
+        }
+        synchronized (this) {
+            epoch = assigned;
+            walsenderPid = pid == null ? -1 : pid;
+        }
+        election.becameLeader(this);
+        return assigned;
+    }
+
+    @Override
+    public long epoch() {
+        long e = epoch;
+        if (e == NO_EPOCH) {
+            throw new IllegalStateException("no epoch yet: call slotAcquired() once START_REPLICATION succeeded");
+        }
+        return e;
+    }
+
+    boolean hasEpoch() {
+        return epoch != NO_EPOCH;
+    }
+
+    /** True once the leader reported {@link #slotAcquired()}. */
+    synchronized boolean slotHeld() {
+        return walsenderPid != null;
+    }
+
+    synchronized Integer walsenderPid() {
+        return walsenderPid;
+    }
+
+    @Override
+    public boolean isValid() {
+        return !revoked.isDone();
+    }
+
+    @Override
+    public CompletableFuture<Void> revoked() {
+        return revoked;
+    }
+
+    @Override
+    public Optional<String> revocationReason() {
+        return Optional.ofNullable(reason);
+    }
+
+    @Override
+    public Optional<Integer> evictSlotHolder() throws SQLException {
+        String slot = election.config().slot();
+        try (Connection c = election.config().postgres().open()) {
+            Integer pid = SlotQueries.holderPid(c, slot);
+            if (pid == null) {
+                return Optional.empty();
+            }
+            SlotQueries.terminate(c, slot, pid, "agent " + election.config().agentId()
+                    + " leads (epoch " + epoch + ") but a stale walsender still holds the slot");
+            return Optional.of(pid);
+        }
+    }
+
+    /** Revokes the term: completes {@link #revoked()} and interrupts {@code lead} if it still runs. */
+    void revoke(String why) {
+        synchronized (this) {
+            if (reason == null) {
+                reason = why;
+            }
+            if (leading && leadThread != Thread.currentThread()) {
+                leadThread.interrupt();
+            }
+        }
+        revoked.complete(null);
+    }
+
+    /** Called by the lead thread when {@code lead} has returned; clears a stray interrupt. */
+    void ended() {
+        synchronized (this) {
+            leading = false;
+            if (reason == null) {
+                reason = "term ended";
+            }
+        }
+        revoked.complete(null);
+        Thread.interrupted();
+    }
+}

@@ -1,0 +1,228 @@
+package io.pgrelay.coordination;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.leader.LeaderSelector;
+import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
+import org.apache.curator.framework.recipes.leader.Participant;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ZooKeeper mode: Curator's {@link LeaderSelector} on {@code /pgrelay/<cluster>/leader}. On
+ * getting the lock the epoch znode {@code /pgrelay/<cluster>/epoch} is incremented by a versioned
+ * compare-and-set, then {@link Leader#lead} runs. A SUSPENDED or LOST connection revokes the term
+ * at once: the ZooKeeper client notices a lost server within two thirds of the session timeout,
+ * before the server expires the session and lets another agent take the lock, so a leader that
+ * stops promptly has stopped before the next one starts. Holding the lock is not holding the slot:
+ * the leader evicts a stale walsender with {@link Term#evictSlotHolder()}.
+ *
+ * <p>A handover writes {@code /pgrelay/<cluster>/handover} ({@code to}, {@code untilMillis}); an
+ * agent other than the target that gets the lock during the window gives it back at once. The
+ * window is judged by each agent's wall clock, so clocks must agree to well within the window.
+ */
+final class ZooKeeperElection extends LeaderElection {
+
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperElection.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CuratorFramework client;
+    private final LeaderSelector selector;
+
+    ZooKeeperElection(ElectionConfig config, Leader leader) {
+        this(config, leader, CuratorFrameworkFactory.builder()
+                .connectString(config.zookeeperConnect())
+                .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
+                .connectionTimeoutMs((int) config.sessionTimeout().toMillis())
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 1000))
+                .build());
+    }
+
+    private ZooKeeperElection(ElectionConfig config, Leader leader, CuratorFramework client) {
+        super(config, leader, new ZkMemberRegistry(client, config));
+        this.client = client;
+        this.selector = new LeaderSelector(client, config.zkRoot() + "/leader", new LockListener());
+        selector.setId(config.agentId());
+        selector.autoRequeue();
+    }
+
+    @Override
+    void prepare() throws InterruptedException {
+        client.start();
+        long wait = config.sessionTimeout().toMillis() * 2;
+        if (!client.blockUntilConnected((int) wait, TimeUnit.MILLISECONDS)) {
+            client.close();
+            throw new IllegalStateException("agent " + config.agentId() + ": cannot reach ZooKeeper at "
+                    + config.zookeeperConnect() + " within " + wait + " ms");
+        }
+    }
+
+    @Override
+    void doStart() {
+        selector.start();
+    }
+
+    @Override
+    void doClose() {
+        selector.close();
+        registry.close();
+        client.close();
+    }
+
+    /** The Curator client, for tests that expire its session. */
+    CuratorFramework client() {
+        return client;
+    }
+
+    private final class LockListener extends LeaderSelectorListenerAdapter {
+        @Override
+        public void takeLeadership(CuratorFramework c) throws Exception {
+            if (state.get() != State.STARTED) {
+                return;
+            }
+            Optional<String> holdBackFor = holdBackReason();
+            if (holdBackFor.isPresent()) {
+                giveBack(holdBackFor.get());
+                return;
+            }
+            long epoch = bumpEpoch();
+            knownEpoch = Math.max(knownEpoch, epoch);
+            if (!client.getZookeeperClient().isConnected()) {
+                return;   // SUSPENDED/LOST may have come before a term existed to revoke
+            }
+            deleteHandover();
+            runTerm(epoch);
+        }
+
+        @Override
+        public void stateChanged(CuratorFramework c, ConnectionState newState) {
+            if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+                LeaderTerm t = currentTerm();
+                if (t != null && t.isValid()) {
+                    log.warn("agent {}: ZooKeeper connection {}: revoking term (epoch {})", config.agentId(), newState,
+                            t.hasEpoch() ? t.epoch() : -1);
+                    t.revoke("ZooKeeper connection " + newState);
+                }
+            }
+            super.stateChanged(c, newState);   // throws CancelLeadershipException on SUSPENDED/LOST
+        }
+    }
+
+    /** Why this agent must not lead now, if it must not. */
+    private Optional<String> holdBackReason() throws Exception {
+        Optional<Map<String, Object>> h = readHandover();
+        Object to = h.map(m -> m.get("to")).orElse(null);
+        boolean pending = h.isPresent() && ((Number) h.get().get("untilMillis")).longValue() > System.currentTimeMillis();
+        if (pending && config.agentId().equals(to)) {
+            return Optional.empty();   // the named target ignores its own hold-back from an earlier handover
+        }
+        if (inLocalHoldBack()) {
+            return Optional.of("it just handed over");
+        }
+        if (pending && to != null) {
+            return Optional.of("a handover to " + to + " is pending");
+        }
+        return Optional.empty();
+    }
+
+    /** Returns the lock at once when the target is queued for it; otherwise after a short pause, to avoid churning. */
+    private void giveBack(String why) throws Exception {
+        log.debug("agent {} gives the lock back: {}", config.agentId(), why);
+        Optional<Map<String, Object>> h = readHandover();
+        Object to = h.map(m -> m.get("to")).orElse(null);
+        boolean targetQueued = false;
+        for (Participant p : selector.getParticipants()) {
+            targetQueued |= p.getId().equals(to) || (to == null && !p.getId().equals(config.agentId()));
+        }
+        if (!targetQueued) {
+            Thread.sleep(config.handoverPoll().toMillis());
+        }
+    }
+
+    private long bumpEpoch() throws Exception {
+        String path = config.zkRoot() + "/epoch";
+        while (true) {
+            Stat stat = new Stat();
+            try {
+                byte[] data = client.getData().storingStatIn(stat).forPath(path);
+                long next = Long.parseLong(new String(data, StandardCharsets.US_ASCII).trim()) + 1;
+                client.setData().withVersion(stat.getVersion()).forPath(path, ascii(next));
+                return next;
+            } catch (KeeperException.NoNodeException e) {
+                try {
+                    client.create().creatingParentsIfNeeded().forPath(path, ascii(1));
+                    return 1;
+                } catch (KeeperException.NodeExistsException raced) {
+                    // another agent created it first: read again
+                }
+            } catch (KeeperException.BadVersionException raced) {
+                // another writer moved it: read again
+            }
+        }
+    }
+
+    @Override
+    long assignEpoch(LeaderTerm t) {
+        return t.epoch();
+    }
+
+    @Override
+    void recordHandover(Optional<String> to, Duration window) throws Exception {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("from", config.agentId());
+        m.put("to", to.orElse(null));
+        m.put("untilMillis", System.currentTimeMillis() + window.toMillis());
+        byte[] data = JSON.writeValueAsBytes(m);
+        String path = config.zkRoot() + "/handover";
+        try {
+            client.setData().forPath(path, data);
+        } catch (KeeperException.NoNodeException e) {
+            client.create().creatingParentsIfNeeded().forPath(path, data);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Optional<Map<String, Object>> readHandover() throws Exception {
+        try {
+            return Optional.of(JSON.readValue(client.getData().forPath(config.zkRoot() + "/handover"), Map.class));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void deleteHandover() throws Exception {
+        try {
+            client.delete().forPath(config.zkRoot() + "/handover");
+        } catch (KeeperException.NoNodeException e) {
+            // no handover pending
+        }
+    }
+
+    @Override
+    void refreshKnown() throws Exception {
+        try {
+            byte[] data = client.getData().forPath(config.zkRoot() + "/epoch");
+            knownEpoch = Math.max(knownEpoch, Long.parseLong(new String(data, StandardCharsets.US_ASCII).trim()));
+        } catch (KeeperException.NoNodeException e) {
+            // no leader yet
+        }
+        Participant p = selector.getLeader();
+        knownLeader = p.isLeader() && !p.getId().isEmpty() ? Optional.of(p.getId()) : Optional.empty();
+    }
+
+    private static byte[] ascii(long v) {
+        return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+    }
+}
