@@ -70,7 +70,7 @@ public final class Main implements Callable<Integer> {
         return EXIT_CONFIG;
     }
 
-    static String version() {
+    public static String version() {
         try (InputStream in = Main.class.getResourceAsStream("/io/pgrelay/agent/version.properties")) {
             Properties p = new Properties();
             if (in != null) {

@@ -45,7 +45,7 @@ public final class Pipeline {
     /** What the pipeline needs from leadership: the epoch once the slot is ours, and whether we still lead. */
     public interface Lease {
         /** Called once the slot is held; returns the fencing epoch of this term. */
-        long slotAcquired();
+        long slotAcquired() throws Exception;
 
         boolean isValid();
     }
@@ -71,6 +71,11 @@ public final class Pipeline {
     private final BlockingQueue<MessageBatch> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
     private final AtomicReference<Throwable> sinkFailure = new AtomicReference<>();
     private volatile boolean stopping;
+    private volatile boolean aborted;
+    private volatile boolean streaming;
+    /** Last time the reader loop went round; a watchdog reads it. */
+    private volatile long lastProgressNanos = System.nanoTime();
+    private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
 
     public Pipeline(PipelineSettings settings, Resources resources, StreamStats stats, StreamProgress progress) {
         this.settings = settings;
@@ -84,7 +89,44 @@ public final class Pipeline {
         stopping = true;
     }
 
+    /** Asks {@link #run} to return at once without committing anything more. */
+    public void abort() {
+        aborted = true;
+    }
+
+    public boolean aborted() {
+        return aborted;
+    }
+
+    /** True from the moment the slot is held and events flow until the run ends. */
+    public boolean streaming() {
+        return streaming;
+    }
+
+    public long nanosSinceProgress() {
+        return System.nanoTime() - lastProgressNanos;
+    }
+
+    /** Waits until {@link #run} has returned (or the timeout passed). */
+    public boolean awaitEnd(Duration timeout) {
+        try {
+            return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     public void run(Lease lease) throws Exception {
+        try {
+            runOnce(lease);
+        } finally {
+            streaming = false;
+            ended.countDown();
+        }
+    }
+
+    private void runOnce(Lease lease) throws Exception {
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
@@ -102,6 +144,8 @@ public final class Pipeline {
                     skipThrough);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
+            lastProgressNanos = System.nanoTime();
+            streaming = true;
             readLoop(reader, lease);
             boolean graceful = stopping && lease.isValid() && sinkFailure.get() == null;
             if (graceful) {
@@ -159,6 +203,7 @@ public final class Pipeline {
         MessageBatch batch = new MessageBatch(BATCH_SIZE);
         Lsn confirmed = reader.confirmed();
         while (!stopping && sinkFailure.get() == null && lease.isValid()) {
+            lastProgressNanos = System.nanoTime();
             Lsn flushed = progress.flushed();
             if (flushed.isAfter(confirmed)) {
                 reader.confirm(flushed);
@@ -188,6 +233,7 @@ public final class Pipeline {
         long keepAliveEvery = Math.max(100, settings.statusInterval().toMillis() / 2);
         while (!queue.offer(batch, keepAliveEvery, TimeUnit.MILLISECONDS)) {
             reader.keepAlive();
+            lastProgressNanos = System.nanoTime();
             if (sinkFailure.get() != null || !lease.isValid()) {
                 return;
             }

@@ -1,0 +1,105 @@
+package io.pgrelay.agent;
+
+import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.event.Op;
+import io.pgrelay.agent.http.AdminServer;
+import io.pgrelay.agent.http.AgentStatus;
+import io.pgrelay.agent.pipeline.StreamStats;
+import io.pgrelay.coordination.LeaderElection;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The agent as its HTTP API shows it. Reads only; holds no state of its own. */
+final class AgentView implements AdminServer.AgentView {
+
+    private final Agent agent;
+    private final Metrics metrics;
+
+    AgentView(Agent agent) {
+        this.agent = agent;
+        this.metrics = new Metrics(agent);
+    }
+
+    @Override
+    public AgentStatus status() {
+        var config = agent.config();
+        LeaderElection election = agent.election();
+        SlotWatcher.SlotSnapshot slot = agent.slot();
+        boolean leading = agent.role() == Agent.AgentRole.LEADER;
+        Position committed = agent.progress().committed();
+        return new AgentStatus(
+                config.agent().id(),
+                config.cluster(),
+                agent.role().name().toLowerCase(),
+                election == null ? null : election.leader().orElse(null),
+                election == null || election.epoch() <= 0 ? null : election.epoch(),
+                config.coordination().mode().name().toLowerCase(),
+                new AgentStatus.Slot(config.postgres().slot(),
+                        slot.exists() ? slot.active() : null,
+                        slot.activePid(),
+                        slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
+                        slot.restartLsn() == null ? null : slot.restartLsn().toString(),
+                        slot.walStatus(),
+                        slot.retainedBytes()),
+                new AgentStatus.Lag(slot.lagBytes(), slot.lagSeconds()),
+                new AgentStatus.Positions(
+                        leading ? agent.progress().received().toString() : null,
+                        leading ? agent.progress().flushed().toString()
+                                : slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
+                        leading && committed != Position.NONE ? committed.toString() : null),
+                List.of(),
+                io.pgrelay.agent.cli.Main.version(),
+                agent.uptimeSeconds(),
+                "http://" + config.agent().http());
+    }
+
+    @Override
+    public boolean ready() {
+        return switch (agent.role()) {
+            case LEADER -> agent.streaming();
+            case STANDBY -> agent.slot().reachable();
+            default -> false;
+        };
+    }
+
+    @Override
+    public Object stats() {
+        StreamStats s = agent.stats();
+        Map<String, Object> tables = new LinkedHashMap<>();
+        s.tables().forEach((table, counters) -> {
+            Map<String, Object> ops = new LinkedHashMap<>();
+            for (Op op : Op.values()) {
+                ops.put(op.jsonName(), counters.events(op));
+            }
+            ops.put("bytes", counters.bytes());
+            tables.put(table, ops);
+        });
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("agent", agent.config().agent().id());
+        body.put("events", s.events());
+        body.put("transactions", s.transactions());
+        body.put("kafkaCommits", s.kafkaCommits());
+        body.put("skippedAlreadyWritten", s.skippedAlreadyWritten());
+        body.put("skippedOversized", s.skippedOversized());
+        body.put("errors", s.errors());
+        body.put("tables", tables);
+        return body;
+    }
+
+    @Override
+    public String metrics() {
+        return metrics.scrape();
+    }
+
+    @Override
+    public void handover(Optional<String> to) throws Exception {
+        LeaderElection election = agent.election();
+        if (election == null) {
+            throw new IllegalStateException("agent " + agent.config().agent().id() + " is still starting");
+        }
+        election.handover(to);
+    }
+}

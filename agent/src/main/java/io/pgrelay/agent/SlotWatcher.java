@@ -1,0 +1,158 @@
+package io.pgrelay.agent;
+
+import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.postgres.PgConnectException;
+import io.pgrelay.agent.postgres.PgConnections;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Reads the slot's state from {@code pg_replication_slots} every poll interval, on every agent,
+ * leader or not — so lag, retained WAL and slot activity are known while no agent leads.
+ *
+ * <p>Lag in seconds is how long ago the server's WAL end was where the slot's confirmed position
+ * is now, from a history of samples: it needs no clock on the client side and works idle or busy.
+ */
+final class SlotWatcher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SlotWatcher.class);
+    private static final String QUERY = "SELECT active, active_pid, confirmed_flush_lsn::text, restart_lsn::text, wal_status, "
+            + "(pg_current_wal_lsn() - confirmed_flush_lsn)::bigint, (pg_current_wal_lsn() - restart_lsn)::bigint, "
+            + "pg_current_wal_lsn()::text FROM pg_replication_slots WHERE slot_name = ?";
+    private static final int HISTORY = 4096;
+
+    /** What the last look at the slot showed; {@code exists} false when there is no such slot. */
+    record SlotSnapshot(boolean reachable, boolean exists, boolean active, Integer activePid, Lsn confirmedFlushLsn,
+                        Lsn restartLsn, String walStatus, Long lagBytes, Long retainedBytes, Double lagSeconds,
+                        long sampledAtMillis) {
+        static final SlotSnapshot UNKNOWN = new SlotSnapshot(false, false, false, null, null, null, null, null, null, null, 0);
+    }
+
+    private record Sample(long nanos, long walEnd) {
+    }
+
+    private final PgConnections connections;
+    private final String slot;
+    private final Duration interval;
+    private final Thread thread;
+    private final Deque<Sample> history = new ArrayDeque<>(); // only the watcher thread touches it
+    private volatile SlotSnapshot latest = SlotSnapshot.UNKNOWN;
+    private volatile boolean closed;
+    private Connection connection;
+
+    SlotWatcher(PgConnections connections, String slot, Duration interval) {
+        this.connections = connections;
+        this.slot = slot;
+        this.interval = interval;
+        this.thread = new Thread(this::loop, "pgrelay-slot-watcher");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    SlotSnapshot latest() {
+        return latest;
+    }
+
+    private void loop() {
+        boolean warned = false;
+        while (!closed) {
+            try {
+                latest = sample();
+                warned = false;
+            } catch (SQLException | PgConnectException e) {
+                latest = SlotSnapshot.UNKNOWN;
+                closeConnection();
+                if (!warned) {
+                    log.warn("slot {}: cannot read its state: {}", slot, e.getMessage());
+                    warned = true;
+                }
+            }
+            try {
+                Thread.sleep(interval.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private SlotSnapshot sample() throws SQLException, PgConnectException {
+        if (connection == null || connection.isClosed()) {
+            connection = connections.open();
+        }
+        try (PreparedStatement ps = connection.prepareStatement(QUERY)) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                long now = System.nanoTime();
+                if (!rs.next()) {
+                    return new SlotSnapshot(true, false, false, null, null, null, null, null, null, null, System.currentTimeMillis());
+                }
+                Lsn confirmed = rs.getString(3) == null ? null : Lsn.parse(rs.getString(3));
+                Lsn walEnd = Lsn.parse(rs.getString(8));
+                record(now, walEnd.value());
+                Long lagBytes = (Long) rs.getObject(6);
+                Double lagSeconds = confirmed == null ? null : lagSeconds(now, confirmed.value());
+                return new SlotSnapshot(true, true, rs.getBoolean(1), (Integer) rs.getObject(2), confirmed,
+                        rs.getString(4) == null ? null : Lsn.parse(rs.getString(4)), rs.getString(5),
+                        lagBytes == null ? null : Math.max(0, lagBytes), (Long) rs.getObject(7), lagSeconds,
+                        System.currentTimeMillis());
+            }
+        }
+    }
+
+    private void record(long now, long walEnd) {
+        Sample last = history.peekLast();
+        if (last == null || last.walEnd() != walEnd) {
+            history.addLast(new Sample(now, walEnd));
+            if (history.size() > HISTORY) {
+                history.removeFirst();
+            }
+        }
+    }
+
+    /** Seconds since the WAL end first passed the confirmed position; 0 when caught up. */
+    private double lagSeconds(long now, long confirmed) {
+        Sample firstAhead = null;
+        for (var it = history.descendingIterator(); it.hasNext(); ) {
+            Sample s = it.next();
+            if (Long.compareUnsigned(s.walEnd(), confirmed) <= 0) {
+                break;
+            }
+            firstAhead = s;
+        }
+        return firstAhead == null ? 0.0 : (now - firstAhead.nanos()) / 1e9;
+    }
+
+    private void closeConnection() {
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+        } catch (SQLException ignored) {
+            // already broken
+        }
+        connection = null;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeConnection();
+    }
+}

@@ -1,0 +1,182 @@
+package io.pgrelay.agent;
+
+import io.pgrelay.agent.config.CoordinationConfig;
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.pipeline.Pipeline;
+import io.pgrelay.agent.pipeline.StreamProgress;
+import io.pgrelay.agent.pipeline.StreamStats;
+import io.pgrelay.coordination.Leader;
+import io.pgrelay.coordination.SlotBusyException;
+import io.pgrelay.coordination.Term;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * What this agent does while it leads: runs one {@link Pipeline} per term. A handover or shutdown
+ * lets the pipeline commit and flush before the term ends; any other revocation (ZooKeeper session
+ * lost, slot taken) stops it without committing — the next leader resumes from the checkpoint.
+ */
+final class Streamer implements Leader {
+
+    private static final Logger log = LoggerFactory.getLogger(Streamer.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final PgRelayConfig config;
+    private final StreamResources resources;
+    private final StreamStats stats;
+    private final StreamProgress progress;
+    private final Consumer<Throwable> onFatal;
+    private volatile Pipeline current;
+    private volatile boolean shuttingDown;
+    private Duration backoff = Duration.ofMillis(500);
+
+    Streamer(PgRelayConfig config, StreamResources resources, StreamStats stats, StreamProgress progress,
+             Consumer<Throwable> onFatal) {
+        this.config = config;
+        this.resources = resources;
+        this.stats = stats;
+        this.progress = progress;
+        this.onFatal = onFatal;
+    }
+
+    /** True while a pipeline streams (this agent leads and its reader loop runs). */
+    boolean streaming() {
+        Pipeline p = current;
+        return p != null && p.streaming();
+    }
+
+    /** Commits what the pipeline holds, flushes the slot and ends the term; waits up to the timeout. */
+    void shutdown(Duration timeout) {
+        shuttingDown = true;
+        Pipeline p = current;
+        if (p != null) {
+            p.stop();
+            p.awaitEnd(timeout);
+        }
+    }
+
+    @Override
+    public void lead(Term term) throws Exception {
+        String slot = config.postgres().slot();
+        for (int attempt = 0; ; attempt++) {
+            Pipeline pipeline = new Pipeline(resources.pipelineSettings(), resources, stats, progress);
+            current = pipeline;
+            term.revoked().thenRun(() -> {
+                String why = term.revocationReason().orElse("");
+                if (why.startsWith("handover") || why.startsWith("election closed")) {
+                    pipeline.stop();     // finish cleanly: commit, flush, release the slot
+                } else {
+                    pipeline.abort();    // someone else may lead already: write nothing more
+                }
+            });
+            if (shuttingDown) {
+                pipeline.stop();
+            }
+            try {
+                runWatched(pipeline, term);
+                backoff = Duration.ofMillis(500);
+                return;
+            } catch (Exception e) {
+                Failures.Kind kind = Failures.classify(e);
+                if (kind == Failures.Kind.SLOT_BUSY) {
+                    if (zookeeperMode() && attempt < 10 && term.isValid()) {
+                        // We hold the ZooKeeper lock, so the walsender on the slot belongs to a former leader.
+                        term.evictSlotHolder().ifPresent(pid ->
+                                log.info("slot {}: terminated stale walsender pid {} of a former leader", slot, pid));
+                        Thread.sleep(100);
+                        continue;
+                    }
+                    throw new SlotBusyException(slot, e instanceof SQLException sql ? sql : new SQLException(e));
+                }
+                handleFailure(kind, e, term);
+                return;
+            } finally {
+                current = null;
+            }
+        }
+    }
+
+    private boolean zookeeperMode() {
+        return config.coordination().mode() == CoordinationConfig.Mode.ZOOKEEPER;
+    }
+
+    /**
+     * Runs the pipeline on its own thread, so that the election's interrupt of the leading thread
+     * does not cut a clean finish short, and watches it: a reader loop that makes no progress for
+     * {@code hangTimeout} is aborted (in ZooKeeper mode the session would keep a hung leader in place).
+     */
+    private void runWatched(Pipeline pipeline, Term term) throws Exception {
+        CompletableFuture<Void> run = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                pipeline.run(new Pipeline.Lease() {
+                    @Override
+                    public long slotAcquired() throws Exception {
+                        return term.slotAcquired();
+                    }
+
+                    @Override
+                    public boolean isValid() {
+                        return !pipeline.aborted();
+                    }
+                });
+                run.complete(null);
+            } catch (Throwable t) {
+                run.completeExceptionally(t);
+            }
+        }, "pgrelay-reader");
+        reader.start();
+        long hangNanos = config.coordination().hangTimeout().toNanos();
+        while (true) {
+            try {
+                run.get(250, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : new IllegalStateException(e.getCause());
+            } catch (TimeoutException e) {
+                if (pipeline.streaming() && pipeline.nanosSinceProgress() > hangNanos) {
+                    log.error("slot {}: the reader made no progress for {} ms; abandoning this term",
+                            config.postgres().slot(), pipeline.nanosSinceProgress() / 1_000_000);
+                    pipeline.abort();
+                    reader.interrupt();
+                    return;
+                }
+            } catch (InterruptedException e) {
+                // The election interrupts us when it revokes the term; the revocation hook already told the pipeline.
+                Thread.interrupted();
+            }
+        }
+    }
+
+    private void handleFailure(Failures.Kind kind, Exception e, Term term) {
+        String slot = config.postgres().slot();
+        switch (kind) {
+            case FENCED -> log.warn("slot {}: {}; standing by", slot, e.getMessage());
+            case FATAL -> {
+                log.error("slot {}: {}", slot, Agent.messageOf(e));
+                onFatal.accept(e);
+            }
+            default -> {
+                stats.error();
+                log.warn("slot {}: {}; retrying in {} ms", slot, Agent.messageOf(e), backoff.toMillis());
+                log.debug("slot {}: failure detail", slot, e);
+                try {
+                    term.revoked().get(backoff.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException ignored) {
+                    // waited out the backoff
+                } catch (InterruptedException ignored) {
+                    Thread.interrupted();
+                }
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+    }
+}

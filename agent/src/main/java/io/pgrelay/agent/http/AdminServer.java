@@ -1,0 +1,167 @@
+package io.pgrelay.agent.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The agent's HTTP API (DESIGN.md "Agent HTTP"): health, readiness, status, stats, metrics and the
+ * authenticated admin routes. Routes are declared in {@link #start}; handlers are small methods.
+ * Error bodies are {@code {"error": "..."}} and never carry a stack trace.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What the server asks of the agent. */
+    public interface AgentView {
+        AgentStatus status();
+
+        boolean ready();
+
+        Object stats();
+
+        String metrics();
+
+        /**
+         * Hands leadership over. Throws {@link IllegalStateException} when this agent does not lead,
+         * {@link IllegalArgumentException} for an unknown or unreachable target.
+         */
+        void handover(Optional<String> to) throws Exception;
+    }
+
+    private final Javalin app;
+    private final AgentView agent;
+    private final byte[] adminToken;
+
+    private AdminServer(AgentView agent, String adminToken) {
+        this.agent = agent;
+        this.adminToken = adminToken == null ? new byte[0] : adminToken.getBytes(StandardCharsets.UTF_8);
+        this.app = Javalin.create(config -> {
+            config.showJavalinBanner = false;
+            config.useVirtualThreads = false;
+        });
+    }
+
+    public static AdminServer start(String host, int port, String adminToken, AgentView agent) {
+        AdminServer server = new AdminServer(agent, adminToken);
+        server.routes();
+        server.app.start(host, port);
+        log.info("admin HTTP listening on http://{}:{}", host, server.app.port());
+        return server;
+    }
+
+    private void routes() {
+        app.get("/health", ctx -> ctx.json(Map.of("status", "up")));
+        app.get("/ready", this::ready);
+        app.get("/status", ctx -> ctx.json(agent.status()));
+        app.get("/stats", ctx -> ctx.json(agent.stats()));
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
+        app.post("/admin/handover", this::handover);
+        app.exception(Exception.class, (e, ctx) -> {
+            log.warn("HTTP {} {} failed: {}", ctx.method(), ctx.path(), e.toString());
+            error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "internal error; see the agent's log");
+        });
+        app.error(HttpStatus.NOT_FOUND, ctx -> {
+            if (ctx.result() == null || ctx.result().isEmpty() || !ctx.result().startsWith("{")) {
+                error(ctx, HttpStatus.NOT_FOUND, "no route " + ctx.method() + " " + ctx.path());
+            }
+        });
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    private void ready(Context ctx) {
+        boolean ready = agent.ready();
+        ctx.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json(Map.of("ready", ready));
+    }
+
+    private void handover(Context ctx) throws Exception {
+        if (!authorized(ctx)) {
+            return;
+        }
+        Optional<String> to;
+        try {
+            to = parseTarget(ctx.body());
+        } catch (IllegalArgumentException e) {
+            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        try {
+            agent.handover(to);
+        } catch (IllegalStateException e) {
+            error(ctx, HttpStatus.CONFLICT, e.getMessage());
+            return;
+        } catch (IllegalArgumentException e) {
+            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("accepted", true);
+        body.put("to", to.orElse(null));
+        ctx.status(HttpStatus.ACCEPTED).json(body);
+    }
+
+    /** {@code {"to":"agent-2"}}, {@code {}} or an empty body. */
+    static Optional<String> parseTarget(String body) {
+        if (body == null || body.isBlank()) {
+            return Optional.empty();
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(body);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("body is not JSON; expected {\"to\":\"<agent id>\"} or nothing");
+        }
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("body must be a JSON object like {\"to\":\"agent-2\"}");
+        }
+        JsonNode to = node.get("to");
+        if (to == null || to.isNull()) {
+            return Optional.empty();
+        }
+        if (!to.isTextual() || to.asText().isBlank()) {
+            throw new IllegalArgumentException("\"to\" must be an agent id (a non-empty string)");
+        }
+        return Optional.of(to.asText());
+    }
+
+    /** Bearer token, compared in constant time. Writes the 401/403 itself. */
+    private boolean authorized(Context ctx) {
+        if (adminToken.length == 0) {
+            error(ctx, HttpStatus.FORBIDDEN, "admin routes are disabled: set agent.adminToken");
+            return false;
+        }
+        String header = ctx.header("Authorization");
+        byte[] given = header != null && header.startsWith("Bearer ")
+                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(given, adminToken)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            error(ctx, HttpStatus.UNAUTHORIZED, header == null ? "missing bearer token" : "bad bearer token");
+            return false;
+        }
+        return true;
+    }
+
+    private static void error(Context ctx, HttpStatus status, String message) {
+        ctx.status(status).json(Map.of("error", message));
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

@@ -1,0 +1,25 @@
+package io.pgrelay.agent.http;
+
+import java.util.List;
+
+/**
+ * The body of {@code GET /status}. Every field is always present; a value not known is null.
+ * Never holds a secret.
+ */
+public record AgentStatus(String agent, String cluster, String role, String leader, Long epoch, String mode,
+                          Slot slot, Lag lag, Positions positions, List<Alert> alerts, String version,
+                          long uptimeSeconds, String http) {
+
+    public record Slot(String name, Boolean active, Integer activePid, String confirmedFlushLsn, String restartLsn,
+                       String walStatus, Long retainedBytes) {
+    }
+
+    public record Lag(Long bytes, Double seconds) {
+    }
+
+    public record Positions(String received, String flushed, String committed) {
+    }
+
+    public record Alert(String name, String severity, String summary, String since) {
+    }
+}
