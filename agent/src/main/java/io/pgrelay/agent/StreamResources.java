@@ -104,6 +104,7 @@ final class StreamResources implements Pipeline.Resources {
                 config.postgres().statusInterval(), config.kafka().commitInterval(), config.kafka().commitMaxBytes(),
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
-                config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()));
+                config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
+                config.postgres().tables().stream().map(topics::topicFor).toList());
     }
 }

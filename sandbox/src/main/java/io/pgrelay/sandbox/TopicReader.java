@@ -64,6 +64,14 @@ public final class TopicReader implements AutoCloseable {
         return readUntil(r -> r.size() >= count, timeout);
     }
 
+    /** One poll; what it returns is also kept. */
+    public List<ConsumerRecord<String, String>> poll(Duration timeout) {
+        List<ConsumerRecord<String, String>> batch = new ArrayList<>();
+        consumer.poll(timeout).forEach(batch::add);
+        records.addAll(batch);
+        return batch;
+    }
+
     /** Keeps polling for {@code quiet} after the last record arrived (to catch duplicates). */
     public List<ConsumerRecord<String, String>> drain(Duration quiet) {
         long last = System.nanoTime();

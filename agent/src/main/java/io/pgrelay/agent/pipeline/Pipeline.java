@@ -133,6 +133,9 @@ public final class Pipeline {
         try {
             long epoch = lease.slotAcquired();
             sink = startSink(reader);
+            for (String topic : settings.initialTopics()) {
+                sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
+            }
             Position skipThrough = readCheckpoint(reader);
             log.info("slot {}: streaming as leader, epoch {}, from confirmed LSN {}, skipping events through {}",
                     settings.slot(), epoch, reader.lastReceived(), skipThrough);
@@ -287,6 +290,7 @@ public final class Pipeline {
     public record PipelineSettings(String slot, String agentId, Duration statusInterval, Duration commitInterval,
                                    long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
                                    boolean skipOversized, String deadLetterTopic,
-                                   java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor) {
+                                   java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
+                                   java.util.List<String> initialTopics) {
     }
 }

@@ -1,0 +1,91 @@
+package io.pgrelay.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** N agent processes of one cluster against the sandbox, each with its own HTTP port. */
+public final class Cluster implements AutoCloseable {
+
+    public record Member(AgentProcess process, String url) {
+        public String id() {
+            return process.id();
+        }
+    }
+
+    private final List<Member> members = new ArrayList<>();
+
+    public static Cluster start(AgentConfigs configs, int agents, String... jvmArgs) throws IOException {
+        Cluster cluster = new Cluster();
+        for (int i = 1; i <= agents; i++) {
+            int port = freePort();
+            String id = "agent-" + i;
+            cluster.members.add(new Member(AgentProcess.start(id, configs.yaml(id, port), jvmArgs), "http://127.0.0.1:" + port));
+        }
+        return cluster;
+    }
+
+    public List<Member> members() {
+        return members;
+    }
+
+    public Member member(String id) {
+        return members.stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    /** The member whose /status says it leads, if exactly one does. */
+    public Optional<Member> leader() {
+        Member found = null;
+        for (Member m : members) {
+            if (!m.process().isAlive()) {
+                continue;
+            }
+            Optional<JsonNode> s = AgentHttp.status(m.url());
+            if (s.isPresent() && "leader".equals(s.get().path("role").asText())) {
+                if (found != null) {
+                    return Optional.empty();
+                }
+                found = m;
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** Waits until exactly one member leads; returns it. */
+    public Member awaitLeader(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (System.currentTimeMillis() < deadline) {
+            Optional<Member> l = leader();
+            if (l.isPresent()) {
+                return l.get();
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no single leader within " + timeoutMillis + " ms");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception failure = null;
+        for (Member m : members) {
+            try {
+                m.process().close();
+            } catch (Exception e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.pgrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgrelay.sandbox.AgentConfigs;
+import io.pgrelay.sandbox.AgentHttp;
+import io.pgrelay.sandbox.Cluster;
+import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.SandboxExtension;
+import io.pgrelay.sandbox.Verdict;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Three agent processes under continuous load; leaders killed, hung and asked to hand over. */
+@ExtendWith(SandboxExtension.class)
+class FailoverIT {
+
+    private static final String TOKEN = "s3cret-admin-token";
+    private final Sandbox sandbox = Sandbox.shared();
+
+    private record Setup(String cluster, String table, AgentConfigs configs, LoadGenerator load) {
+    }
+
+    private Setup setup(String prefix, String mode) {
+        String cluster = ItSupport.uniqueCluster(prefix);
+        String table = "public." + cluster + "_load";
+        LoadGenerator load = new LoadGenerator(this::connect, table);
+        load.createTable();
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).mode(mode).tables(table).adminToken(TOKEN);
+        return new Setup(cluster, table, configs, load);
+    }
+
+    @ParameterizedTest(name = "{0} mode")
+    @ValueSource(strings = {"slot", "zookeeper"})
+    void killingTheLeaderTenTimesLosesAndDuplicatesNothing(String mode) throws Exception {
+        Setup s = setup("kill" + mode.charAt(0), mode);
+        AtomicBoolean stopLoad = new AtomicBoolean();
+        List<Long> takeovers = new ArrayList<>();
+        try (Cluster cluster = Cluster.start(s.configs(), 3);
+             LiveConsumer consumer = new LiveConsumer(sandbox.kafka().bootstrapServers(), s.cluster() + "." + s.table())) {
+            cluster.awaitLeader(30_000);
+            CompletableFuture<Void> load = CompletableFuture.runAsync(
+                    () -> s.load().write(Long.MAX_VALUE, 50, 5, 2_000, stopLoad));
+            for (int kill = 0; kill < 10; kill++) {
+                Cluster.Member leader = cluster.awaitLeader(30_000);
+                long epoch = AgentHttp.status(leader.url()).orElseThrow().path("epoch").asLong();
+                ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
+                long t0 = System.nanoTime();
+                leader.process().kill();
+                ItSupport.await("a new leader's first record after killing " + leader.id(), Duration.ofSeconds(30),
+                        () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
+                takeovers.add((consumer.firstArrivalAfterEpoch(epoch).getAsLong() - t0) / 1_000_000);
+                leader.process().start();
+            }
+            stopLoad.set(true);
+            load.get();
+            Map<Long, Integer> versions = finalVersions(s.table());
+            long expected = Verdict.expectedEvents(versions);
+            ItSupport.await("all " + expected + " events", Duration.ofSeconds(60), () -> consumer.size() >= expected);
+            Thread.sleep(2000);
+            Verdict verdict = Verdict.of(consumer.records(), versions);
+            List<Long> sorted = new ArrayList<>(takeovers);
+            Collections.sort(sorted);
+            System.out.printf("FailoverIT %s: takeover after SIGKILL (ms) %s; median %d, worst %d; %s%n",
+                    mode, takeovers, sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), verdict);
+            assertThat(verdict.clean()).as(verdict.toString()).isTrue();
+            assertThat(Lsns.positions(consumer.records())).isSorted().doesNotHaveDuplicates();
+        } finally {
+            stopLoad.set(true);
+            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+        }
+    }
+
+    @Test
+    void hungLeaderIsReplacedAndTheZombieCommitsNothing() throws Exception {
+        Setup s = setup("hang", "slot");
+        AtomicBoolean stopLoad = new AtomicBoolean();
+        try (Cluster cluster = Cluster.start(s.configs(), 3);
+             LiveConsumer consumer = new LiveConsumer(sandbox.kafka().bootstrapServers(), s.cluster() + "." + s.table())) {
+            Cluster.Member leader = cluster.awaitLeader(30_000);
+            CompletableFuture<Void> load = CompletableFuture.runAsync(
+                    () -> s.load().write(Long.MAX_VALUE, 50, 5, 2_000, stopLoad));
+            long epoch = AgentHttp.status(leader.url()).orElseThrow().path("epoch").asLong();
+            ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
+            long t0 = System.nanoTime();
+            leader.process().pause();
+            ItSupport.await("a standby's first record while " + leader.id() + " hangs", Duration.ofSeconds(30),
+                    () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
+            long takeoverMs = (consumer.firstArrivalAfterEpoch(epoch).getAsLong() - t0) / 1_000_000;
+            long pausedFor = (System.nanoTime() - t0) / 1_000_000;
+            Thread.sleep(Math.max(0, 30_000 - pausedFor));
+            leader.process().resume();
+            ItSupport.await(leader.id() + " back as a standby", Duration.ofSeconds(30), () -> AgentHttp.status(leader.url())
+                    .map(j -> "standby".equals(j.path("role").asText())).orElse(false));
+            Thread.sleep(2000);
+            stopLoad.set(true);
+            load.get();
+            Map<Long, Integer> versions = finalVersions(s.table());
+            long expected = Verdict.expectedEvents(versions);
+            ItSupport.await("all events", Duration.ofSeconds(60), () -> consumer.size() >= expected);
+            Thread.sleep(1000);
+            List<ConsumerRecord<String, String>> records = consumer.records();
+            // After the first record of a newer epoch, nothing of the zombie's epoch may appear.
+            int firstNew = -1;
+            for (int i = 0; i < records.size(); i++) {
+                long e = Long.parseLong(ItSupport.header(records.get(i), "pgrelay.epoch"));
+                if (e > epoch && firstNew < 0) {
+                    firstNew = i;
+                }
+                if (firstNew >= 0) {
+                    assertThat(e).as("record %d after the takeover comes from the zombie", i).isGreaterThan(epoch);
+                }
+            }
+            Verdict verdict = Verdict.of(records, versions);
+            System.out.printf("FailoverIT hang: takeover %d ms after SIGSTOP (hangTimeout 5 s); %s%n", takeoverMs, verdict);
+            assertThat(takeoverMs).isLessThan(10_000);
+            assertThat(verdict.clean()).as(verdict.toString()).isTrue();
+        } finally {
+            stopLoad.set(true);
+            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} mode")
+    @ValueSource(strings = {"slot", "zookeeper"})
+    void handoverMovesLeadershipToTheNamedAgent(String mode) throws Exception {
+        Setup s = setup("hand" + mode.charAt(0), mode);
+        AtomicBoolean stopLoad = new AtomicBoolean();
+        try (Cluster cluster = Cluster.start(s.configs(), 3);
+             LiveConsumer consumer = new LiveConsumer(sandbox.kafka().bootstrapServers(), s.cluster() + "." + s.table())) {
+            Cluster.Member leader = cluster.awaitLeader(30_000);
+            Cluster.Member target = cluster.members().stream().filter(m -> m != leader).findFirst().orElseThrow();
+            Cluster.Member other = cluster.members().stream().filter(m -> m != leader && m != target).findFirst().orElseThrow();
+            ItSupport.await("all members registered", Duration.ofSeconds(20), () -> AgentHttp.status(other.url()).isPresent());
+            CompletableFuture<Void> load = CompletableFuture.runAsync(
+                    () -> s.load().write(Long.MAX_VALUE, 20, 2, 2_000, stopLoad));
+            long epoch = AgentHttp.status(leader.url()).orElseThrow().path("epoch").asLong();
+            ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
+
+            String body = "{\"to\":\"" + target.id() + "\"}";
+            assertThat(AgentHttp.post(leader.url(), "/admin/handover", body, null).status()).isEqualTo(401);
+            assertThat(AgentHttp.post(leader.url(), "/admin/handover", body, "wrong").status()).isEqualTo(401);
+            assertThat(AgentHttp.post(other.url(), "/admin/handover", body, TOKEN).status()).isEqualTo(409);
+            AgentHttp.Response unknown = AgentHttp.post(leader.url(), "/admin/handover", "{\"to\":\"agent-99\"}", TOKEN);
+            assertThat(unknown.status()).isEqualTo(400);
+            assertThat(unknown.body()).contains("agent-99").doesNotContain("Exception");
+
+            AgentHttp.Response accepted = AgentHttp.post(leader.url(), "/admin/handover", body, TOKEN);
+            assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+            ItSupport.await(target.id() + " leads", Duration.ofSeconds(15), () -> AgentHttp.status(target.url())
+                    .map(j -> "leader".equals(j.path("role").asText())).orElse(false));
+            ItSupport.await("records of the new epoch", Duration.ofSeconds(15), () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
+            stopLoad.set(true);
+            load.get();
+            Map<Long, Integer> versions = finalVersions(s.table());
+            long expected = Verdict.expectedEvents(versions);
+            ItSupport.await("all events", Duration.ofSeconds(60), () -> consumer.size() >= expected);
+            Thread.sleep(1000);
+            List<ConsumerRecord<String, String>> records = consumer.records();
+            long lastOld = -1;
+            long firstNew = -1;
+            for (ConsumerRecord<String, String> r : records) {
+                long e = Long.parseLong(ItSupport.header(r, "pgrelay.epoch"));
+                if (e == epoch) {
+                    lastOld = r.timestamp();
+                } else if (e > epoch && firstNew < 0) {
+                    firstNew = r.timestamp();
+                    assertThat(ItSupport.header(r, "pgrelay.agent")).isEqualTo(target.id());
+                }
+            }
+            Verdict verdict = Verdict.of(records, versions);
+            System.out.printf("FailoverIT handover %s: gap between the old leader's last record and the new one's first: %d ms; %s%n",
+                    mode, firstNew - lastOld, verdict);
+            assertThat(verdict.clean()).as(verdict.toString()).isTrue();
+            JsonNode status = AgentHttp.status(leader.url()).orElseThrow();
+            assertThat(status.path("role").asText()).isEqualTo("standby");
+        } finally {
+            stopLoad.set(true);
+            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+        }
+    }
+
+    private Map<Long, Integer> finalVersions(String table) throws SQLException {
+        try (Connection c = connect()) {
+            return Verdict.finalVersions(c, table);
+        }
+    }
+
+    private Connection connect() {
+        try {
+            return sandbox.postgres().connect();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

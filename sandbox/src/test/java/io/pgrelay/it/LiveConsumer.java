@@ -1,0 +1,75 @@
+package io.pgrelay.it;
+
+import io.pgrelay.sandbox.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/** A read_committed consumer on its own thread that notes when each record arrived. */
+final class LiveConsumer implements AutoCloseable {
+
+    record Arrival(long nanos, ConsumerRecord<String, String> record) {
+        long epoch() {
+            String e = ItSupport.header(record, "pgrelay.epoch");
+            return e == null ? -1 : Long.parseLong(e);
+        }
+    }
+
+    private final TopicReader reader;
+    private final List<Arrival> arrivals = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    LiveConsumer(String bootstrap, String topic) {
+        reader = new TopicReader(bootstrap, topic);
+        thread = new Thread(() -> {
+            while (!closed) {
+                List<ConsumerRecord<String, String>> batch = reader.poll(Duration.ofMillis(50));
+                long now = System.nanoTime();
+                synchronized (arrivals) {
+                    batch.forEach(r -> arrivals.add(new Arrival(now, r)));
+                }
+            }
+        }, "live-consumer");
+        thread.start();
+    }
+
+    List<Arrival> arrivals() {
+        synchronized (arrivals) {
+            return new ArrayList<>(arrivals);
+        }
+    }
+
+    List<ConsumerRecord<String, String>> records() {
+        return arrivals().stream().map(Arrival::record).toList();
+    }
+
+    int size() {
+        synchronized (arrivals) {
+            return arrivals.size();
+        }
+    }
+
+    /** When the first record with an epoch above {@code epoch} arrived, if one has. */
+    OptionalLong firstArrivalAfterEpoch(long epoch) {
+        synchronized (arrivals) {
+            return arrivals.stream().filter(a -> a.epoch() > epoch).mapToLong(Arrival::nanos).findFirst();
+        }
+    }
+
+    long maxEpoch() {
+        synchronized (arrivals) {
+            return arrivals.stream().mapToLong(Arrival::epoch).max().orElse(-1);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        closed = true;
+        thread.join(5000);
+        reader.close();
+    }
+}
