@@ -83,6 +83,20 @@ final class ItSupport {
                 () -> "t".equals(queryOne(sandbox, "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")));
     }
 
+    /**
+     * For after the agent stopped: waits until its walsender has let go of the slot (PostgreSQL
+     * notices the closed connection a moment later), drops slot and publication, and fails if the
+     * slot is still there — a leaked slot keeps WAL and takes one of the server's slots.
+     */
+    static void dropSlotAndPublicationOnceReleased(Sandbox sandbox, String slot) throws InterruptedException {
+        String active = "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'";
+        await("slot " + slot + " released", Duration.ofSeconds(10), () -> !"t".equals(queryOne(sandbox, active)));
+        dropSlotAndPublication(sandbox, slot);
+        if (queryOne(sandbox, active) != null) {
+            throw new IllegalStateException("slot " + slot + " is still there after dropping it");
+        }
+    }
+
     static void dropSlotAndPublication(Sandbox sandbox, String slot) {
         sandbox.postgres().execute(
                 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND NOT active",

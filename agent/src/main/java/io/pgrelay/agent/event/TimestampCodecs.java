@@ -4,16 +4,47 @@ import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 
 /**
- * timestamp and timestamptz from PostgreSQL's ISO output to ISO-8601. Keeps the fractional
- * digits PostgreSQL gave; {@code infinity}, {@code -infinity} and BC dates stay PostgreSQL's
- * text form (ISO-8601 has no good spelling for them).
+ * date, timestamp and timestamptz from PostgreSQL's ISO output to ISO-8601. Keeps the fractional
+ * digits PostgreSQL gave; {@code infinity} and {@code -infinity} stay PostgreSQL's text form.
+ * A BC date is written in ISO-8601's astronomical year numbering, which has a year 0 — 1 BC is
+ * {@code 0000}, 44 BC is {@code -0043} — as {@code java.time} and most ISO-8601 parsers read it.
  */
 final class TimestampCodecs {
 
+    private static final byte[] BC_SUFFIX = " BC".getBytes(StandardCharsets.US_ASCII);
+
+    /** {@code 2026-11-22} stays; {@code 0044-03-15 BC} → {@code "-0043-03-15"}. */
+    static final ValueCodec DATE = TimestampCodecs::writeDate;
+
     /** {@code 2026-11-22 10:15:30.5} → {@code "2026-11-22T10:15:30.5"}. */
-    static final ValueCodec TIMESTAMP = (text, off, len, out) -> {
+    static final ValueCodec TIMESTAMP = TimestampCodecs::writeTimestamp;
+
+    /**
+     * {@code 2026-11-22 10:15:30.123456+00} → {@code "2026-11-22T10:15:30.123456Z"}; another offset
+     * ({@code +05:30}, {@code -08}, {@code +00:19:32}) is converted to UTC.
+     */
+    static final ValueCodec TIMESTAMPTZ = TimestampCodecs::writeTimestamptz;
+
+    private TimestampCodecs() {
+    }
+
+    private static void writeDate(byte[] text, int off, int len, JsonBuffer out) {
+        if (endsWithBc(text, off, len)) {
+            byte[] astronomical = astronomicalYear(text, off, len);
+            out.writeString(astronomical, 0, astronomical.length);
+        } else {
+            out.writeString(text, off, len);
+        }
+    }
+
+    private static void writeTimestamp(byte[] text, int off, int len, JsonBuffer out) {
+        if (endsWithBc(text, off, len)) {
+            byte[] astronomical = astronomicalYear(text, off, len);
+            writeTimestamp(astronomical, 0, astronomical.length, out);
+            return;
+        }
         int space = dateEnd(text, off, len);
-        if (space < 0 || endsWithBc(text, off, len)) {
+        if (space < 0) {
             out.writeString(text, off, len);
             return;
         }
@@ -22,16 +53,17 @@ final class TimestampCodecs {
         out.write((byte) 'T');
         out.write(text, space + 1, off + len - space - 1);
         out.write((byte) '"');
-    };
+    }
 
-    /**
-     * {@code 2026-11-22 10:15:30.123456+00} → {@code "2026-11-22T10:15:30.123456Z"}; another offset
-     * ({@code +05:30}, {@code -08}, {@code +00:19:32}) is converted to UTC.
-     */
-    static final ValueCodec TIMESTAMPTZ = (text, off, len, out) -> {
+    private static void writeTimestamptz(byte[] text, int off, int len, JsonBuffer out) {
+        if (endsWithBc(text, off, len)) {
+            byte[] astronomical = astronomicalYear(text, off, len);
+            writeTimestamptz(astronomical, 0, astronomical.length, out);
+            return;
+        }
         int space = dateEnd(text, off, len);
         int sign = space < 0 ? -1 : offsetStart(text, space, off + len);
-        if (sign < 0 || endsWithBc(text, off, len)) {
+        if (sign < 0) {
             out.writeString(text, off, len);
             return;
         }
@@ -46,9 +78,29 @@ final class TimestampCodecs {
         } else {
             writeShiftedToUtc(text, off, space, sign, end, out);
         }
-    };
+    }
 
-    private TimestampCodecs() {
+    /**
+     * PostgreSQL's {@code 0044-03-15 10:00:00 BC} as {@code -0043-03-15 10:00:00}: the year made
+     * astronomical (1 − year), the suffix dropped. Allocates, but BC values are rare.
+     */
+    private static byte[] astronomicalYear(byte[] text, int off, int len) {
+        String s = new String(text, off, len - BC_SUFFIX.length, StandardCharsets.US_ASCII);
+        int dash = s.indexOf('-');
+        int year;
+        try {
+            year = dash > 0 ? Integer.parseInt(s, 0, dash, 10) : -1;
+        } catch (NumberFormatException e) {
+            year = -1;
+        }
+        if (year < 1) {
+            throw new EventEncodingException("BC date '" + new String(text, off, len, StandardCharsets.US_ASCII)
+                    + "' does not start with a year");
+        }
+        int astronomical = 1 - year;
+        String digits = String.valueOf(-astronomical);
+        String padded = "0".repeat(Math.max(0, 4 - digits.length())) + digits;
+        return ((astronomical < 0 ? "-" : "") + padded + s.substring(dash)).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** Where the date part ends (the space before the time), or -1 for {@code infinity} and such. */
@@ -81,7 +133,7 @@ final class TimestampCodecs {
         int sp = space - off;
         int sg = sign - off;
         try {
-            int dash1 = s.indexOf('-', 1);
+            int dash1 = s.indexOf('-', 1);   // from 1: an astronomical BC year starts with '-'
             int year = Integer.parseInt(s, 0, dash1, 10);
             int month = Integer.parseInt(s, dash1 + 1, dash1 + 3, 10);
             int day = Integer.parseInt(s, dash1 + 4, dash1 + 6, 10);
@@ -98,7 +150,10 @@ final class TimestampCodecs {
             }
             LocalDateTime utc = LocalDateTime.of(year, month, day, hour, minute, second).minusSeconds(offsetSeconds);
             out.write((byte) '"');
-            out.writePadded(utc.getYear(), 4);
+            if (utc.getYear() < 0) {
+                out.write((byte) '-');
+            }
+            out.writePadded(Math.abs(utc.getYear()), 4);
             out.write((byte) '-');
             out.writePadded(utc.getMonthValue(), 2);
             out.write((byte) '-');

@@ -83,9 +83,10 @@ public final class ValueCodecs {
             case BuiltinTypes.BOOL -> BOOL;
             case BuiltinTypes.JSON, BuiltinTypes.JSONB -> RAW_JSON;
             case BuiltinTypes.BYTEA -> ByteaCodec.INSTANCE;
+            case BuiltinTypes.DATE -> TimestampCodecs.DATE;
             case BuiltinTypes.TIMESTAMP -> TimestampCodecs.TIMESTAMP;
             case BuiltinTypes.TIMESTAMPTZ -> TimestampCodecs.TIMESTAMPTZ;
-            // numeric is a string to stay exact; date is already YYYY-MM-DD (or infinity, or BC).
+            // numeric is a string to stay exact.
             default -> STRING;
         };
     }

@@ -44,9 +44,27 @@ class TimestampMappingTest {
     }
 
     @Test
-    void bcYearsFallBackToTheTextForm() {
-        assertThat(value(TIMESTAMPTZ, "0044-03-15 10:00:00+00 BC")).isEqualTo("\"0044-03-15 10:00:00+00 BC\"");
-        assertThat(value(TIMESTAMP, "0044-03-15 10:00:00 BC")).isEqualTo("\"0044-03-15 10:00:00 BC\"");
+    void bcYearsBecomeAstronomicalIsoYears() {
+        // DESIGN.md: timestamptz → ISO-8601 UTC "…Z", timestamp → ISO-8601 with T; ISO-8601 has a
+        // year 0 (1 BC) and negative years before it.
+        assertThat(value(TIMESTAMPTZ, "0044-03-15 10:00:00+00 BC")).isEqualTo("\"-0043-03-15T10:00:00Z\"");
+        assertThat(value(TIMESTAMPTZ, "0001-12-31 23:59:59.5+00 BC")).isEqualTo("\"0000-12-31T23:59:59.5Z\"");
+        assertThat(value(TIMESTAMP, "0044-03-15 10:00:00 BC")).isEqualTo("\"-0043-03-15T10:00:00\"");
+        assertThat(value(TIMESTAMP, "4713-11-24 00:00:00 BC")).isEqualTo("\"-4712-11-24T00:00:00\"");
+        assertThat(value(1082, "0044-03-15 BC")).isEqualTo("\"-0043-03-15\"");
+        assertThat(value(1082, "0001-01-01 BC")).isEqualTo("\"0000-01-01\"");
+    }
+
+    @Test
+    void bcTimestamptzWithAnotherOffsetIsConvertedToUtc() {
+        assertThat(value(TIMESTAMPTZ, "0044-03-15 00:10:00+00:19:32 BC")).isEqualTo("\"-0043-03-14T23:50:28Z\"");
+        assertThat(value(TIMESTAMPTZ, "0001-12-31 23:00:00-02 BC")).isEqualTo("\"0001-01-01T01:00:00Z\"");
+    }
+
+    @Test
+    void bcValueWithoutYearFailsClearly() {
+        assertThatThrownBy(() -> value(1082, "x BC")).isInstanceOf(EventEncodingException.class)
+                .hasMessage("BC date 'x BC' does not start with a year");
     }
 
     @Test

@@ -91,7 +91,7 @@ class ValueMappingTest {
         assertThat(value(1082, "2026-11-22")).isEqualTo("\"2026-11-22\"");
         assertThat(value(1082, "infinity")).isEqualTo("\"infinity\"");
         assertThat(value(1082, "-infinity")).isEqualTo("\"-infinity\"");
-        assertThat(value(1082, "0044-03-15 BC")).isEqualTo("\"0044-03-15 BC\"");
+        assertThat(value(1082, "0044-03-15 BC")).isEqualTo("\"-0043-03-15\"");
     }
 
     @Test
