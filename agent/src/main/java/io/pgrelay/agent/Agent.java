@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -101,7 +102,9 @@ public final class Agent {
                         sleep(config.coordination().pollInterval());
                     }
                     case FATAL -> {
-                        log.error("slot {}: {}", config.postgres().slot(), messageOf(e));
+                        for (String line : messageLines(e)) {
+                            log.error("slot {}: {}", config.postgres().slot(), line);
+                        }
                         return 1;
                     }
                     case RETRIABLE -> {
@@ -129,6 +132,11 @@ public final class Agent {
             }
         }
         return sb.toString();
+    }
+
+    /** {@link #messageOf}, one log line per problem: preflight reports each failed check on a line of its own. */
+    static List<String> messageLines(Throwable e) {
+        return messageOf(e).lines().filter(l -> !l.isBlank()).toList();
     }
 
     private void sleep(Duration d) {
