@@ -33,6 +33,8 @@ class BadInputIT {
     /** A PostgreSQL that asks every role but postgres for its password (the sandbox's trusts everyone). */
     private static Postgres passwordPostgres;
     private static Path hbaDir;
+    /** A PostgreSQL with {@code wal_level=replica}: no logical decoding. */
+    private static Postgres replicaOnlyPostgres;
 
     private final Sandbox sandbox = Sandbox.shared();
     private final List<AutoCloseable> cleanup = new ArrayList<>();
@@ -45,7 +47,11 @@ class BadInputIT {
     }
 
     @AfterAll
-    static void stopPasswordPostgres() throws Exception {
+    static void stopExtraPostgres() throws Exception {
+        if (replicaOnlyPostgres != null) {
+            replicaOnlyPostgres.close();
+            replicaOnlyPostgres = null;
+        }
         if (passwordPostgres != null) {
             passwordPostgres.close();
             passwordPostgres = null;
@@ -87,7 +93,7 @@ class BadInputIT {
 
     @Test
     void walLevelReplicaStopsRunAndInitWithTheFix() throws Exception {
-        Postgres replicaOnly = closeLater(Postgres.start("wal_level", "replica"));
+        Postgres replicaOnly = replicaOnlyPostgres();
         String cluster = ItSupport.uniqueCluster("wal");
         AgentProcess agent = closeLater(prepare(new AgentConfigs(sandbox, cluster).postgres(replicaOnly)));
         String fix = "postgres: wal_level is 'replica'; set wal_level = logical in postgresql.conf and restart PostgreSQL";
@@ -100,6 +106,23 @@ class BadInputIT {
         CommandResult init = agent.runCommand("init", PROMPT_SECONDS);
         assertThat(init.exitCode()).as(init.output()).isEqualTo(1);
         assertThat(init.output().lines().toList()).containsExactly(fix, "init: 1 problem; nothing was created");
+    }
+
+    @Test
+    void twoServerProblemsAreTwoLogLinesEachNamingTheSlot() throws Exception {
+        Postgres replicaOnly = replicaOnlyPostgres();
+        String cluster = ItSupport.uniqueCluster("two");
+        String table = "public." + cluster + "_nowhere";
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).postgres(replicaOnly).tables(table);
+        AgentProcess agent = closeLater(prepare(configs));
+
+        CommandResult run = agent.runCommand("run", PROMPT_SECONDS);
+
+        assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
+        assertThat(problems(run.output())).as(run.output()).satisfiesExactly(
+                line -> assertThat(line).contains(" ERROR ", "slot " + configs.slot() + ": postgres: wal_level is 'replica'"),
+                line -> assertThat(line).contains(" ERROR ", "slot " + configs.slot() + ": postgres: table " + table));
+        assertNoStackTrace(run.output());
     }
 
     @Test
@@ -181,6 +204,13 @@ class BadInputIT {
     private <T extends AutoCloseable> T closeLater(T c) {
         cleanup.add(c);
         return c;
+    }
+
+    private static synchronized Postgres replicaOnlyPostgres() throws Exception {
+        if (replicaOnlyPostgres == null) {
+            replicaOnlyPostgres = Postgres.start("wal_level", "replica");
+        }
+        return replicaOnlyPostgres;
     }
 
     private static synchronized Postgres passwordPostgres() throws Exception {
