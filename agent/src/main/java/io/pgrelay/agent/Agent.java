@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -134,11 +135,13 @@ public final class Agent {
                 return true;
             } catch (Exception e) {
                 if (Failures.classify(e) == Failures.Kind.FATAL) {
-                    log.error("{}", messageOf(e));
+                    for (String line : messageLines(e)) {
+                        log.error("slot {}: {}", config.postgres().slot(), line);
+                    }
                     fatal.set(e);
                     return false;
                 }
-                log.warn("postgres: {}; retrying in {} ms", messageOf(e), backoff.toMillis());
+                log.warn("slot {}: {}; retrying in {} ms", config.postgres().slot(), messageOf(e), backoff.toMillis());
                 try {
                     if (stopRequested.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
                         return false;
@@ -219,5 +222,10 @@ public final class Agent {
             }
         }
         return sb.toString();
+    }
+
+    /** One line per problem: a fatal failure may carry several (one per failed preflight check). */
+    static List<String> messageLines(Throwable e) {
+        return messageOf(e).lines().filter(l -> !l.isBlank()).toList();
     }
 }

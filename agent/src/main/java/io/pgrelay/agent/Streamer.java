@@ -161,7 +161,9 @@ final class Streamer implements Leader {
         switch (kind) {
             case FENCED -> log.warn("slot {}: {}; standing by", slot, e.getMessage());
             case FATAL -> {
-                log.error("slot {}: {}", slot, Agent.messageOf(e));
+                for (String line : Agent.messageLines(e)) {
+                    log.error("slot {}: {}", slot, line);
+                }
                 onFatal.accept(e);
             }
             default -> {

@@ -20,6 +20,8 @@ public final class AgentConfigs {
     private String database = "postgres";
     private String user = "postgres";
     private String password = "";
+    private Postgres postgres;
+    private String bootstrapServers;
 
     public AgentConfigs(Sandbox sandbox, String cluster) {
         this.sandbox = sandbox;
@@ -71,6 +73,18 @@ public final class AgentConfigs {
         return this;
     }
 
+    /** Points the agent at another PostgreSQL than the sandbox's (e.g. one started with other settings). */
+    public AgentConfigs postgres(Postgres server) {
+        this.postgres = server;
+        return this;
+    }
+
+    /** Points the agent at other Kafka brokers than the sandbox's (e.g. a port where none listens yet). */
+    public AgentConfigs bootstrapServers(String servers) {
+        this.bootstrapServers = servers;
+        return this;
+    }
+
     public String slot() {
         return "pgrelay_" + cluster.replaceAll("[^a-z0-9_]", "_");
     }
@@ -85,12 +99,12 @@ public final class AgentConfigs {
                 + "  http: 127.0.0.1:" + httpPort + "\n"
                 + "  adminToken: '" + adminToken + "'\n"
                 + "postgres:\n"
-                + "  url: " + sandbox.postgres().jdbcUrl(database) + "\n"
+                + "  url: " + (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database) + "\n"
                 + "  user: " + user + "\n"
                 + "  password: '" + password + "'\n"
                 + "  tables: " + tableList + "\n"
                 + "kafka:\n"
-                + "  bootstrapServers: " + sandbox.kafka().bootstrapServers() + "\n"
+                + "  bootstrapServers: " + (bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers) + "\n"
                 + "  topicPrefix: " + cluster + "\n"
                 + "  producer: " + producerYaml + "\n"
                 + extraKafka

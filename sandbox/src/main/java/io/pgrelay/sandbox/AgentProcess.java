@@ -38,6 +38,14 @@ public final class AgentProcess implements AutoCloseable {
         return agent;
     }
 
+    /** Writes the config without starting anything: for {@link #runCommand} alone, or a later {@link #start()}. */
+    public static AgentProcess prepare(String id, String configYaml, String... jvmArgs) throws IOException {
+        Path dir = Files.createTempDirectory("pgrelay-agent-" + id + "-");
+        AgentProcess agent = new AgentProcess(id, dir, List.of(jvmArgs));
+        Files.writeString(agent.config, configYaml, StandardCharsets.UTF_8);
+        return agent;
+    }
+
     /** (Re)starts the process with the same config; the log is appended to. */
     public synchronized void start() throws IOException {
         if (process != null && process.isAlive()) {

@@ -37,8 +37,12 @@ public final class Kafka implements AutoCloseable {
     }
 
     public static Kafka start() throws Exception {
+        return start(freePort());
+    }
+
+    /** A broker on the given port, e.g. one that clients were already told to use while nothing listened there. */
+    public static Kafka start(int port) throws Exception {
         Path logDir = Files.createTempDirectory("pgrelay-kafka-");
-        int port = freePort();
         int controllerPort = freePort();
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");

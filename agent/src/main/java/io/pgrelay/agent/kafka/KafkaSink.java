@@ -1,6 +1,8 @@
 package io.pgrelay.agent.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,6 +36,8 @@ public final class KafkaSink implements AutoCloseable {
 
     /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
     private static final int RECORD_OVERHEAD = 128;
+    /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
+    private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
@@ -77,16 +81,47 @@ public final class KafkaSink implements AutoCloseable {
         this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.partitions = partitions;
         this.admin = Admin.create(clientConfig);
-        KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        KafkaProducer<byte[], byte[]> p = null;
         try {
+            awaitBroker(String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
             ensureTopic(checkpointTopic, 1, Map.of("cleanup.policy", "compact"));
+            p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
             p.initTransactions();
         } catch (RuntimeException e) {
-            p.close(Duration.ZERO);
+            if (p != null) {
+                p.close(Duration.ZERO);
+            }
             admin.close(Duration.ZERO);
             throw e;
         }
         this.producer = p;
+    }
+
+    /**
+     * Fails within {@link #BROKER_WAIT} when no broker answers, rather than after the clients' own
+     * 30–60 s timeouts: the agent then says so in one line and retries, and holds the slot (sending
+     * status updates) no longer than that per attempt.
+     */
+    private void awaitBroker(String bootstrapServers) {
+        int ms = (int) BROKER_WAIT.toMillis();
+        try {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms)).nodes().get(ms + 1000L, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw unanswered(bootstrapServers, e.getCause());
+            }
+            throw new KafkaSinkException("kafka: cannot use " + bootstrapServers + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw unanswered(bootstrapServers, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaSinkException("interrupted while reaching kafka at " + bootstrapServers, e);
+        }
+    }
+
+    private static KafkaSinkException unanswered(String bootstrapServers, Throwable cause) {
+        return new KafkaSinkException("kafka: no broker at " + bootstrapServers + " answered within " + BROKER_WAIT.toSeconds()
+                + " s; check kafka.bootstrapServers and that the brokers run", cause);
     }
 
     /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
