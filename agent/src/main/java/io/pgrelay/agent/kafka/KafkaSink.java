@@ -67,6 +67,11 @@ public final class KafkaSink implements AutoCloseable {
         // Throughput defaults; anything the user sets under kafka.producer wins.
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
+        // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
+        // seconds to every takeover.
+        props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "20");
+        props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
         props.putAll(producerOverrides);
         // What the guarantees rest on is not negotiable.

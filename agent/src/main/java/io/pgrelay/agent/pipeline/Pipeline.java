@@ -127,18 +127,24 @@ public final class Pipeline {
     }
 
     private void runOnce(Lease lease) throws Exception {
+        long t0 = System.nanoTime();
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
         try {
             long epoch = lease.slotAcquired();
+            long tSlot = System.nanoTime();
             sink = startSink(reader);
+            long tSink = System.nanoTime();
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
             Position skipThrough = readCheckpoint(reader);
-            log.info("slot {}: streaming as leader, epoch {}, from confirmed LSN {}, skipping events through {}",
-                    settings.slot(), epoch, reader.lastReceived(), skipThrough);
+            long tCheckpoint = System.nanoTime();
+            log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
+                            + "producer ready after {} ms more, checkpoint read after {} ms more)",
+                    settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
+                    (tCheckpoint - tSink) / 1_000_000);
             SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
