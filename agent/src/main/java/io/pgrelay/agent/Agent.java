@@ -99,6 +99,7 @@ public final class Agent {
             }, Runnable::run);
             admin = AdminServer.start(config.agent().http().host(), config.agent().http().port(),
                     config.agent().adminToken().reveal(), new AgentView(this));
+            resources.prepareAhead();
             election.start();
             if (role == AgentRole.STARTING) {
                 role = AgentRole.STANDBY;
@@ -115,6 +116,7 @@ public final class Agent {
             if (election != null) {
                 election.close();
             }
+            resources.close();
             if (admin != null) {
                 admin.close();
             }

@@ -23,6 +23,9 @@ final class StreamResources implements Pipeline.Resources {
     private final PgRelayConfig config;
     private final PgConnections connections;
     private final JdbcTypeCatalog typeCatalog;
+    private final java.util.concurrent.atomic.AtomicReference<KafkaSink.Prepared> warm = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicBoolean preparing = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
 
     StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
@@ -48,8 +51,49 @@ final class StreamResources implements Pipeline.Resources {
 
     @Override
     public KafkaSink openSink() {
-        return new KafkaSink(kafkaClientConfig(config), config.kafka().producer(), config.cluster(),
+        KafkaSink.Prepared prepared = warm.getAndSet(null);
+        if (prepared == null) {
+            prepared = prepareSink();
+        }
+        return prepared.activate();
+    }
+
+    private KafkaSink.Prepared prepareSink() {
+        return KafkaSink.prepare(kafkaClientConfig(config), config.kafka().producer(), config.cluster(),
                 config.kafka().checkpointTopic(), config.kafka().partitions());
+    }
+
+    /**
+     * While standing by, prepares the Kafka clients a takeover needs (and warms the checkpoint
+     * reader), so that taking over waits only for fencing. Runs in the background; a failure only
+     * means the takeover prepares them itself.
+     */
+    void prepareAhead() {
+        if (warm.get() != null || !preparing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                KafkaSink.Prepared p = prepareSink();
+                if (!warm.compareAndSet(null, p)) {
+                    p.close();
+                }
+                readCheckpoint();
+            } catch (RuntimeException e) {
+                log.debug("preparing Kafka clients ahead failed: {}", e.toString());
+            } finally {
+                preparing.set(false);
+            }
+        }, "pgrelay-prepare");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    void close() {
+        KafkaSink.Prepared p = warm.getAndSet(null);
+        if (p != null) {
+            p.close();
+        }
     }
 
     @Override

@@ -100,6 +100,9 @@ final class Streamer implements Leader {
                 return;
             } finally {
                 current = null;
+                if (!shuttingDown) {
+                    resources.prepareAhead(); // ready for the next takeover
+                }
             }
         }
     }

@@ -63,43 +63,98 @@ public final class KafkaSink implements AutoCloseable {
      */
     public KafkaSink(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
                      String checkpointTopic, int partitions) {
-        Map<String, Object> props = new HashMap<>(clientConfig);
-        // Throughput defaults; anything the user sets under kafka.producer wins.
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-        // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
-        // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
-        // seconds to every takeover.
-        props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "20");
-        props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
-        props.putAll(producerOverrides);
-        // What the guarantees rest on is not negotiable.
-        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        this.maxRequestSize = Integer.parseInt(String.valueOf(
-                props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
-        this.topicConfig = maxRequestSize > 1048576
-                ? Map.of("max.message.bytes", String.valueOf(maxRequestSize)) : Map.of();
-        this.checkpointTopic = checkpointTopic;
-        this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        this.partitions = partitions;
-        this.admin = Admin.create(clientConfig);
-        KafkaProducer<byte[], byte[]> p = null;
+        this(prepare(clientConfig, producerOverrides, cluster, checkpointTopic, partitions));
+    }
+
+    private KafkaSink(Prepared prepared) {
+        this.admin = prepared.admin;
+        this.maxRequestSize = prepared.maxRequestSize;
+        this.topicConfig = prepared.topicConfig;
+        this.checkpointTopic = prepared.checkpointTopic;
+        this.checkpointKey = prepared.checkpointKey;
+        this.partitions = prepared.partitions;
+        this.knownTopics.addAll(prepared.knownTopics);
         try {
-            awaitBroker(String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
-            ensureTopic(checkpointTopic, 1, Map.of("cleanup.policy", "compact"));
-            p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-            p.initTransactions();
+            prepared.producer.initTransactions();
         } catch (RuntimeException e) {
-            if (p != null) {
-                p.close(Duration.ZERO);
-            }
-            admin.close(Duration.ZERO);
+            prepared.close();
             throw e;
         }
-        this.producer = p;
+        this.producer = prepared.producer;
+    }
+
+    /**
+     * Everything a leader's sink needs except fencing: the admin client, a broker that answers, the
+     * checkpoint topic and a producer object that has not yet called {@code initTransactions()}.
+     * A standby prepares one ahead, so that a takeover only waits for the fencing round trip.
+     */
+    public static Prepared prepare(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
+                                   String checkpointTopic, int partitions) {
+        return new Prepared(clientConfig, producerOverrides, cluster, checkpointTopic, partitions);
+    }
+
+    /** A sink not yet started: holds clients, fences nobody. Closed unless {@link #activate()}d. */
+    public static final class Prepared implements AutoCloseable {
+        private final Admin admin;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final int maxRequestSize;
+        private final Map<String, String> topicConfig;
+        private final String checkpointTopic;
+        private final byte[] checkpointKey;
+        private final int partitions;
+        private final Set<String> knownTopics = new HashSet<>();
+
+        private Prepared(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
+                         String checkpointTopic, int partitions) {
+            Map<String, Object> props = new HashMap<>(clientConfig);
+            // Throughput defaults; anything the user sets under kafka.producer wins.
+            props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+            props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+            // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
+            // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
+            // seconds to every takeover.
+            props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "20");
+            props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+            props.putAll(producerOverrides);
+            // What the guarantees rest on is not negotiable.
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            this.maxRequestSize = Integer.parseInt(String.valueOf(
+                    props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
+            this.topicConfig = maxRequestSize > 1048576
+                    ? Map.of("max.message.bytes", String.valueOf(maxRequestSize)) : Map.of();
+            this.checkpointTopic = checkpointTopic;
+            this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            this.partitions = partitions;
+            this.admin = Admin.create(clientConfig);
+            KafkaProducer<byte[], byte[]> p = null;
+            try {
+                awaitBroker(admin, String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
+                createTopic(admin, checkpointTopic, 1, Map.of("cleanup.policy", "compact"));
+                knownTopics.add(checkpointTopic);
+                p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            } catch (RuntimeException e) {
+                admin.close(Duration.ZERO);
+                throw e;
+            }
+            this.producer = p;
+        }
+
+        /** Fences every older producer of the cluster and returns the sink. */
+        public KafkaSink activate() {
+            return new KafkaSink(this);
+        }
+
+        @Override
+        public void close() {
+            try {
+                producer.close(Duration.ZERO);
+            } finally {
+                admin.close(Duration.ZERO);
+            }
+        }
     }
 
     /**
@@ -107,7 +162,7 @@ public final class KafkaSink implements AutoCloseable {
      * 30–60 s timeouts: the agent then says so in one line and retries, and holds the slot (sending
      * status updates) no longer than that per attempt.
      */
-    private void awaitBroker(String bootstrapServers) {
+    private static void awaitBroker(Admin admin, String bootstrapServers) {
         int ms = (int) BROKER_WAIT.toMillis();
         try {
             admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms)).nodes().get(ms + 1000L, TimeUnit.MILLISECONDS);
@@ -138,6 +193,11 @@ public final class KafkaSink implements AutoCloseable {
         if (knownTopics.contains(topic)) {
             return;
         }
+        createTopic(admin, topic, partitionCount, config);
+        knownTopics.add(topic);
+    }
+
+    private static void createTopic(Admin admin, String topic, int partitionCount, Map<String, String> config) {
         NewTopic t = new NewTopic(topic, java.util.Optional.of(partitionCount), java.util.Optional.empty()).configs(config);
         try {
             admin.createTopics(Set.of(t)).all().get(30, TimeUnit.SECONDS);
@@ -151,7 +211,6 @@ public final class KafkaSink implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new KafkaSinkException("interrupted while creating topic " + topic, e);
         }
-        knownTopics.add(topic);
     }
 
     /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
