@@ -9,6 +9,10 @@ public final class SandboxMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("demo")) {
+            Demo.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Sandbox sandbox = Sandbox.start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -51,6 +51,7 @@ class FailoverIT {
         Setup s = setup("kill" + mode.charAt(0), mode);
         AtomicBoolean stopLoad = new AtomicBoolean();
         List<Long> takeovers = new ArrayList<>();
+        List<Long> sent = new ArrayList<>();
         try (Cluster cluster = Cluster.start(s.configs(), 3);
              LiveConsumer consumer = new LiveConsumer(sandbox.kafka().bootstrapServers(), s.cluster() + "." + s.table())) {
             cluster.awaitLeader(30_000);
@@ -61,10 +62,12 @@ class FailoverIT {
                 long epoch = AgentHttp.status(leader.url()).orElseThrow().path("epoch").asLong();
                 ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
                 long t0 = System.nanoTime();
+                long killedAt = System.currentTimeMillis();
                 leader.process().kill();
                 ItSupport.await("a new leader's first record after killing " + leader.id(), Duration.ofSeconds(30),
                         () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
                 takeovers.add((consumer.firstArrivalAfterEpoch(epoch).getAsLong() - t0) / 1_000_000);
+                sent.add(consumer.firstTimestampAfterEpoch(epoch).getAsLong() - killedAt);
                 leader.process().start();
             }
             stopLoad.set(true);
@@ -76,13 +79,18 @@ class FailoverIT {
             Verdict verdict = Verdict.of(consumer.records(), versions);
             List<Long> sorted = new ArrayList<>(takeovers);
             Collections.sort(sorted);
-            System.out.printf("FailoverIT %s: takeover after SIGKILL (ms) %s; median %d, worst %d; %s%n",
+            List<Long> sortedSent = new ArrayList<>(sent);
+            Collections.sort(sortedSent);
+            System.out.printf("FailoverIT %s: SIGKILL to the new leader's first record sent (ms) %s; median %d, worst %d%n",
+                    mode, sent, sortedSent.get(sortedSent.size() / 2), sortedSent.get(sortedSent.size() - 1));
+            System.out.printf("FailoverIT %s: SIGKILL to a read_committed consumer's first record of the new leader (ms) %s;"
+                    + " median %d, worst %d; %s%n",
                     mode, takeovers, sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), verdict);
             assertThat(verdict.clean()).as(verdict.toString()).isTrue();
             assertThat(Lsns.positions(consumer.records())).isSorted().doesNotHaveDuplicates();
         } finally {
             stopLoad.set(true);
-            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, s.configs().slot());
         }
     }
 
@@ -132,7 +140,7 @@ class FailoverIT {
             assertThat(verdict.clean()).as(verdict.toString()).isTrue();
         } finally {
             stopLoad.set(true);
-            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, s.configs().slot());
         }
     }
 
@@ -191,7 +199,7 @@ class FailoverIT {
             assertThat(status.path("role").asText()).isEqualTo("standby");
         } finally {
             stopLoad.set(true);
-            ItSupport.dropSlotAndPublication(sandbox, s.configs().slot());
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, s.configs().slot());
         }
     }
 

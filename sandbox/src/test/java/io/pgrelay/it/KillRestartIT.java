@@ -66,7 +66,7 @@ class KillRestartIT {
                         .isSorted().doesNotHaveDuplicates();
             }
         } finally {
-            ItSupport.dropSlotAndPublication(sandbox, configs.slot());
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
         }
     }
 

@@ -41,7 +41,7 @@ class LargeTransactionIT {
             assertThat(ids.cardinality()).isEqualTo(1_000_000);
             assertThat(agent.isAlive()).as("agent survived with 256 MB heap").isTrue();
         } finally {
-            ItSupport.dropSlotAndPublication(sandbox, configs.slot());
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
         }
     }
 }

@@ -60,6 +60,13 @@ final class LiveConsumer implements AutoCloseable {
         }
     }
 
+    /** Producer timestamp (CreateTime, epoch millis) of the first record with an epoch above {@code epoch}. */
+    OptionalLong firstTimestampAfterEpoch(long epoch) {
+        synchronized (arrivals) {
+            return arrivals.stream().filter(a -> a.epoch() > epoch).mapToLong(a -> a.record().timestamp()).findFirst();
+        }
+    }
+
     long maxEpoch() {
         synchronized (arrivals) {
             return arrivals.stream().mapToLong(Arrival::epoch).max().orElse(-1);

@@ -42,8 +42,8 @@ class StreamingIT {
     }
 
     private AgentProcess agent(AgentConfigs configs) throws Exception {
+        cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot())); // runs after the agent stopped
         AgentProcess agent = closeLater(ItSupport.startAgent(configs, "agent-1"));
-        cleanup.add(() -> ItSupport.dropSlotAndPublication(sandbox, configs.slot()));
         ItSupport.awaitSlotActive(sandbox, configs.slot(), Duration.ofSeconds(30));
         return agent;
     }

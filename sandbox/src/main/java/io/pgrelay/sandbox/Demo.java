@@ -1,0 +1,122 @@
+package io.pgrelay.sandbox;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The demo: real PostgreSQL, Kafka and ZooKeeper, N agents as child processes, and a steady load
+ * on {@code public.orders}. Prints where to look; Ctrl-C stops every process and removes its data.
+ */
+public final class Demo {
+
+    private Demo() {
+    }
+
+    record Options(int agents, String mode, int rate) {
+        static Options parse(String[] args) {
+            int agents = 1;
+            String mode = "slot";
+            int rate = 200;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--agents" -> agents = Integer.parseInt(value(args, ++i, "--agents"));
+                    case "--mode" -> mode = value(args, ++i, "--mode");
+                    case "--rate" -> rate = Integer.parseInt(value(args, ++i, "--rate"));
+                    case "-h", "--help" -> {
+                        System.out.println("usage: demo [--agents N] [--mode slot|zookeeper] [--rate ROWS_PER_S]");
+                        System.exit(0);
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
+                }
+            }
+            if (!mode.equals("slot") && !mode.equals("zookeeper")) {
+                throw new IllegalArgumentException("--mode must be slot or zookeeper, not " + mode);
+            }
+            if (agents < 1 || agents > 9) {
+                throw new IllegalArgumentException("--agents must be 1 to 9");
+            }
+            return new Options(agents, mode, rate);
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.println("starting PostgreSQL, Kafka and ZooKeeper…");
+        Sandbox sandbox = Sandbox.start();
+        List<AutoCloseable> toClose = new ArrayList<>();
+        AtomicBoolean stopLoad = new AtomicBoolean();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("\nstopping…");
+            stopLoad.set(true);
+            for (int i = toClose.size() - 1; i >= 0; i--) {
+                try {
+                    toClose.get(i).close();
+                } catch (Exception e) {
+                    System.err.println("could not stop cleanly: " + e);
+                }
+            }
+            try {
+                sandbox.close();
+            } catch (Exception e) {
+                System.err.println("sandbox did not stop cleanly: " + e);
+            }
+            stopped.countDown();
+        }, "demo-stop"));
+
+        LoadGenerator load = new LoadGenerator(() -> connect(sandbox), "public.orders");
+        load.createTable();
+        AgentConfigs configs = new AgentConfigs(sandbox, "demo").mode(options.mode()).tables("public.orders")
+                .adminToken("demo-token");
+        System.out.println("starting " + options.agents() + " agent(s) in " + options.mode() + " mode…");
+        Cluster cluster = Cluster.start(configs, options.agents());
+        toClose.add(cluster);
+        Cluster.Member leader = cluster.awaitLeader(60_000);
+        Thread loader = new Thread(() -> load.write(Long.MAX_VALUE, 10, 2, options.rate(), stopLoad), "demo-load");
+        loader.setDaemon(true);
+        loader.start();
+
+        String topic = "demo.public.orders";
+        System.out.println();
+        System.out.println("pgrelay demo is running");
+        System.out.println("  postgres   " + sandbox.postgres().jdbcUrl() + "  (user postgres, no password)");
+        System.out.println("  kafka      " + sandbox.kafka().bootstrapServers() + "  topic " + topic);
+        for (Cluster.Member m : cluster.members()) {
+            System.out.println("  " + m.id() + "    " + m.url() + "/status   pid " + m.process().pid()
+                    + (m == leader ? "   (leader)" : ""));
+        }
+        System.out.println("  load       ~" + options.rate() + " rows/s into public.orders");
+        System.out.println();
+        System.out.println("watch the topic:   java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.Watch "
+                + sandbox.kafka().bootstrapServers() + " " + topic);
+        System.out.println("kill the leader:   kill -9 " + leader.process().pid());
+        System.out.println("Ctrl-C stops everything and removes its data.");
+        stopped.await();
+    }
+
+    private static Connection connect(Sandbox sandbox) {
+        try {
+            return sandbox.postgres().connect();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
