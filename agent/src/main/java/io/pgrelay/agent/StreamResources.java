@@ -24,6 +24,7 @@ final class StreamResources implements Pipeline.Resources {
     private final PgConnections connections;
     private final JdbcTypeCatalog typeCatalog;
     private final java.util.concurrent.atomic.AtomicReference<KafkaSink.Prepared> warm = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<CheckpointReader> warmReader = new java.util.concurrent.atomic.AtomicReference<>();
     private final java.util.concurrent.atomic.AtomicBoolean preparing = new java.util.concurrent.atomic.AtomicBoolean();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
 
@@ -69,16 +70,25 @@ final class StreamResources implements Pipeline.Resources {
      * means the takeover prepares them itself.
      */
     void prepareAhead() {
-        if (warm.get() != null || !preparing.compareAndSet(false, true)) {
+        if ((warm.get() != null && warmReader.get() != null) || !preparing.compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {
             try {
-                KafkaSink.Prepared p = prepareSink();
-                if (!warm.compareAndSet(null, p)) {
-                    p.close();
+                if (warm.get() == null) {
+                    KafkaSink.Prepared p = prepareSink();
+                    if (!warm.compareAndSet(null, p)) {
+                        p.close();
+                    }
                 }
-                readCheckpoint();
+                if (warmReader.get() == null) {
+                    // Connected and assigned ahead: a takeover then only seeks and reads to the end.
+                    CheckpointReader reader = newCheckpointReader();
+                    reader.latest(Duration.ofSeconds(30));
+                    if (!warmReader.compareAndSet(null, reader)) {
+                        reader.close();
+                    }
+                }
             } catch (RuntimeException e) {
                 log.debug("preparing Kafka clients ahead failed: {}", e.toString());
             } finally {
@@ -94,6 +104,10 @@ final class StreamResources implements Pipeline.Resources {
         if (p != null) {
             p.close();
         }
+        CheckpointReader r = warmReader.getAndSet(null);
+        if (r != null) {
+            r.close();
+        }
     }
 
     @Override
@@ -103,8 +117,17 @@ final class StreamResources implements Pipeline.Resources {
 
     @Override
     public Optional<Checkpoint> readCheckpoint() {
-        return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(),
-                Duration.ofSeconds(60));
+        CheckpointReader reader = warmReader.getAndSet(null);
+        if (reader == null) {
+            reader = newCheckpointReader();
+        }
+        try (CheckpointReader r = reader) {
+            return r.latest(Duration.ofSeconds(60));
+        }
+    }
+
+    private CheckpointReader newCheckpointReader() {
+        return new CheckpointReader(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster());
     }
 
     @Override

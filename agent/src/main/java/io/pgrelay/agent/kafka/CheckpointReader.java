@@ -15,57 +15,80 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads the newest committed checkpoint of a cluster. Call it only after the new leader's producer
- * has run {@code initTransactions()}: that fences the old leader and settles its last transaction,
- * so what this reads is final.
+ * Reads the newest committed checkpoint of a cluster. Call {@link #latest} only after the new
+ * leader's producer has run {@code initTransactions()}: that fences the old leader and settles its
+ * last transaction, so what this reads is final. A standby keeps one open (assigned, connected) so
+ * that a takeover spends only the read itself.
+ *
+ * <p>Thread rule: one thread at a time (the consumer is not thread-safe).
  */
-public final class CheckpointReader {
+public final class CheckpointReader implements AutoCloseable {
 
-    private CheckpointReader() {
-    }
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final String topic;
+    private final String cluster;
+    private List<TopicPartition> partitions = List.of();
 
-    public static Optional<Checkpoint> latest(Map<String, Object> clientConfig, String topic, String cluster, Duration timeout) {
+    public CheckpointReader(Map<String, Object> clientConfig, String topic, String cluster) {
         Map<String, Object> props = new HashMap<>(clientConfig);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20); // on a takeover's critical path: don't let the broker hold the fetch
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<PartitionInfo> partitions = consumer.partitionsFor(topic, timeout);
-            if (partitions == null || partitions.isEmpty()) {
-                return Optional.empty();
-            }
-            List<TopicPartition> tps = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            // With read_committed, the end offsets are the last stable offsets: reading up to them sees every committed checkpoint.
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps, timeout);
-            Checkpoint latest = null;
-            while (!caughtUp(consumer, end)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
-                }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (cluster.equals(r.key()) && r.value() != null) {
-                        Checkpoint c = Checkpoint.fromJson(r.value());
-                        if (latest == null || c.position().isAfter(latest.position())) {
-                            latest = c;
-                        }
-                    }
-                }
-            }
-            return Optional.ofNullable(latest);
+        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.topic = topic;
+        this.cluster = cluster;
+    }
+
+    /** One-shot read with a consumer of its own. */
+    public static Optional<Checkpoint> latest(Map<String, Object> clientConfig, String topic, String cluster, Duration timeout) {
+        try (CheckpointReader reader = new CheckpointReader(clientConfig, topic, cluster)) {
+            return reader.latest(timeout);
         }
     }
 
-    private static boolean caughtUp(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
+    public Optional<Checkpoint> latest(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (partitions.isEmpty()) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+            if (infos == null || infos.isEmpty()) {
+                return Optional.empty();
+            }
+            partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+        }
+        consumer.seekToBeginning(partitions);
+        // With read_committed, the end offsets are the last stable offsets: reading up to them sees every committed checkpoint.
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        Checkpoint latest = null;
+        while (!caughtUp(end)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
+            }
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (cluster.equals(r.key()) && r.value() != null) {
+                    Checkpoint c = Checkpoint.fromJson(r.value());
+                    if (latest == null || c.position().isAfter(latest.position())) {
+                        latest = c;
+                    }
+                }
+            }
+        }
+        return Optional.ofNullable(latest);
+    }
+
+    private boolean caughtUp(Map<TopicPartition, Long> end) {
         for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
             if (consumer.position(e.getKey()) < e.getValue()) {
                 return false;
             }
         }
         return true;
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(2));
     }
 }
