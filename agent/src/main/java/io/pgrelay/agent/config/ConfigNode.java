@@ -95,6 +95,12 @@ final class ConfigNode {
         return parsed(key, Units::parseDuration, fallback, d -> d.isNegative() || d.isZero() ? "must be longer than 0" : null);
     }
 
+    /** A duration, or {@link Duration#ZERO} for {@code 0} or {@code off}: a feature that can be turned off. */
+    Duration durationOrOff(String key, Duration fallback) {
+        return parsed(key, t -> t.strip().equals("0") || t.strip().equalsIgnoreCase("off") ? Duration.ZERO : Units.parseDuration(t),
+                fallback, d -> d.isNegative() ? "must not be negative" : null);
+    }
+
     long size(String key, long fallback) {
         return parsed(key, Units::parseSize, fallback, n -> n <= 0 ? "must be at least 1 byte" : null);
     }
