@@ -100,7 +100,14 @@ class OpsIT {
             sandbox.postgres().execute("INSERT INTO " + table + " VALUES (" + i + ", 'x')");
         }
         ItSupport.await("10 insert events counted", Duration.ofSeconds(30),
-                () -> value(scrape(base), "pgrelay_events_total", Map.of("table", table, "op", "insert")) >= 10);
+                () -> {
+                    Map<String, List<Metric>> m = scrape(base);
+                    return m.containsKey("pgrelay_events_total")
+                            && value(m, "pgrelay_events_total", Map.of("table", table, "op", "insert")) >= 10;
+                });
+        // events are counted when sent, latency when their Kafka transaction commits: wait for that too
+        ItSupport.await("10 end-to-end samples", Duration.ofSeconds(30),
+                () -> ((Histogram) scrape(base).get("pgrelay_end_to_end_latency_seconds").get(0)).getSampleCount() >= 10);
         Map<String, List<Metric>> after = scrape(base);
         assertThat(after.keySet()).as("every DESIGN.md metric is exposed").containsAll(DESIGN_METRICS);
         assertThat(value(after, "pgrelay_transactions_total", Map.of()))
