@@ -1,5 +1,7 @@
 package io.pgrelay.agent;
 
+import io.pgrelay.agent.alert.AlertRules;
+import io.pgrelay.agent.alert.AlertWebhook;
 import io.pgrelay.agent.config.CoordinationConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.http.AdminServer;
@@ -9,13 +11,19 @@ import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.coordination.ElectionConfig;
 import io.pgrelay.coordination.LeaderElection;
+import io.pgrelay.coordination.Member;
+import io.pgrelay.coordination.Role;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -41,12 +49,18 @@ public final class Agent {
     private volatile LeaderElection election;
     private volatile SlotWatcher slotWatcher;
     private Streamer streamer;
+    private final AlertRules alerts;
+    private final AlertWebhook webhook;
+    private final AtomicLong leadershipChanges = new AtomicLong();
+    private String lastLeader; // only the slot watcher's thread touches it
 
     enum AgentRole { STARTING, STANDBY, LEADER, STOPPING }
 
     Agent(PgRelayConfig config) {
         this.config = config;
         this.connections = PgConnections.of(config);
+        this.alerts = new AlertRules(config.alerts(), config.postgres().slot());
+        this.webhook = new AlertWebhook(config.alerts().webhook(), config.cluster(), config.agent().id(), this::isAlertSender);
     }
 
     /** Runs the agent until SIGTERM or a fatal failure; returns the process exit status. */
@@ -80,9 +94,15 @@ public final class Agent {
         StreamResources resources = new StreamResources(config, connections);
         streamer = new Streamer(config, resources, stats, progress, this::fatal);
         AdminServer admin = null;
-        try (SlotWatcher watcher = new SlotWatcher(connections, config.postgres().slot(), config.coordination().pollInterval())) {
+        Heartbeat heartbeat = null;
+        try (SlotWatcher watcher = new SlotWatcher(connections, config.postgres().slot(), config.coordination().pollInterval(),
+                this::observe)) {
             slotWatcher = watcher;
             watcher.start();
+            if (config.heartbeat().enabled()) {
+                heartbeat = new Heartbeat(connections, config.postgres().slot(), config.heartbeat().interval(), this::streaming);
+                heartbeat.start();
+            }
             election = LeaderElection.create(electionConfig(), streamer);
             election.addListener(new io.pgrelay.coordination.LeadershipListener() {
                 @Override
@@ -112,6 +132,9 @@ public final class Agent {
             }
         } finally {
             role = AgentRole.STOPPING;
+            if (heartbeat != null) {
+                heartbeat.close();
+            }
             streamer.shutdown(SHUTDOWN_TIMEOUT);
             if (election != null) {
                 election.close();
@@ -120,6 +143,7 @@ public final class Agent {
             if (admin != null) {
                 admin.close();
             }
+            webhook.close();
         }
         log.info("agent {} stopped", config.agent().id());
         return fatal.get() != null ? 1 : 0;
@@ -155,6 +179,58 @@ public final class Agent {
             }
         }
         return false;
+    }
+
+    /** Each look at the slot (watcher thread): notes leader changes, evaluates the alerts, notifies. */
+    private void observe(SlotWatcher.SlotSnapshot slot) {
+        LeaderElection e = election;
+        Optional<String> leader = e == null ? Optional.empty() : e.leader();
+        if (leader.isPresent() && !leader.get().equals(lastLeader)) {
+            leadershipChanges.incrementAndGet();
+            lastLeader = leader.get();
+        }
+        var observation = new AlertRules.Observation(slot.reachable(), slot.exists(), slot.active(), slot.walStatus(),
+                slot.lagBytes(), slot.lagSeconds(), leader.isPresent());
+        for (AlertRules.Change change : alerts.evaluate(observation, Instant.now())) {
+            var rule = change.alert().rule();
+            if (change.firing()) {
+                log.warn("alert {} ({}) firing: {}", rule.alertName, rule.severity, change.alert().summary());
+            } else {
+                log.info("alert {} ({}) resolved", rule.alertName, rule.severity);
+            }
+            webhook.notify(change);
+        }
+    }
+
+    /**
+     * Whether this agent sends the cluster's webhook notifications now: the leader does; with no
+     * leader, the live member with the lowest id (live standbys all see the same member list, so
+     * they agree). When the member list cannot be read (PostgreSQL unreachable) every agent sends:
+     * a duplicate notification is better than none.
+     */
+    boolean isAlertSender() {
+        LeaderElection e = election;
+        if (e == null) {
+            return false;
+        }
+        if (e.hasLeadership()) {
+            return true;
+        }
+        if (e.leader().isPresent()) {
+            return false;
+        }
+        try {
+            List<Member> members = e.members();
+            return members.stream()
+                    .filter(m -> m.role() != Role.STOPPING)
+                    .map(Member::id)
+                    .min(Comparator.naturalOrder())
+                    .map(id -> id.equals(config.agent().id()))
+                    .orElse(true);
+        } catch (Exception ex) {
+            log.debug("cannot read the cluster's members; sending the notification anyway: {}", ex.toString());
+            return true;
+        }
     }
 
     private void fatal(Throwable t) {
@@ -209,6 +285,14 @@ public final class Agent {
 
     boolean streaming() {
         return streamer != null && streamer.streaming();
+    }
+
+    AlertRules alerts() {
+        return alerts;
+    }
+
+    long leadershipChanges() {
+        return leadershipChanges.get();
     }
 
     long uptimeSeconds() {

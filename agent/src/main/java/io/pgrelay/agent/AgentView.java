@@ -1,5 +1,7 @@
 package io.pgrelay.agent;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.http.AdminServer;
@@ -50,10 +52,28 @@ final class AgentView implements AdminServer.AgentView {
                         leading ? agent.progress().flushed().toString()
                                 : slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
                         leading && committed != Position.NONE ? committed.toString() : null),
-                List.of(),
+                alerts(),
                 io.pgrelay.agent.cli.Main.version(),
                 agent.uptimeSeconds(),
                 "http://" + config.agent().http());
+    }
+
+    private List<AgentStatus.Alert> alerts() {
+        return agent.alerts().firing().stream()
+                .map(a -> new AgentStatus.Alert(a.rule().alertName, a.rule().severity, a.summary(), a.since().toString()))
+                .toList();
+    }
+
+    @Override
+    public String setLogLevel(String logger, String level) {
+        Level parsed = Level.toLevel(level, null);
+        if (parsed == null || !parsed.levelStr.equalsIgnoreCase(level)) {
+            throw new IllegalArgumentException("unknown level '" + level + "'; use trace, debug, info, warn, error or off");
+        }
+        LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+        ch.qos.logback.classic.Logger target = context.getLogger(logger);
+        target.setLevel(parsed);
+        return target.getName();
     }
 
     @Override

@@ -3,13 +3,17 @@ package io.pgrelay.agent;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.pgrelay.agent.alert.AlertRules;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.pipeline.StreamStats;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's Prometheus metrics, named as DESIGN.md lists them, in base units. Every agent,
@@ -37,7 +41,47 @@ final class Metrics {
                 .description("1 while a walsender holds the slot").register(registry);
         StreamStats stats = agent.stats();
         FunctionCounter.builder("pgrelay_transactions_total", stats, StreamStats::transactions)
-                .description("PostgreSQL transactions read").register(registry);
+                .description("PostgreSQL transactions read from the slot (committed transactions that touched a published table)").register(registry);
+        FunctionCounter.builder("pgrelay_leadership_changes_total", agent, Agent::leadershipChanges)
+                .description("times this agent saw the cluster's leader become a different agent (or the first one)").register(registry);
+        FunctionCounter.builder("pgrelay_skipped_total", stats, StreamStats::skippedOversized)
+                .tags("reason", "oversized")
+                .description("change events not written to their topic (kafka.onOversized: skip); see the dead-letter topic").register(registry);
+        FunctionCounter.builder("pgrelay_skipped_total", stats, StreamStats::skippedAlreadyWritten)
+                .tags("reason", "already_in_kafka")
+                .description("change events not written again because the checkpoint shows them in Kafka already").register(registry);
+        for (AlertRules.Rule rule : AlertRules.Rule.values()) {
+            Gauge.builder("pgrelay_alert", agent.alerts(), a -> a.isFiring(rule) ? 1 : 0)
+                    .tags("name", rule.alertName, "severity", rule.severity)
+                    .description("1 while the alert fires (docs/operations.md)").register(registry);
+        }
+        Timer kafkaSend = Timer.builder("pgrelay_kafka_send")
+                .serviceLevelObjectives(buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+                .description("duration of one Kafka transaction commit: flushing its records, writing the checkpoint, committing")
+                .register(registry);
+        Timer endToEnd = Timer.builder("pgrelay_end_to_end_latency")
+                .serviceLevelObjectives(buckets(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900))
+                .description("from a PostgreSQL transaction's commit (server clock) to the Kafka commit holding its events (agent clock)")
+                .register(registry);
+        stats.timings(new StreamStats.Timings() {
+            @Override
+            public void kafkaCommit(long nanos) {
+                kafkaSend.record(nanos, TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void endToEnd(long micros) {
+                endToEnd.record(micros, TimeUnit.MICROSECONDS);
+            }
+        });
+    }
+
+    private static Duration[] buckets(double... seconds) {
+        Duration[] out = new Duration[seconds.length];
+        for (int i = 0; i < seconds.length; i++) {
+            out[i] = Duration.ofNanos((long) (seconds[i] * 1e9));
+        }
+        return out;
     }
 
     private static double orNaN(Number n) {

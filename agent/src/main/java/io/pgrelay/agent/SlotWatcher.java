@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.function.Consumer;
 
 /**
  * Reads the slot's state from {@code pg_replication_slots} every poll interval, on every agent,
@@ -42,16 +43,19 @@ final class SlotWatcher implements AutoCloseable {
     private final PgConnections connections;
     private final String slot;
     private final Duration interval;
+    private final Consumer<SlotSnapshot> onSample;
     private final Thread thread;
     private final Deque<Sample> history = new ArrayDeque<>(); // only the watcher thread touches it
     private volatile SlotSnapshot latest = SlotSnapshot.UNKNOWN;
     private volatile boolean closed;
     private Connection connection;
 
-    SlotWatcher(PgConnections connections, String slot, Duration interval) {
+    /** @param onSample told every look at the slot, on the watcher's thread (alerts are evaluated there) */
+    SlotWatcher(PgConnections connections, String slot, Duration interval, Consumer<SlotSnapshot> onSample) {
         this.connections = connections;
         this.slot = slot;
         this.interval = interval;
+        this.onSample = onSample;
         this.thread = new Thread(this::loop, "pgrelay-slot-watcher");
         this.thread.setDaemon(true);
     }
@@ -77,6 +81,11 @@ final class SlotWatcher implements AutoCloseable {
                     log.warn("slot {}: cannot read its state: {}", slot, e.getMessage());
                     warned = true;
                 }
+            }
+            try {
+                onSample.accept(latest);
+            } catch (RuntimeException e) {
+                log.warn("slot {}: evaluating the slot's state failed: {}", slot, e.toString());
             }
             try {
                 Thread.sleep(interval.toMillis());

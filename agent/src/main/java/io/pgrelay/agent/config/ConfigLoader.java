@@ -96,8 +96,10 @@ public final class ConfigLoader {
         PostgresConfig postgres = postgres(root.section("postgres"), name, tablePaths);
         KafkaConfig kafka = kafka(root.section("kafka"), name, postgres, tablePaths);
         CoordinationConfig coordination = coordination(root.section("coordination"));
+        HeartbeatConfig heartbeat = heartbeat(root.section("heartbeat"));
+        AlertsConfig alerts = alerts(root.section("alerts"));
         root.reportUnknownKeys();
-        return new PgRelayConfig(cluster, agent, postgres, kafka, coordination);
+        return new PgRelayConfig(cluster, agent, postgres, kafka, coordination, heartbeat, alerts);
     }
 
     private AgentConfig agent(ConfigNode s) {
@@ -201,6 +203,36 @@ public final class ConfigLoader {
         }
         s.reportUnknownKeys();
         return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session), poll, hang);
+    }
+
+    private HeartbeatConfig heartbeat(ConfigNode s) {
+        Duration interval = s.durationOrOff("interval", HeartbeatConfig.DEFAULT_INTERVAL);
+        s.reportUnknownKeys();
+        return new HeartbeatConfig(interval);
+    }
+
+    private AlertsConfig alerts(ConfigNode s) {
+        long warning = s.size("lagBytesWarning", AlertsConfig.DEFAULT_LAG_BYTES_WARNING);
+        long critical = s.size("lagBytesCritical", AlertsConfig.DEFAULT_LAG_BYTES_CRITICAL);
+        if (critical < warning) {
+            s.problem("lagBytesCritical", Units.formatSize(critical) + " must not be below alerts.lagBytesWarning ("
+                    + Units.formatSize(warning) + ")");
+        }
+        Duration lagSeconds = s.duration("lagSeconds", AlertsConfig.DEFAULT_LAG_SECONDS);
+        Duration inactive = s.duration("slotInactiveFor", AlertsConfig.DEFAULT_SLOT_INACTIVE_FOR);
+        Duration noLeader = s.duration("noLeaderFor", AlertsConfig.DEFAULT_NO_LEADER_FOR);
+        ConfigNode w = s.section("webhook");
+        Secret url = w.secret("url");
+        if (!url.isEmpty() && !url.reveal().matches("(?i)https?://[^\\s]+")) {
+            w.problem("url", "'" + Masking.url(url.reveal()) + "' is not an http:// or https:// URL");
+        }
+        Duration timeout = w.duration("timeout", AlertsConfig.Webhook.DEFAULT_TIMEOUT);
+        int retries = w.integer("retries", AlertsConfig.Webhook.DEFAULT_RETRIES, 0);
+        Duration backoff = w.duration("backoff", AlertsConfig.Webhook.DEFAULT_BACKOFF);
+        w.reportUnknownKeys();
+        s.reportUnknownKeys();
+        return new AlertsConfig(warning, critical, lagSeconds, inactive, noLeader,
+                new AlertsConfig.Webhook(url, timeout, retries, backoff));
     }
 
     private static HostPort hostPort(ConfigNode s, String key, String text) {

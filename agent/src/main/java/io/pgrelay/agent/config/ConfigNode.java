@@ -95,6 +95,15 @@ final class ConfigNode {
         return parsed(key, Units::parseDuration, fallback, d -> d.isNegative() || d.isZero() ? "must be longer than 0" : null);
     }
 
+    /**
+     * A duration, or {@link Duration#ZERO} for {@code 0} or {@code off}: a feature that can be turned
+     * off. YAML 1.1 reads a bare {@code off} as the boolean false, so {@code false} means off too.
+     */
+    Duration durationOrOff(String key, Duration fallback) {
+        return parsed(key, t -> Set.of("0", "off", "false").contains(t.strip().toLowerCase(Locale.ROOT)) ? Duration.ZERO : Units.parseDuration(t),
+                fallback, d -> d.isNegative() ? "must not be negative" : null);
+    }
+
     long size(String key, long fallback) {
         return parsed(key, Units::parseSize, fallback, n -> n <= 0 ? "must be at least 1 byte" : null);
     }

@@ -84,6 +84,23 @@ final class EffectiveConfig {
         coordination.put("pollInterval", Units.formatDuration(co.pollInterval()));
         coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));
         root.put("coordination", coordination);
+
+        root.put("heartbeat", Map.of("interval", c.heartbeat().enabled() ? Units.formatDuration(c.heartbeat().interval()) : "off"));
+
+        AlertsConfig a = c.alerts();
+        Map<String, Object> alerts = new LinkedHashMap<>();
+        alerts.put("lagBytesWarning", Units.formatSize(a.lagBytesWarning()));
+        alerts.put("lagBytesCritical", Units.formatSize(a.lagBytesCritical()));
+        alerts.put("lagSeconds", Units.formatDuration(a.lagSeconds()));
+        alerts.put("slotInactiveFor", Units.formatDuration(a.slotInactiveFor()));
+        alerts.put("noLeaderFor", Units.formatDuration(a.noLeaderFor()));
+        Map<String, Object> webhook = new LinkedHashMap<>();
+        webhook.put("url", a.webhook().url().masked());
+        webhook.put("timeout", Units.formatDuration(a.webhook().timeout()));
+        webhook.put("retries", a.webhook().retries());
+        webhook.put("backoff", Units.formatDuration(a.webhook().backoff()));
+        alerts.put("webhook", webhook);
+        root.put("alerts", alerts);
         return root;
     }
 

@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 public final class Masking {
 
     private static final Pattern URL_USER_INFO = Pattern.compile("(//[^/:@?]*:)[^@/?]*@");
+    private static final Pattern URL_SECRET_PARAM = Pattern.compile("(?i)([?&][^=&]*(?:password|token|key|secret|sig)[^=&]*=)[^&]*");
     private static final Pattern URL_PASSWORD_PARAM = Pattern.compile("(?i)([?&][^=&]*password[^=&]*=)[^&]*");
 
     private Masking() {
@@ -23,6 +24,15 @@ public final class Masking {
         }
         String s = URL_USER_INFO.matcher(url).replaceAll("$1" + Secret.MASK + "@");
         return URL_PASSWORD_PARAM.matcher(s).replaceAll("$1" + Secret.MASK);
+    }
+
+    /** Any URL with its user-info password and password/token/key query parameters masked, for messages. */
+    public static String url(String url) {
+        if (url == null) {
+            return null;
+        }
+        String s = URL_USER_INFO.matcher(url).replaceAll("$1" + Secret.MASK + "@");
+        return URL_SECRET_PARAM.matcher(s).replaceAll("$1" + Secret.MASK);
     }
 
     /** True for producer settings that carry a credential ({@code ssl.key.password}, {@code sasl.jaas.config}, …). */

@@ -7,7 +7,7 @@ package io.pgrelay.agent.config;
  * @param cluster names the lock, the Kafka {@code transactional.id} and the checkpoints topic
  */
 public record PgRelayConfig(String cluster, AgentConfig agent, PostgresConfig postgres, KafkaConfig kafka,
-                            CoordinationConfig coordination) {
+                            CoordinationConfig coordination, HeartbeatConfig heartbeat, AlertsConfig alerts) {
 
     /** The Kafka {@code transactional.id} every leader of this cluster uses, so a new one fences the old. */
     public String transactionalId() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +14,8 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The agent's HTTP API (DESIGN.md "Agent HTTP"): health, readiness, status, stats, metrics and the
@@ -39,11 +42,19 @@ public final class AdminServer implements AutoCloseable {
          * {@link IllegalArgumentException} for an unknown or unreachable target.
          */
         void handover(Optional<String> to) throws Exception;
+
+        /**
+         * Sets a logger's level at run time; returns the logger's name. Throws
+         * {@link IllegalArgumentException} for an unknown level.
+         */
+        String setLogLevel(String logger, String level);
     }
 
     private final Javalin app;
     private final AgentView agent;
     private final byte[] adminToken;
+    /** Declared routes: path → methods, so a known path with another method answers 405, not 404. */
+    private final Map<String, Set<String>> methodsByPath = new LinkedHashMap<>();
 
     private AdminServer(AgentView agent, String adminToken) {
         this.agent = agent;
@@ -63,21 +74,46 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void routes() {
-        app.get("/health", ctx -> ctx.json(Map.of("status", "up")));
-        app.get("/ready", this::ready);
-        app.get("/status", ctx -> ctx.json(agent.status()));
-        app.get("/stats", ctx -> ctx.json(agent.stats()));
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
-        app.post("/admin/handover", this::handover);
+        get("/health", ctx -> ctx.json(Map.of("status", "up")));
+        get("/ready", this::ready);
+        get("/status", ctx -> ctx.json(agent.status()));
+        get("/stats", ctx -> ctx.json(agent.stats()));
+        get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
+        post("/admin/handover", this::handover);
+        post("/admin/log-level", this::logLevel);
         app.exception(Exception.class, (e, ctx) -> {
-            log.warn("HTTP {} {} failed: {}", ctx.method(), ctx.path(), e.toString());
+            // the class name only: a message may quote configuration, and a stack trace helps no client
+            log.warn("HTTP {} {} failed: {}", ctx.method(), ctx.path(), e.getClass().getName());
+            log.debug("HTTP {} {} failure detail", ctx.method(), ctx.path(), e);
             error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "internal error; see the agent's log");
         });
-        app.error(HttpStatus.NOT_FOUND, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty() || !ctx.result().startsWith("{")) {
-                error(ctx, HttpStatus.NOT_FOUND, "no route " + ctx.method() + " " + ctx.path());
-            }
-        });
+        app.error(HttpStatus.NOT_FOUND, this::notFoundOrWrongMethod);
+        app.error(HttpStatus.METHOD_NOT_ALLOWED, this::notFoundOrWrongMethod);
+    }
+
+    private void get(String path, Handler handler) {
+        methodsByPath.computeIfAbsent(path, p -> new TreeSet<>()).add("GET");
+        app.get(path, handler);
+    }
+
+    private void post(String path, Handler handler) {
+        methodsByPath.computeIfAbsent(path, p -> new TreeSet<>()).add("POST");
+        app.post(path, handler);
+    }
+
+    /** Javalin answers an unknown method on a known path with 404; the HTTP answer is 405 with Allow. */
+    private void notFoundOrWrongMethod(Context ctx) {
+        if (ctx.result() != null && ctx.result().startsWith("{\"error\"")) {
+            return; // a handler's own 404
+        }
+        Set<String> allowed = methodsByPath.get(ctx.path());
+        if (allowed != null && !allowed.contains(ctx.method().name())) {
+            ctx.header("Allow", String.join(", ", allowed));
+            error(ctx, HttpStatus.METHOD_NOT_ALLOWED, ctx.method().name() + " is not allowed on " + ctx.path()
+                    + "; use " + String.join(" or ", allowed));
+        } else {
+            error(ctx, HttpStatus.NOT_FOUND, "no route " + ctx.method() + " " + ctx.path());
+        }
     }
 
     public int port() {
@@ -113,6 +149,43 @@ public final class AdminServer implements AutoCloseable {
         body.put("accepted", true);
         body.put("to", to.orElse(null));
         ctx.status(HttpStatus.ACCEPTED).json(body);
+    }
+
+    /** {@code {"level":"debug"}} (the root logger) or {@code {"logger":"io.pgrelay","level":"info"}}. */
+    private void logLevel(Context ctx) {
+        if (!authorized(ctx)) {
+            return;
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(ctx.body());
+        } catch (Exception e) {
+            error(ctx, HttpStatus.BAD_REQUEST, "body is not JSON; expected {\"level\":\"debug\"} or {\"logger\":\"io.pgrelay\",\"level\":\"info\"}");
+            return;
+        }
+        if (node == null || !node.isObject() || !node.path("level").isTextual()) {
+            error(ctx, HttpStatus.BAD_REQUEST, "body must be a JSON object with a \"level\" string, like {\"level\":\"debug\"}");
+            return;
+        }
+        JsonNode loggerNode = node.path("logger");
+        if (!loggerNode.isMissingNode() && !loggerNode.isNull() && (!loggerNode.isTextual() || loggerNode.asText().isBlank())) {
+            error(ctx, HttpStatus.BAD_REQUEST, "\"logger\" must be a logger name such as io.pgrelay");
+            return;
+        }
+        String logger = loggerNode.isTextual() ? loggerNode.asText() : org.slf4j.Logger.ROOT_LOGGER_NAME;
+        String level = node.get("level").asText();
+        String name;
+        try {
+            name = agent.setLogLevel(logger, level);
+        } catch (IllegalArgumentException e) {
+            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        log.info("log level of {} set to {} over HTTP", name, level.toUpperCase(java.util.Locale.ROOT));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("logger", name);
+        body.put("level", level.toUpperCase(java.util.Locale.ROOT));
+        ctx.json(body);
     }
 
     /** {@code {"to":"agent-2"}}, {@code {}} or an empty body. */

@@ -11,6 +11,7 @@ import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.Commit;
 import io.pgrelay.agent.pgoutput.Delete;
 import io.pgrelay.agent.pgoutput.Insert;
+import io.pgrelay.agent.pgoutput.LogicalMessage;
 import io.pgrelay.agent.pgoutput.PgMessage;
 import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.pgoutput.Truncate;
@@ -60,6 +61,15 @@ final class SinkLoop {
     // State of the PostgreSQL transaction being read.
     private Begin begin;
     private long seq;
+    /** True once an event of the current PostgreSQL transaction went into a Kafka transaction. */
+    private boolean sentInTransaction;
+    /**
+     * PostgreSQL commit times (µs since the epoch) of the transactions whose last event is in the
+     * open Kafka transaction: their end-to-end latency is recorded when it commits. A primitive
+     * array that only grows, so the per-transaction path allocates nothing in steady state.
+     */
+    private long[] pendingCommitMicros = new long[256];
+    private int pendingCommits;
     // Kafka transaction state.
     private long transactionStartNanos;
     private Position lastSent = Position.NONE;
@@ -103,7 +113,11 @@ final class SinkLoop {
         } else if (message instanceof Begin m) {
             begin = m;
             seq = 0;
+            sentInTransaction = false;
         } else if (message instanceof Commit m) {
+            if (sentInTransaction) {
+                awaitCommit(ChangeEvent.unixMicros(begin.commitTimeMicros()));
+            }
             begin = null;
             completeThrough = m.endLsn();
             stats.transactionCommitted();
@@ -124,8 +138,32 @@ final class SinkLoop {
             for (int relationId : m.relationIds()) {
                 change(Op.TRUNCATE, relationId, null, null, lsn);
             }
+        } else if (message instanceof LogicalMessage m && !m.transactional() && begin == null) {
+            // A non-transactional message (the heartbeat) outside any transaction: every transaction
+            // decoded before it has ended, so once those are in Kafka the slot may be confirmed up to
+            // here. Confirming exactly the last message received is what lets pgjdbc's automatic flush
+            // move the slot on with the keepalives that follow, while the published tables are idle.
+            Lsn at = Lsn.of(lsn);
+            if (at.isAfter(completeThrough)) {
+                completeThrough = at;
+            }
+            if (!sink.inTransaction()) {
+                progress.flushed(completeThrough);
+            }
         }
-        // Type, Origin and logical decoding messages carry no row change.
+        // Type, Origin and transactional logical decoding messages carry no row change.
+    }
+
+    private static long nowMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+
+    private void awaitCommit(long commitMicros) {
+        if (pendingCommits == pendingCommitMicros.length) {
+            pendingCommitMicros = java.util.Arrays.copyOf(pendingCommitMicros, pendingCommits * 2);
+        }
+        pendingCommitMicros[pendingCommits++] = commitMicros;
     }
 
     private void change(Op op, int relationId, TupleData before, TupleData after, long lsn) {
@@ -157,6 +195,7 @@ final class SinkLoop {
             transactionStartNanos = System.nanoTime();
         }
         sink.send(route.topic(), key, value, headers);
+        sentInTransaction = true;
         if (op == Op.DELETE && tombstones && key != null) {
             sink.send(route.topic(), key, null, headers);
         }
@@ -198,6 +237,8 @@ final class SinkLoop {
         long records = sink.transactionRecords();
         sink.commit(new Checkpoint(lastSent, epoch, agentId));
         stats.kafkaCommitted(records, System.nanoTime() - t0);
+        stats.delivered(pendingCommitMicros, pendingCommits, nowMicros());
+        pendingCommits = 0;
         progress.committed(lastSent);
         progress.flushed(completeThrough);
         if (log.isDebugEnabled()) {

@@ -22,6 +22,30 @@ public final class StreamStats {
     private final LongAdder skippedOversized = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private volatile long lastCommitMicros;
+    private volatile Timings timings = Timings.NONE;
+
+    /** Receives durations as they happen (the metrics' histograms); called on the sink thread. */
+    public interface Timings {
+        Timings NONE = new Timings() {
+            @Override
+            public void kafkaCommit(long nanos) {
+            }
+
+            @Override
+            public void endToEnd(long micros) {
+            }
+        };
+
+        /** How long one Kafka transaction commit (flush of its records, checkpoint, commit) took. */
+        void kafkaCommit(long nanos);
+
+        /** From one PostgreSQL transaction's commit to the Kafka commit acknowledging its events. */
+        void endToEnd(long micros);
+    }
+
+    public void timings(Timings timings) {
+        this.timings = timings;
+    }
 
     /** Per-table counters, one slot per {@link Op}. */
     public static final class TableCounters {
@@ -54,6 +78,15 @@ public final class StreamStats {
     void kafkaCommitted(long records, long nanos) {
         kafkaCommits.increment();
         kafkaCommitNanos.add(nanos);
+        timings.kafkaCommit(nanos);
+    }
+
+    /** The first {@code count} commit times were acknowledged by Kafka at {@code nowMicros}. */
+    void delivered(long[] commitMicros, int count, long nowMicros) {
+        Timings t = timings;
+        for (int i = 0; i < count; i++) {
+            t.endToEnd(Math.max(0, nowMicros - commitMicros[i]));
+        }
     }
 
     void countSkippedAlreadyWritten() {
