@@ -1,7 +1,6 @@
 package io.pgrelay.agent;
 
 import io.pgrelay.agent.core.Lsn;
-import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +21,7 @@ import java.util.function.Consumer;
  * <p>Lag in seconds is how long ago the server's WAL end was where the slot's confirmed position
  * is now, from a history of samples: it needs no clock on the client side and works idle or busy.
  */
-final class SlotWatcher implements AutoCloseable {
+final class SlotWatcher extends PeriodicQuery {
 
     private static final Logger log = LoggerFactory.getLogger(SlotWatcher.class);
     private static final String QUERY = "SELECT active, active_pid, confirmed_flush_lsn::text, restart_lsn::text, wal_status, "
@@ -40,65 +39,43 @@ final class SlotWatcher implements AutoCloseable {
     private record Sample(long nanos, long walEnd) {
     }
 
-    private final PgConnections connections;
     private final String slot;
-    private final Duration interval;
     private final Consumer<SlotSnapshot> onSample;
-    private final Thread thread;
     private final Deque<Sample> history = new ArrayDeque<>(); // only the watcher thread touches it
     private volatile SlotSnapshot latest = SlotSnapshot.UNKNOWN;
-    private volatile boolean closed;
-    private Connection connection;
 
     /** @param onSample told every look at the slot, on the watcher's thread (alerts are evaluated there) */
     SlotWatcher(PgConnections connections, String slot, Duration interval, Consumer<SlotSnapshot> onSample) {
-        this.connections = connections;
+        super(connections, interval, "pgrelay-slot-watcher", "slot " + slot + ": cannot read its state");
         this.slot = slot;
-        this.interval = interval;
         this.onSample = onSample;
-        this.thread = new Thread(this::loop, "pgrelay-slot-watcher");
-        this.thread.setDaemon(true);
-    }
-
-    void start() {
-        thread.start();
     }
 
     SlotSnapshot latest() {
         return latest;
     }
 
-    private void loop() {
-        boolean warned = false;
-        while (!closed) {
-            try {
-                latest = sample();
-                warned = false;
-            } catch (SQLException | PgConnectException e) {
-                latest = SlotSnapshot.UNKNOWN;
-                closeConnection();
-                if (!warned) {
-                    log.warn("slot {}: cannot read its state: {}", slot, e.getMessage());
-                    warned = true;
-                }
-            }
-            try {
-                onSample.accept(latest);
-            } catch (RuntimeException e) {
-                log.warn("slot {}: evaluating the slot's state failed: {}", slot, e.toString());
-            }
-            try {
-                Thread.sleep(interval.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
+    @Override
+    protected void run(Connection connection) throws SQLException {
+        latest = sample(connection);
+        evaluate();
+    }
+
+    @Override
+    protected void failed(Exception e) {
+        latest = SlotSnapshot.UNKNOWN;
+        evaluate();
+    }
+
+    private void evaluate() {
+        try {
+            onSample.accept(latest);
+        } catch (RuntimeException e) {
+            log.warn("slot {}: evaluating the slot's state failed: {}", slot, e.toString());
         }
     }
 
-    private SlotSnapshot sample() throws SQLException, PgConnectException {
-        if (connection == null || connection.isClosed()) {
-            connection = connections.open();
-        }
+    private SlotSnapshot sample(Connection connection) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(QUERY)) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
@@ -140,28 +117,5 @@ final class SlotWatcher implements AutoCloseable {
             firstAhead = s;
         }
         return firstAhead == null ? 0.0 : (now - firstAhead.nanos()) / 1e9;
-    }
-
-    private void closeConnection() {
-        try {
-            if (connection != null) {
-                connection.close();
-            }
-        } catch (SQLException ignored) {
-            // already broken
-        }
-        connection = null;
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        thread.interrupt();
-        try {
-            thread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        closeConnection();
     }
 }

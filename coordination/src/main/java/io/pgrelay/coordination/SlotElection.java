@@ -87,7 +87,7 @@ final class SlotElection extends LeaderElection {
         // the named target ignores its own hold-back: it may be the agent that handed over to a third one before
         boolean heldBack = !target && (inLocalHoldBack() || (row.handoverPending() && row.handoverTo() != null));
         Duration pause = target ? config.handoverPoll() : config.pollInterval();
-        HangDetector.SlotObservation seen = SlotQueries.observe(c, config.slot());
+        HangDetector.SlotObservation seen = SlotQueries.observe(c, config.slot(), config.cluster());
         long now = System.nanoTime();
         HangDetector.Verdict verdict = detector.judge(seen, now);
         knownLeader = seen.active() ? Optional.ofNullable(row.leader()) : Optional.empty();

@@ -114,7 +114,7 @@ class MainTest {
 
         assertThat(r.status()).isZero();
         assertThat(seen.get().cluster()).isEqualTo("demo");
-        assertThat(main("run", "--config", file.toString()).status()).isEqualTo(1); // the agent is not wired in yet
+        assertThat(main(c -> 1, "run", "--config", file.toString()).status()).isEqualTo(1);
     }
 
     @Test
