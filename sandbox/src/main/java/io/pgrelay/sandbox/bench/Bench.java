@@ -33,7 +33,7 @@ public final class Bench {
                     + " Install it with: apt-get install postgresql-client (or pass --pg-recvlogical PATH)");
         }
         candidates.add(new PgJdbcReader());
-        candidates.add(new PgRelayAgent());
+        candidates.add(new PgRelayAgent(options.standby));
 
         List<BenchReport.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
@@ -112,13 +112,14 @@ public final class Bench {
     }
 
     /** Command-line options. */
-    private record Options(int repeats, long rows, Path out, Path pgRecvLogical) {
+    private record Options(int repeats, long rows, Path out, Path pgRecvLogical, boolean standby) {
 
         static Options parse(String[] args) {
             int repeats = 1;
             long rows = 1_000_000;
             Path out = Path.of("docs/benchmarks");
             Path recv = Path.of(PgRecvLogical.DEFAULT_PATH);
+            boolean standby = true;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
@@ -126,6 +127,10 @@ public final class Bench {
                     case "--rows" -> rows = Long.parseLong(require(args[i], value));
                     case "--out" -> out = Path.of(require(args[i], value));
                     case "--pg-recvlogical" -> recv = Path.of(require(args[i], value));
+                    case "--no-standby" -> {
+                        standby = false;
+                        i--;
+                    }
                     default -> usage("unknown option " + args[i]);
                 }
                 i++;
@@ -133,7 +138,7 @@ public final class Bench {
             if (repeats < 1 || rows < 1) {
                 usage("--repeats and --rows must be at least 1");
             }
-            return new Options(repeats, rows, out, recv);
+            return new Options(repeats, rows, out, recv, standby);
         }
 
         private static String require(String option, String value) {
@@ -145,7 +150,7 @@ public final class Bench {
 
         private static void usage(String problem) {
             System.err.println("bench: " + problem);
-            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH]");
+            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--no-standby]");
             System.exit(2);
         }
     }

@@ -18,13 +18,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * pgrelay itself: one leader agent as a child process ({@code -Xmx256m}, default settings).
- * Done when its slot's {@code confirmed_flush_lsn} reached the workload's end — the agent confirms
- * only after the Kafka commit — and a {@code read_committed} consumer has counted every row.
+ * pgrelay itself: a leader agent as a child process ({@code -Xmx256m}, default settings), and a
+ * standby started once the leader holds the slot, as in production. Done when the slot's
+ * {@code confirmed_flush_lsn} reached the workload's end — the agent confirms only after the Kafka
+ * commit — and a {@code read_committed} consumer has counted every row. Afterwards (untimed) the
+ * consumer keeps reading for a second: one record too many fails the run.
  */
 final class PgRelayAgent implements Candidate {
 
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(300);
+    private static final String[] JVM_ARGS = {"-Xmx256m", "-XX:+ExitOnOutOfMemoryError"};
+
+    private final boolean withStandby;
+
+    PgRelayAgent(boolean withStandby) {
+        this.withStandby = withStandby;
+    }
 
     /** The agent's cluster for a run; its slot and publication are {@code pgrelay_<cluster>}. */
     static String cluster(String run) {
@@ -54,8 +63,8 @@ final class PgRelayAgent implements Candidate {
         RecordCounter counter = new RecordCounter(bootstrap, topic, b.rows());
         try (SlotPositions slots = new SlotPositions(b.sandbox())) {
             long t0 = System.nanoTime();
-            try (AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()),
-                    "-Xmx256m", "-XX:+ExitOnOutOfMemoryError")) {
+            AgentProcess standby = null;
+            try (AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), JVM_ARGS)) {
                 Thread counting = new Thread(counter, "bench-record-counter");
                 counting.start();
                 long peak = -1;
@@ -64,6 +73,10 @@ final class PgRelayAgent implements Candidate {
                 while (flushedAt == 0 || counter.doneAt() == 0) {
                     if (attachedAt == 0 && slots.active(b.slot())) {
                         attachedAt = System.nanoTime();
+                        if (withStandby) {
+                            // only now, so that the measured process is the one that won the slot
+                            standby = AgentProcess.start("bench-2", configs.yaml("bench-2", freePort()), JVM_ARGS);
+                        }
                     }
                     peak = Math.max(peak, ProcessMemory.peakRssKib(agent.pid()));
                     if (!agent.isAlive()) {
@@ -83,14 +96,33 @@ final class PgRelayAgent implements Candidate {
                     Thread.sleep(20);
                 }
                 double seconds = (Math.max(flushedAt, counter.doneAt()) - t0) / 1e9;
+                peak = Math.max(peak, ProcessMemory.peakRssKib(agent.pid()));
+                Thread.sleep(1_000);
                 counter.stop();
                 counting.join(10_000);
-                return new Measurement(seconds, attachedAt == 0 ? 0 : (attachedAt - t0) / 1e9, peak,
-                        "leader alone, -Xmx256m, default settings");
+                if (counter.count() != b.rows()) {
+                    throw new IllegalStateException("the read_committed consumer counted " + counter.count() + " records, expected "
+                            + b.rows() + ": duplicates");
+                }
+                String note = "-Xmx256m, default settings; " + (standby == null ? "no standby"
+                        : "standby peak RSS " + ProcessMemory.peakRssKib(standby.pid()) / 1024 + " MB")
+                        + "; leader log: " + problemLines(agent.log());
+                return new Measurement(seconds, attachedAt == 0 ? 0 : (attachedAt - t0) / 1e9, peak, note);
+            } finally {
+                if (standby != null) {
+                    standby.close();
+                }
             }
         } finally {
             counter.stop();
         }
+    }
+
+    /** How many WARN and ERROR lines the agent logged: a clean run has none worth reading. */
+    private static String problemLines(String log) {
+        long warn = log.lines().filter(l -> l.contains(" WARN ")).count();
+        long error = log.lines().filter(l -> l.contains(" ERROR ")).count();
+        return warn + " WARN, " + error + " ERROR lines";
     }
 
     private static int freePort() throws IOException {
@@ -136,11 +168,11 @@ final class PgRelayAgent implements Candidate {
                 List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
-                while (!stop.get() && count.get() < expected) {
+                while (!stop.get()) {
                     count.addAndGet(consumer.poll(Duration.ofMillis(100)).count());
-                }
-                if (count.get() >= expected) {
-                    doneAt.set(System.nanoTime());
+                    if (doneAt.get() == 0 && count.get() >= expected) {
+                        doneAt.set(System.nanoTime());
+                    }
                 }
             } catch (Exception e) {
                 failure = e;
