@@ -68,6 +68,7 @@ final class BenchReport {
 
     void write(Path dir) throws IOException {
         Files.createDirectories(dir);
+        BenchChart.write(medians(), dir.resolve("latest.png"));
         String md = "# Latest benchmark run\n\n"
                 + String.format(Locale.ROOT, "Written by `./scripts/bench` (%,d rows per workload, %d repeat%s, %.0f s in all)."
                         + " Rows/s is the median over repeats, from launching the candidate until every row was delivered"
@@ -75,6 +76,7 @@ final class BenchReport {
                         + " in the same workload. Start-up is launch until its walsender held the slot (pgrelay: JVM start, Kafka producer and election); \"once attached\" leaves it out. Peak RSS is the process's VmHWM (the largest over repeats).%n%n",
                         rowCount, repeats, repeats == 1 ? "" : "s", totalSeconds)
                 + markdownTable() + "\n"
+                + "![rows per second](latest.png)\n\n"
                 + "Every measurement: [latest.csv](latest.csv).\n";
         Files.writeString(dir.resolve("latest.md"), md);
         StringBuilder csv = new StringBuilder("workload,candidate,repeat,rows,seconds,attach_seconds,rows_per_second,peak_rss_kib,note\n");
@@ -83,6 +85,19 @@ final class BenchReport {
                     r.rows(), r.measurement().seconds(), r.measurement().attachSeconds(), r.rowsPerSecond(), r.measurement().peakRssKib(), r.measurement().note()));
         }
         Files.writeString(dir.resolve("latest.csv"), csv);
+    }
+
+    /** Median rows/s per workload and candidate, ceilings first. */
+    private List<BenchChart.Bar> medians() {
+        Map<String, Map<String, List<Row>>> byWorkload = new LinkedHashMap<>();
+        for (Row r : rows) {
+            byWorkload.computeIfAbsent(r.workload(), w -> new LinkedHashMap<>()).computeIfAbsent(r.candidate(), c -> new ArrayList<>()).add(r);
+        }
+        List<BenchChart.Bar> bars = new ArrayList<>();
+        byWorkload.forEach((workload, byCandidate) -> byCandidate.entrySet().stream()
+                .sorted(Comparator.comparingInt(e -> displayOrder(e.getKey())))
+                .forEach(e -> bars.add(new BenchChart.Bar(workload, e.getKey(), median(e.getValue())))));
+        return bars;
     }
 
     private static int displayOrder(String candidate) {
