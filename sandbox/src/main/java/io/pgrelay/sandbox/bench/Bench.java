@@ -37,6 +37,7 @@ public final class Bench {
 
         List<BenchReport.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
+        String loadBefore = loadAverage();
         try (Sandbox sandbox = Sandbox.start()) {
             for (int repeat = 1; repeat <= options.repeats; repeat++) {
                 List<Candidate> order = new ArrayList<>(candidates);
@@ -48,7 +49,8 @@ public final class Bench {
                 }
             }
         }
-        BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9);
+        String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage();
+        BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9, load);
         System.out.println();
         System.out.println(report.markdownTable());
         report.write(options.out);
@@ -75,10 +77,17 @@ public final class Bench {
         try {
             for (Candidate c : order) {
                 Backlog backlog = new Backlog(sandbox, table, publication, c.slotPrefix() + run, rowCount, endLsn);
-                Candidate.Measurement m = c.drain(backlog);
-                System.err.printf("bench: repeat %d, %s, %s: %.1f s, %,.0f rows/s%n", repeat, workload.describe(rowCount),
-                        c.name(), m.seconds(), rowCount / m.seconds());
-                rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, m));
+                try {
+                    Candidate.Measurement m = c.drain(backlog);
+                    System.err.printf("bench: repeat %d, %s, %s: %.1f s, %,.0f rows/s%n", repeat, workload.describe(rowCount),
+                            c.name(), m.seconds(), rowCount / m.seconds());
+                    rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, m, null));
+                } catch (Exception e) {
+                    // one candidate failing must not hide the others' numbers: the table says it failed
+                    System.err.printf("bench: repeat %d, %s, %s FAILED: %s%n", repeat, workload.describe(rowCount), c.name(), e.getMessage());
+                    rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, null,
+                            e.getMessage().lines().findFirst().orElse(e.toString())));
+                }
             }
         } finally {
             for (Candidate c : order) {
@@ -87,6 +96,12 @@ public final class Bench {
             sandbox.postgres().execute("DROP PUBLICATION " + publication, "DROP TABLE " + table);
         }
         return rows;
+    }
+
+    /** The machine is shared: the load average says how much of it the run had. */
+    private static String loadAverage() throws java.io.IOException {
+        String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+        return fields[0] + " " + fields[1] + " " + fields[2];
     }
 
     private static long currentInsertLsn(Sandbox sandbox) throws Exception {
@@ -119,7 +134,7 @@ public final class Bench {
             long rows = 1_000_000;
             Path out = Path.of("docs/benchmarks");
             Path recv = Path.of(PgRecvLogical.DEFAULT_PATH);
-            boolean standby = true;
+            boolean standby = false;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
@@ -127,8 +142,8 @@ public final class Bench {
                     case "--rows" -> rows = Long.parseLong(require(args[i], value));
                     case "--out" -> out = Path.of(require(args[i], value));
                     case "--pg-recvlogical" -> recv = Path.of(require(args[i], value));
-                    case "--no-standby" -> {
-                        standby = false;
+                    case "--standby" -> {
+                        standby = true;
                         i--;
                     }
                     default -> usage("unknown option " + args[i]);
@@ -150,7 +165,7 @@ public final class Bench {
 
         private static void usage(String problem) {
             System.err.println("bench: " + problem);
-            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--no-standby]");
+            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--standby]");
             System.exit(2);
         }
     }

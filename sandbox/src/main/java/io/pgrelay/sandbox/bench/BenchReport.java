@@ -18,7 +18,12 @@ final class BenchReport {
 
     private static final List<String> CEILINGS = List.of("pg_recvlogical", "pgjdbc reader");
 
-    record Row(String workload, String candidate, int repeat, long rows, Candidate.Measurement measurement) {
+    /** One measurement; {@code measurement} is null and {@code failure} says why when the candidate failed. */
+    record Row(String workload, String candidate, int repeat, long rows, Candidate.Measurement measurement, String failure) {
+
+        boolean failed() {
+            return measurement == null;
+        }
 
         double rowsPerSecond() {
             return rows / measurement.seconds();
@@ -29,8 +34,10 @@ final class BenchReport {
     private final long rowCount;
     private final int repeats;
     private final double totalSeconds;
+    private final String load;
 
-    BenchReport(List<Row> rows, long rowCount, int repeats, double totalSeconds) {
+    BenchReport(List<Row> rows, long rowCount, int repeats, double totalSeconds, String load) {
+        this.load = load;
         this.rows = rows;
         this.rowCount = rowCount;
         this.repeats = repeats;
@@ -47,17 +54,25 @@ final class BenchReport {
         }
         for (var workload : byWorkload.entrySet()) {
             double ceiling = workload.getValue().entrySet().stream()
-                    .filter(e -> CEILINGS.contains(e.getKey()))
+                    .filter(e -> CEILINGS.contains(e.getKey()) && e.getValue().stream().anyMatch(r -> !r.failed()))
                     .mapToDouble(e -> median(e.getValue())).max().orElse(Double.NaN);
             List<String> names = new ArrayList<>(workload.getValue().keySet());
             names.sort(Comparator.comparingInt(BenchReport::displayOrder));
             for (String candidate : names) {
-                List<Row> runs = workload.getValue().get(candidate);
+                List<Row> all = workload.getValue().get(candidate);
+                List<Row> runs = all.stream().filter(r -> !r.failed()).toList();
+                long failed = all.size() - runs.size();
+                if (runs.isEmpty()) {
+                    md.append(String.format("| %s | %s | failed: %s | | | | |%n", workload.getKey(), candidate, all.get(0).failure()));
+                    continue;
+                }
+                String failures = failed == 0 ? "" : String.format(" (%d of %d runs failed: %s)", failed, all.size(),
+                        all.stream().filter(Row::failed).findFirst().orElseThrow().failure());
                 double rate = median(runs);
                 long rss = runs.stream().mapToLong(r -> r.measurement().peakRssKib()).max().orElse(-1);
                 double attach = runs.stream().mapToDouble(r -> r.measurement().attachSeconds()).sorted().toArray()[runs.size() / 2];
                 double streaming = runs.stream().mapToDouble(r -> r.rows() / r.measurement().streamingSeconds()).sorted().toArray()[runs.size() / 2];
-                md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.1f | %,.0f | %s |%n", workload.getKey(), candidate, rate,
+                md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f%s | %.2f | %.1f | %,.0f | %s |%n", workload.getKey(), candidate, rate, failures,
                         rate / ceiling, attach, streaming, rss < 0 ? "n/a (in the bench JVM)" : String.format(Locale.ROOT, "%,d MB", rss / 1024)));
             }
             md.append(String.format("| %s | Debezium 3.6.1 embedded | not yet measured | | | | |%n", workload.getKey()));
@@ -75,12 +90,18 @@ final class BenchReport {
                         + " and acknowledged; × ceiling is against the faster of pg_recvlogical and the bare pgjdbc reader"
                         + " in the same workload. Start-up is launch until its walsender held the slot (pgrelay: JVM start, Kafka producer and election); \"once attached\" leaves it out. Peak RSS is the process's VmHWM (the largest over repeats).%n%n",
                         rowCount, repeats, repeats == 1 ? "" : "s", totalSeconds)
+                + "Machine " + load + ".\n\n"
                 + markdownTable() + "\n"
                 + "![rows per second](latest.png)\n\n"
                 + "Every measurement: [latest.csv](latest.csv).\n";
         Files.writeString(dir.resolve("latest.md"), md);
         StringBuilder csv = new StringBuilder("workload,candidate,repeat,rows,seconds,attach_seconds,rows_per_second,peak_rss_kib,note\n");
         for (Row r : rows) {
+            if (r.failed()) {
+                csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,,,,,\"failed: %s\"%n", r.workload(), r.candidate(), r.repeat(),
+                        r.rows(), r.failure().replace('"', '\'')));
+                continue;
+            }
             csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,%.3f,%.3f,%.0f,%d,\"%s\"%n", r.workload(), r.candidate(), r.repeat(),
                     r.rows(), r.measurement().seconds(), r.measurement().attachSeconds(), r.rowsPerSecond(), r.measurement().peakRssKib(), r.measurement().note()));
         }
@@ -96,6 +117,7 @@ final class BenchReport {
         List<BenchChart.Bar> bars = new ArrayList<>();
         byWorkload.forEach((workload, byCandidate) -> byCandidate.entrySet().stream()
                 .sorted(Comparator.comparingInt(e -> displayOrder(e.getKey())))
+                .filter(e -> e.getValue().stream().anyMatch(r -> !r.failed()))
                 .forEach(e -> bars.add(new BenchChart.Bar(workload, e.getKey(), median(e.getValue())))));
         return bars;
     }
@@ -106,7 +128,7 @@ final class BenchReport {
     }
 
     private static double median(List<Row> runs) {
-        double[] rates = runs.stream().mapToDouble(Row::rowsPerSecond).sorted().toArray();
+        double[] rates = runs.stream().filter(r -> !r.failed()).mapToDouble(Row::rowsPerSecond).sorted().toArray();
         int n = rates.length;
         return n % 2 == 1 ? rates[n / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2;
     }

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class PgJdbcReader implements Candidate {
 
-    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(300);
+    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
 
     @Override
     public String name() {
@@ -70,7 +70,7 @@ final class PgJdbcReader implements Candidate {
                 stream.setFlushedLSN(received);
                 if (System.nanoTime() - t0 > TIMEOUT_NANOS) {
                     throw new IllegalStateException("pgjdbc reader did not drain slot " + b.slot() + " to "
-                            + Lsns.text(b.endLsn()) + " within 300 s (at " + Lsns.text(reached) + ")");
+                            + Lsns.text(b.endLsn()) + " within 120 s (at " + Lsns.text(reached) + ")");
                 }
             }
             stream.setAppliedLSN(LogSequenceNumber.valueOf(reached));

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 final class PgRecvLogical implements Candidate {
 
     static final String DEFAULT_PATH = "/usr/bin/pg_recvlogical";
-    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(300);
+    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
 
     private final Path executable;
 
@@ -66,7 +66,7 @@ final class PgRecvLogical implements Candidate {
                 if (System.nanoTime() - t0 > TIMEOUT_NANOS) {
                     p.destroyForcibly().waitFor();
                     throw new IllegalStateException("pg_recvlogical did not drain slot " + b.slot() + " to "
-                            + Lsns.text(b.endLsn()) + " within 300 s: " + Files.readString(stderr));
+                            + Lsns.text(b.endLsn()) + " within 120 s: " + Files.readString(stderr));
                 }
                 Thread.sleep(20);
             }

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PgRelayAgent implements Candidate {
 
-    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(300);
+    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
     private static final String[] JVM_ARGS = {"-Xmx256m", "-XX:+ExitOnOutOfMemoryError"};
 
     private final boolean withStandby;
@@ -89,7 +89,7 @@ final class PgRelayAgent implements Candidate {
                         throw new IllegalStateException("the counting consumer failed", counter.failure());
                     }
                     if (System.nanoTime() - t0 > TIMEOUT_NANOS) {
-                        throw new IllegalStateException("pgrelay did not drain slot " + b.slot() + " within 300 s: "
+                        throw new IllegalStateException("pgrelay did not drain slot " + b.slot() + " within 120 s: "
                                 + counter.count() + " of " + b.rows() + " records counted, confirmed_flush_lsn "
                                 + Lsns.text(slots.confirmedFlush(b.slot())) + " of " + Lsns.text(b.endLsn()));
                     }
