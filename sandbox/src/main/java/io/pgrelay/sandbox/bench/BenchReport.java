@@ -70,8 +70,8 @@ final class BenchReport {
                         all.stream().filter(Row::failed).findFirst().orElseThrow().failure());
                 double rate = median(runs);
                 long rss = runs.stream().mapToLong(r -> r.measurement().peakRssKib()).max().orElse(-1);
-                double attach = runs.stream().mapToDouble(r -> r.measurement().attachSeconds()).sorted().toArray()[runs.size() / 2];
-                double streaming = runs.stream().mapToDouble(r -> r.rows() / r.measurement().streamingSeconds()).sorted().toArray()[runs.size() / 2];
+                double attach = median(runs.stream().mapToDouble(r -> r.measurement().attachSeconds()).toArray());
+                double streaming = median(runs.stream().mapToDouble(r -> r.rows() / r.measurement().streamingSeconds()).toArray());
                 md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f%s | %.2f | %.1f | %,.0f | %s |%n", workload.getKey(), candidate, rate, failures,
                         rate / ceiling, attach, streaming, rss < 0 ? "n/a (in the bench JVM)" : String.format(Locale.ROOT, "%,d MB", rss / 1024)));
             }
@@ -128,8 +128,13 @@ final class BenchReport {
     }
 
     private static double median(List<Row> runs) {
-        double[] rates = runs.stream().filter(r -> !r.failed()).mapToDouble(Row::rowsPerSecond).sorted().toArray();
-        int n = rates.length;
-        return n % 2 == 1 ? rates[n / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2;
+        return median(runs.stream().filter(r -> !r.failed()).mapToDouble(Row::rowsPerSecond).toArray());
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 }
