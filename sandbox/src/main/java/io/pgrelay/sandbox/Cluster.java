@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** N agent processes of one cluster against the sandbox, each with its own HTTP port. */
 public final class Cluster implements AutoCloseable {
@@ -18,6 +22,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     private final List<Member> members = new ArrayList<>();
+    private Thread supervisor; // guarded by this
+    private boolean closed;    // guarded by this
 
     public static Cluster start(AgentConfigs configs, int agents, String... jvmArgs) throws IOException {
         Cluster cluster = new Cluster();
@@ -68,6 +74,53 @@ public final class Cluster implements AutoCloseable {
         throw new IllegalStateException("no single leader within " + timeoutMillis + " ms");
     }
 
+    /**
+     * Restarts a member whose process died, {@code delay} after it was seen dead, as Kubernetes or
+     * systemd would; {@code restarted} is told on this cluster's supervisor thread. Ends with {@link #close()}.
+     */
+    public synchronized void restartDeadMembers(Duration delay, Consumer<Member> restarted) {
+        if (supervisor != null) {
+            throw new IllegalStateException("already restarting dead members");
+        }
+        supervisor = new Thread(() -> superviseUntilClosed(delay, restarted), "cluster-supervisor");
+        supervisor.setDaemon(true);
+        supervisor.start();
+    }
+
+    private void superviseUntilClosed(Duration delay, Consumer<Member> restarted) {
+        Map<Member, Long> deadSince = new HashMap<>();
+        try {
+            while (true) {
+                Thread.sleep(200);
+                for (Member m : members) {
+                    if (m.process().isAlive()) {
+                        deadSince.remove(m);
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    if (now - deadSince.computeIfAbsent(m, k -> now) < delay.toNanos()) {
+                        continue;
+                    }
+                    synchronized (this) {
+                        if (closed) {
+                            return;
+                        }
+                        try {
+                            m.process().start();
+                        } catch (IOException e) {
+                            System.err.println("could not restart " + m.id() + ": " + e.getMessage());
+                            continue;
+                        }
+                    }
+                    deadSince.remove(m);
+                    restarted.accept(m);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -76,6 +129,15 @@ public final class Cluster implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        Thread restarting;
+        synchronized (this) {
+            closed = true;
+            restarting = supervisor;
+        }
+        if (restarting != null) {
+            restarting.interrupt();
+            restarting.join(5_000);
+        }
         Exception failure = null;
         for (Member m : members) {
             try {

@@ -1,8 +1,11 @@
 package io.pgrelay.sandbox;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,7 +64,7 @@ public final class Demo {
         }
         System.out.println("starting PostgreSQL, Kafka and ZooKeeper…");
         Sandbox sandbox = Sandbox.start();
-        List<AutoCloseable> toClose = new ArrayList<>();
+        List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
         AtomicBoolean stopLoad = new AtomicBoolean();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -89,12 +92,22 @@ public final class Demo {
         System.out.println("starting " + options.agents() + " agent(s) in " + options.mode() + " mode…");
         Cluster cluster = Cluster.start(configs, options.agents());
         toClose.add(cluster);
+        String topic = "demo.public.orders";
+        Path stateFile = DemoState.defaultPath();
+        Runnable publishState = () -> writeState(stateFile, sandbox, cluster, topic);
+        toClose.add(() -> DemoState.remove(stateFile));
+        publishState.run();
+        // A killed agent comes back after a few seconds, as under Kubernetes or systemd, so the
+        // cluster heals and a failover drill can kill the leader again and again.
+        cluster.restartDeadMembers(Duration.ofSeconds(3), m -> {
+            System.out.println(m.id() + " restarted as pid " + m.process().pid());
+            publishState.run();
+        });
         Cluster.Member leader = cluster.awaitLeader(60_000);
         Thread loader = new Thread(() -> load.write(Long.MAX_VALUE, 10, 2, options.rate(), stopLoad), "demo-load");
         loader.setDaemon(true);
         loader.start();
 
-        String topic = "demo.public.orders";
         System.out.println();
         System.out.println("pgrelay demo is running");
         System.out.println("  postgres   " + sandbox.postgres().jdbcUrl() + "  (user postgres, no password)");
@@ -107,9 +120,21 @@ public final class Demo {
         System.out.println();
         System.out.println("watch the topic:   java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.Watch "
                 + sandbox.kafka().bootstrapServers() + " " + topic);
-        System.out.println("kill the leader:   kill -9 " + leader.process().pid());
+        System.out.println("kill the leader:   kill -9 " + leader.process().pid() + "   (a killed agent is restarted after 3 s)");
+        System.out.println("failover drill:    ./scripts/failover-drill --kills 3   (reads " + stateFile + ")");
         System.out.println("Ctrl-C stops everything and removes its data.");
         stopped.await();
+    }
+
+    private static void writeState(Path file, Sandbox sandbox, Cluster cluster, String topic) {
+        List<DemoState.Agent> agents = cluster.members().stream()
+                .map(m -> new DemoState.Agent(m.id(), m.url(), m.process().pid())).toList();
+        try {
+            new DemoState(ProcessHandle.current().pid(), "demo", sandbox.postgres().jdbcUrl(), sandbox.postgres().superuser(),
+                    sandbox.kafka().bootstrapServers(), topic, "public.orders", agents).write(file);
+        } catch (IOException e) {
+            System.err.println("could not write " + file + ": " + e.getMessage());
+        }
     }
 
     private static Connection connect(Sandbox sandbox) {

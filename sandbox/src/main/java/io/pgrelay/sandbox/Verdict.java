@@ -91,6 +91,52 @@ public record Verdict(long expected, long found, long missing, long duplicated, 
         return new Verdict(expectedEvents(finalVersions), found, missing, duplicated, outOfOrder);
     }
 
+    /**
+     * As {@link #of}, for a table still being written: {@code versions} is a look at the table at
+     * some moment, and only the row versions up to it are expected and counted as found. Versions
+     * written after the look still count for duplicates and order.
+     */
+    public static Verdict upTo(List<ConsumerRecord<String, String>> records, Map<Long, Integer> versions) {
+        Map<Long, Integer> lastSeen = new HashMap<>();
+        Map<Long, java.util.BitSet> seen = new HashMap<>();
+        long found = 0;
+        long duplicated = 0;
+        long outOfOrder = 0;
+        for (ConsumerRecord<String, String> r : records) {
+            if (r.value() == null) {
+                continue;
+            }
+            JsonNode event = parse(r.value());
+            String op = event.path("op").asText();
+            if (!op.equals("insert") && !op.equals("update")) {
+                continue;
+            }
+            long id = event.path("after").path("id").asLong();
+            int version = event.path("after").path("version").asInt();
+            java.util.BitSet had = seen.computeIfAbsent(id, k -> new java.util.BitSet());
+            if (had.get(version)) {
+                duplicated++;
+            } else {
+                had.set(version);
+            }
+            Integer last = lastSeen.put(id, version);
+            if (last != null && last >= version) {
+                outOfOrder++;
+            }
+            Integer looked = versions.get(id);
+            if (looked != null && version <= looked) {
+                found++;
+            }
+        }
+        long missing = 0;
+        for (Map.Entry<Long, Integer> e : versions.entrySet()) {
+            java.util.BitSet had = seen.get(e.getKey());
+            int have = had == null ? 0 : had.get(0, e.getValue() + 1).cardinality();
+            missing += (e.getValue() + 1) - have;
+        }
+        return new Verdict(expectedEvents(versions), found, missing, duplicated, outOfOrder);
+    }
+
     private static JsonNode parse(String json) {
         try {
             return JSON.readTree(json);
