@@ -193,7 +193,7 @@ function niceMax(v) {
 }
 
 function drawChart(node, field, format, now) {
-  const W = 600, H = 200, L = 64, R = 8, T = 10, B = 24;
+  const W = 420, H = 180, L = 58, R = 6, T = 8, B = 22;
   let start = now, max = 0, points = 0;
   for (const h of Object.values(series)) {
     if (h.t.length) start = Math.min(start, h.t[0]);

@@ -9,6 +9,7 @@ import io.pgrelay.sandbox.SandboxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
@@ -144,6 +145,13 @@ class DashboardBrowserIT {
         Files.copy(shot.toPath(), png, StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(shot.toPath());
         System.out.printf("DashboardBrowserIT: screenshot saved to %s%n", png);
+
+        // a phone's width: one column, nothing wider than the screen
+        browser.manage().window().setSize(new Dimension(390, 844));
+        wait.until(d -> ((Number) ((JavascriptExecutor) d).executeScript(
+                "return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
+        assertThat(browser.findElement(By.cssSelector(".agent[data-agent='" + target + "']")).getSize().getWidth())
+                .isGreaterThan(300);
     }
 
     private static ChromeOptions options(Path profile) {
