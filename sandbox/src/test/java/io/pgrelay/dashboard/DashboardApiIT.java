@@ -7,8 +7,9 @@ import io.pgrelay.sandbox.Cluster;
 import io.pgrelay.sandbox.DashboardProcess;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,14 +27,15 @@ class DashboardApiIT {
     private static final String TOKEN = "dashboard-admin-token";
     private final Sandbox sandbox = Sandbox.shared();
 
-    @Test
-    void apiFollowsTheClusterThroughAKillAndRelaysHandover() throws Exception {
-        String name = DashboardItSupport.uniqueCluster("dapi");
-        AgentConfigs configs = new AgentConfigs(sandbox, name).mode("slot").adminToken(TOKEN);
+    @ParameterizedTest(name = "{0} mode")
+    @ValueSource(strings = {"slot", "zookeeper"})
+    void apiFollowsTheClusterThroughAKillAndRelaysHandover(String mode) throws Exception {
+        String name = DashboardItSupport.uniqueCluster("dapi" + mode.charAt(0));
+        AgentConfigs configs = new AgentConfigs(sandbox, name).mode(mode).adminToken(TOKEN);
         try (Cluster cluster = Cluster.start(configs, 3)) {
             Cluster.Member leader = cluster.awaitLeader(30_000);
             String urls = cluster.members().stream().map(Cluster.Member::url).collect(Collectors.joining(","));
-            // the first dashboard reads pgrelay.members through agent-1's own config file
+            // the first dashboard reads the member registry (pgrelay.members or ZooKeeper) through agent-1's own config file
             try (DashboardProcess dashboard = DashboardProcess.start("--config", cluster.member("agent-1").process().config().toString());
                  DashboardProcess readOnly = DashboardProcess.start("--agents", urls, "--read-only")) {
                 long t0 = System.nanoTime();
@@ -42,8 +44,8 @@ class DashboardApiIT {
                     return c != null && leader.id().equals(c.path("leader").asText()) && c.path("agents").size() == 3
                             && allReachable(c);
                 });
-                System.out.printf("DashboardApiIT: all three agents and the leader listed %d ms after the dashboard answered%n",
-                        (System.nanoTime() - t0) / 1_000_000);
+                System.out.printf("DashboardApiIT %s: all three agents and the leader listed %d ms after the dashboard answered%n",
+                        mode, (System.nanoTime() - t0) / 1_000_000);
                 JsonNode c = cluster(dashboard.url());
                 assertThat(c.path("cluster").asText()).isEqualTo(name);
                 assertThat(fieldNames(c)).containsExactly("cluster", "leader", "agents");
@@ -73,8 +75,8 @@ class DashboardApiIT {
                 JsonNode after = cluster(dashboard.url());
                 String newLeader = after.path("leader").asText();
                 JsonNode dead = agent(after, leader.id());
-                System.out.printf("DashboardApiIT: SIGKILL of %s to the dashboard showing %s leading and %s unreachable: %d ms%n",
-                        leader.id(), newLeader, leader.id(), seenMs);
+                System.out.printf("DashboardApiIT %s: SIGKILL of %s to the dashboard showing %s leading and %s unreachable: %d ms%n",
+                        mode, leader.id(), newLeader, leader.id(), seenMs);
                 assertThat(after.path("agents").size()).isEqualTo(3);
                 assertThat(dead.path("status").path("role").asText()).as("last known status kept").isEqualTo("leader");
                 assertThat(seenMs).isLessThan(15_000);
@@ -101,8 +103,8 @@ class DashboardApiIT {
                             JsonNode now = cluster(dashboard.url());
                             return now != null && target.equals(now.path("leader").asText());
                         });
-                System.out.printf("DashboardApiIT: handover to %s accepted to the dashboard showing it leading: %d ms%n",
-                        target, (System.nanoTime() - handedAt) / 1_000_000);
+                System.out.printf("DashboardApiIT %s: handover to %s accepted to the dashboard showing it leading: %d ms%n",
+                        mode, target, (System.nanoTime() - handedAt) / 1_000_000);
 
                 JsonNode history = AgentHttp.get(dashboard.url(), "/api/history").json();
                 List<String> leaders = history.path("leadership").findValuesAsText("leader");
