@@ -104,6 +104,9 @@ public final class Demo {
             publishState.run();
         });
         Cluster.Member leader = cluster.awaitLeader(60_000);
+        String urls = String.join(",", cluster.members().stream().map(Cluster.Member::url).toList());
+        DashboardProcess dashboard = DashboardProcess.start("--agents", urls);
+        toClose.add(dashboard);
         Thread loader = new Thread(() -> load.write(Long.MAX_VALUE, 10, 2, options.rate(), stopLoad), "demo-load");
         loader.setDaemon(true);
         loader.start();
@@ -116,6 +119,7 @@ public final class Demo {
             System.out.println("  " + m.id() + "    " + m.url() + "/status   pid " + m.process().pid()
                     + (m == leader ? "   (leader)" : ""));
         }
+        System.out.println("  dashboard  " + dashboard.url() + "   (admin token for handover: demo-token)");
         System.out.println("  load       ~" + options.rate() + " rows/s into public.orders");
         System.out.println();
         System.out.println("watch the topic:   java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.Watch "

@@ -1,0 +1,195 @@
+package io.pgrelay.dashboard;
+
+import io.pgrelay.sandbox.AgentConfigs;
+import io.pgrelay.sandbox.Cluster;
+import io.pgrelay.sandbox.DashboardProcess;
+import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.SandboxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoSuchElementException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The dashboard page in Debian's headless Chromium, driven through the system chromedriver,
+ * against three real agents under load. Leaves a screenshot in {@code docs/dashboard.png}.
+ */
+@ExtendWith(SandboxExtension.class)
+class DashboardBrowserIT {
+
+    private static final String TOKEN = "browser-admin-token";
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private final Sandbox sandbox = Sandbox.shared();
+
+    @Test
+    void pageShowsTheClusterFollowsAKillAndHandsOverWithTheToken() throws Exception {
+        assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
+                .as("%s and %s (apt-get install -y chromium chromium-driver)", CHROMIUM, CHROMEDRIVER).isTrue();
+        String name = DashboardItSupport.uniqueCluster("dweb");
+        String table = "public." + name + "_load";
+        LoadGenerator load = new LoadGenerator(this::connect, table);
+        load.createTable();
+        AgentConfigs configs = new AgentConfigs(sandbox, name).mode("slot").tables(table).adminToken(TOKEN);
+        AtomicBoolean stopLoad = new AtomicBoolean();
+        Path profile = Files.createTempDirectory("pgrelay-chromium-");
+        try (Cluster cluster = Cluster.start(configs, 3)) {
+            Cluster.Member leader = cluster.awaitLeader(30_000);
+            CompletableFuture<Void> writes = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 20, 5, 300, stopLoad));
+            String urls = cluster.members().stream().map(Cluster.Member::url).collect(Collectors.joining(","));
+            try (DashboardProcess dashboard = DashboardProcess.start("--agents", urls)) {
+                ChromeDriverService service = new ChromeDriverService.Builder()
+                        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                WebDriver browser = new ChromeDriver(service, options(profile));
+                try {
+                    exercise(browser, cluster, leader, dashboard, configs.slot());
+                } finally {
+                    browser.quit();
+                    service.stop();
+                }
+            } finally {
+                stopLoad.set(true);
+                writes.get();
+            }
+        } finally {
+            stopLoad.set(true);
+            deleteRecursively(profile);
+            DashboardItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+        }
+    }
+
+    private void exercise(WebDriver browser, Cluster cluster, Cluster.Member leader, DashboardProcess dashboard, String slot)
+            throws Exception {
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20), Duration.ofMillis(100));
+        wait.ignoring(StaleElementReferenceException.class).ignoring(NoSuchElementException.class);
+        long t0 = System.nanoTime();
+        browser.get(dashboard.url());
+        wait.until(d -> leader.id().equals(text(d, By.id("leader")))
+                && d.findElements(By.cssSelector("#agents .agent[data-reachable='true']")).size() == 3);
+        for (Cluster.Member m : cluster.members()) {
+            String role = text(browser, By.cssSelector(".agent[data-agent='" + m.id() + "'] .role"));
+            assertThat(role).as(m.id()).isEqualTo(m == leader ? "leader" : "standby");
+        }
+        assertThat(browser.findElement(By.id("slot")).getText()).contains(slot).contains("confirmed flush LSN");
+        wait.until(d -> points(d, "chart-lag-bytes") > 2 && points(d, "chart-events") > 2);
+        System.out.printf("DashboardBrowserIT: page shows three agents, the leader and charted lag after %d ms%n",
+                (System.nanoTime() - t0) / 1_000_000);
+
+        leader.process().kill();
+        long killedAt = System.nanoTime();
+        String oldCard = ".agent[data-agent='" + leader.id() + "']";
+        wait.until(d -> {
+            String shown = text(d, By.id("leader"));
+            return !shown.equals(leader.id()) && !shown.equals("none")
+                    && "false".equals(d.findElement(By.cssSelector(oldCard)).getAttribute("data-reachable"));
+        });
+        String newLeader = text(browser, By.id("leader"));
+        long shownMs = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(text(browser, By.cssSelector(oldCard + " .reach"))).isEqualTo("unreachable");
+        System.out.printf("DashboardBrowserIT: SIGKILL of %s to the page showing %s leading and %s unreachable: %d ms%n",
+                leader.id(), newLeader, leader.id(), shownMs);
+        assertThat(shownMs).isLessThan(15_000);
+
+        String target = cluster.members().stream().map(Cluster.Member::id)
+                .filter(id -> !id.equals(leader.id()) && !id.equals(newLeader)).findFirst().orElseThrow();
+        By button = By.cssSelector("[data-handover='" + target + "']");
+        wait.until(d -> {
+            d.findElement(button).click(); // the cards are redrawn every second: retried when stale
+            return true;
+        });
+        wait.until(d -> d.findElement(By.id("handover-dialog")).isDisplayed());
+        browser.findElement(By.id("token-input")).sendKeys(TOKEN);
+        browser.findElement(By.id("handover-submit")).click();
+        long clickedAt = System.nanoTime();
+        wait.until(d -> target.equals(text(d, By.id("leader"))));
+        System.out.printf("DashboardBrowserIT: handover click to the page showing %s leading: %d ms%n",
+                target, (System.nanoTime() - clickedAt) / 1_000_000);
+        assertThat(text(browser, By.id("handover-result"))).contains("accepted");
+        wait.until(d -> d.findElements(By.cssSelector("#timeline li[data-leader]")).size() >= 3);
+
+        // the token was for that one request: not in the page, its storage or cookies
+        assertThat(browser.getPageSource()).doesNotContain(TOKEN);
+        Object stored = ((JavascriptExecutor) browser).executeScript(
+                "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie"
+                        + " + document.getElementById('token-input').value");
+        assertThat(String.valueOf(stored)).doesNotContain(TOKEN);
+        assertThat(dashboard.log()).doesNotContain(TOKEN);
+
+        Thread.sleep(2500); // one more history fetch, so the charts show the handover
+        Path png = DashboardItSupport.projectRoot().resolve("docs/dashboard.png");
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), png, StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(shot.toPath());
+        System.out.printf("DashboardBrowserIT: screenshot saved to %s%n", png);
+
+        // a phone's width: one column, nothing wider than the screen
+        browser.manage().window().setSize(new Dimension(390, 844));
+        wait.until(d -> ((Number) ((JavascriptExecutor) d).executeScript(
+                "return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
+        assertThat(browser.findElement(By.cssSelector(".agent[data-agent='" + target + "']")).getSize().getWidth())
+                .isGreaterThan(300);
+    }
+
+    private static ChromeOptions options(Path profile) {
+        // both paths given: Selenium Manager has nothing to look up or download
+        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--window-size=1280,1500", "--user-data-dir=" + profile);
+        return options;
+    }
+
+    private static String text(WebDriver d, By by) {
+        return d.findElement(by).getText().trim();
+    }
+
+    private static int points(WebDriver d, String chart) {
+        String n = d.findElement(By.id(chart)).getAttribute("data-points");
+        return n == null ? 0 : Integer.parseInt(n);
+    }
+
+    private Connection connect() {
+        try {
+            return sandbox.postgres().connect();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
