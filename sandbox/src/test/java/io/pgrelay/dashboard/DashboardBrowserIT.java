@@ -94,7 +94,7 @@ class DashboardBrowserIT {
             String role = text(browser, By.cssSelector(".agent[data-agent='" + m.id() + "'] .role"));
             assertThat(role).as(m.id()).isEqualTo(m == leader ? "leader" : "standby");
         }
-        assertThat(browser.findElement(By.id("slot")).getText()).contains(slot).contains("confirmed flush LSN");
+        assertThat(text(browser, By.id("slot"))).contains(slot).contains("confirmed flush LSN");
         wait.until(d -> points(d, "chart-lag-bytes") > 2 && points(d, "chart-events") > 2);
         System.out.printf("DashboardBrowserIT: page shows three agents, the leader and charted lag after %d ms%n",
                 (System.nanoTime() - t0) / 1_000_000);
@@ -150,7 +150,7 @@ class DashboardBrowserIT {
         browser.manage().window().setSize(new Dimension(390, 844));
         wait.until(d -> ((Number) ((JavascriptExecutor) d).executeScript(
                 "return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
-        assertThat(browser.findElement(By.cssSelector(".agent[data-agent='" + target + "']")).getSize().getWidth())
+        assertThat(fresh(() -> browser.findElement(By.cssSelector(".agent[data-agent='" + target + "']")).getSize().getWidth()))
                 .isGreaterThan(300);
     }
 
@@ -166,12 +166,31 @@ class DashboardBrowserIT {
     }
 
     private static String text(WebDriver d, By by) {
-        return d.findElement(by).getText().trim();
+        return fresh(() -> d.findElement(by).getText().trim());
     }
 
     private static int points(WebDriver d, String chart) {
-        String n = d.findElement(By.id(chart)).getAttribute("data-points");
+        String n = fresh(() -> d.findElement(By.id(chart)).getAttribute("data-points"));
         return n == null ? 0 : Integer.parseInt(n);
+    }
+
+    /** The page redraws its cards every second: an element found just before a redraw goes stale; look again. */
+    private static <T> T fresh(java.util.function.Supplier<T> read) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return read.get();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                if (attempt == 20) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private Connection connect() {
