@@ -43,6 +43,32 @@ public record Lsn(long value) implements Comparable<Lsn> {
         return compareTo(other) > 0;
     }
 
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** {@link #toString()} as ASCII bytes, without the intermediate strings: record headers use it per event. */
+    public static byte[] toAscii(long value) {
+        int hi = (int) (value >>> 32);
+        int lo = (int) value;
+        int hiDigits = hexDigits(hi);
+        int loDigits = hexDigits(lo);
+        byte[] out = new byte[hiDigits + 1 + loDigits];
+        writeHex(out, 0, hi, hiDigits);
+        out[hiDigits] = '/';
+        writeHex(out, hiDigits + 1, lo, loDigits);
+        return out;
+    }
+
+    private static int hexDigits(int v) {
+        return v == 0 ? 1 : (35 - Integer.numberOfLeadingZeros(v)) / 4;
+    }
+
+    private static void writeHex(byte[] out, int at, int v, int digits) {
+        for (int i = digits - 1; i >= 0; i--) {
+            out[at + i] = HEX[v & 0xF];
+            v >>>= 4;
+        }
+    }
+
     @Override
     public String toString() {
         return Long.toHexString(value >>> 32).toUpperCase() + "/" + Long.toHexString(value & 0xFFFFFFFFL).toUpperCase();

@@ -236,7 +236,8 @@ public final class KafkaSink implements AutoCloseable {
             transactionRecords = 0;
         }
         try {
-            producer.send(new ProducerRecord<>(topic, null, key, value, headers), onAck);
+            // No per-record callback: a failed send fails the transaction's commit, which is where we look.
+            producer.send(new ProducerRecord<>(topic, null, key, value, headers));
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         }

@@ -221,7 +221,7 @@ public final class Pipeline {
             ByteBuffer buffer = reader.poll();
             if (buffer != null) {
                 PgMessage message = decoder.decode(buffer);
-                if (batch.add(message, reader.lastReceived().value())) {
+                if (batch.add(message, reader.lastReceivedValue())) {
                     handOff(reader, batch, lease);
                     batch = new MessageBatch(BATCH_SIZE);
                 }

@@ -203,16 +203,26 @@ final class SinkLoop {
         stats.event(route.counters(), op, value.length, event.committedAtMicros());
     }
 
+    /** Per event; the bytes that stay the same for a transaction or a term are made once. */
     private RecordHeaders headers(ChangeEvent e) {
+        if (commitLsnHeaderFor != e.commitLsn().value()) {
+            commitLsnHeaderFor = e.commitLsn().value();
+            commitLsnHeader = Lsn.toAscii(commitLsnHeaderFor);
+        }
         RecordHeaders h = new RecordHeaders();
-        h.add("pgrelay.lsn", e.lsn().toString().getBytes(StandardCharsets.US_ASCII));
-        h.add("pgrelay.commit-lsn", e.commitLsn().toString().getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.lsn", Lsn.toAscii(e.lsn().value()));
+        h.add("pgrelay.commit-lsn", commitLsnHeader);
         h.add("pgrelay.seq", Long.toString(e.seq()).getBytes(StandardCharsets.US_ASCII));
-        h.add("pgrelay.op", e.op().jsonName().getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.op", OP_HEADERS[e.op().ordinal()]);
         h.add("pgrelay.epoch", epochHeader);
         h.add("pgrelay.agent", agentHeader);
         return h;
     }
+
+    private static final byte[][] OP_HEADERS = java.util.Arrays.stream(Op.values())
+            .map(op -> op.jsonName().getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+    private long commitLsnHeaderFor = -1;
+    private byte[] commitLsnHeader;
 
     /**
      * Commits when the open Kafka transaction is old or big enough, or at once when the stream has

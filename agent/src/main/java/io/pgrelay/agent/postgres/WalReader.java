@@ -65,6 +65,11 @@ public final class WalReader implements AutoCloseable {
         return stream.readPending();
     }
 
+    /** {@link #lastReceived()} as a number, without allocating: the reader asks for it per message. */
+    public long lastReceivedValue() {
+        return stream.getLastReceiveLSN().asLong();
+    }
+
     /** The WAL position of the message last returned by {@link #poll()} (or the server's, after a keepalive). */
     public Lsn lastReceived() {
         return Lsn.of(stream.getLastReceiveLSN().asLong());

@@ -34,6 +34,12 @@ public final class Bench {
         }
         candidates.add(new PgJdbcReader());
         candidates.add(new PgRelayAgent(options.standby));
+        // -Dbench.only=pgrelay and -Dbench.workload=BATCHED narrow a run down, e.g. for profiling one candidate.
+        String only = System.getProperty("bench.only", "");
+        if (!only.isEmpty()) {
+            candidates.removeIf(c -> !c.name().startsWith(only));
+        }
+        String onlyWorkload = System.getProperty("bench.workload", "");
 
         List<BenchReport.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
@@ -45,6 +51,9 @@ public final class Bench {
                     java.util.Collections.reverse(order);
                 }
                 for (Workload workload : Workload.values()) {
+                    if (!onlyWorkload.isEmpty() && !workload.name().equals(onlyWorkload)) {
+                        continue;
+                    }
                     rows.addAll(runWorkload(sandbox, workload, options.rows, repeat, order));
                 }
             }

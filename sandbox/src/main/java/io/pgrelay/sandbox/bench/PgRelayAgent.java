@@ -27,7 +27,17 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PgRelayAgent implements Candidate {
 
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
-    private static final String[] JVM_ARGS = {"-Xmx256m", "-XX:+ExitOnOutOfMemoryError"};
+    private static final String[] JVM_ARGS = jvmArgs();
+
+    /** -Xmx256m and fail fast on OOM; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording). */
+    private static String[] jvmArgs() {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"));
+        String extra = System.getProperty("bench.agentJvmArgs", "").trim();
+        if (!extra.isEmpty()) {
+            args.addAll(java.util.List.of(extra.split("\\s+")));
+        }
+        return args.toArray(String[]::new);
+    }
 
     private final boolean withStandby;
 
