@@ -110,7 +110,12 @@ class DashboardApiIT {
                 List<String> leaders = history.path("leadership").findValuesAsText("leader");
                 assertThat(leaders).containsSubsequence(leader.id(), newLeader, target);
                 assertThat(history.path("agents").size()).isEqualTo(3);
-                assertThat(history.path("agents").get(0).path("t").size()).isGreaterThan(3);
+                // the agent killed early may have only a few samples; the ones that lived on keep collecting
+                int longestSeries = 0;
+                for (JsonNode a : history.path("agents")) {
+                    longestSeries = Math.max(longestSeries, a.path("t").size());
+                }
+                assertThat(longestSeries).isGreaterThan(3);
                 assertThat(dashboard.log() + readOnly.log()).doesNotContain(TOKEN);
             }
         } finally {
