@@ -19,18 +19,20 @@ public final class Demo {
     private Demo() {
     }
 
-    record Options(int agents, String mode, int rate) {
+    record Options(int agents, String mode, int rate, int pg) {
         static Options parse(String[] args) {
-            int agents = 1;
+            int agents = 3;
             String mode = "slot";
             int rate = 200;
+            int pg = PostgresBinaries.DEFAULT_MAJOR;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--agents" -> agents = Integer.parseInt(value(args, ++i, "--agents"));
                     case "--mode" -> mode = value(args, ++i, "--mode");
                     case "--rate" -> rate = Integer.parseInt(value(args, ++i, "--rate"));
+                    case "--pg" -> pg = Integer.parseInt(value(args, ++i, "--pg"));
                     case "-h", "--help" -> {
-                        System.out.println("usage: demo [--agents N] [--mode slot|zookeeper] [--rate ROWS_PER_S]");
+                        System.out.println("usage: demo [--agents N] [--mode slot|zookeeper] [--rate ROWS_PER_S] [--pg 15|16|17|18]");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; see --help");
@@ -42,7 +44,10 @@ public final class Demo {
             if (agents < 1 || agents > 9) {
                 throw new IllegalArgumentException("--agents must be 1 to 9");
             }
-            return new Options(agents, mode, rate);
+            if (pg < 15 || pg > 18) {
+                throw new IllegalArgumentException("--pg must be 15, 16, 17 or 18");
+            }
+            return new Options(agents, mode, rate, pg);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -62,8 +67,8 @@ public final class Demo {
             System.exit(2);
             return;
         }
-        System.out.println("starting PostgreSQL, Kafka and ZooKeeper…");
-        Sandbox sandbox = Sandbox.start();
+        System.out.println("starting PostgreSQL " + options.pg() + ", Kafka and ZooKeeper…");
+        Sandbox sandbox = Sandbox.start(options.pg());
         List<AutoCloseable> toClose = new CopyOnWriteArrayList<>();
         AtomicBoolean stopLoad = new AtomicBoolean();
         CountDownLatch stopped = new CountDownLatch(1);

@@ -26,6 +26,12 @@ public final class Postgres implements AutoCloseable {
 
     /** Starts a server with logical replication on. Extra settings override the defaults. */
     public static Postgres start(String... extraSettings) throws IOException {
+        return start(PostgresBinaries.DEFAULT_MAJOR, extraSettings);
+    }
+
+    /** Starts PostgreSQL {@code major} (15 to 18) with logical replication on. */
+    public static Postgres start(int major, String... extraSettings) throws IOException {
+        io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries = PostgresBinaries.resolver(major);
         Path dataDir = Files.createTempDirectory("pgrelay-pg-");
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
@@ -42,6 +48,9 @@ public final class Postgres implements AutoCloseable {
                 .setServerConfig("max_wal_size", "4GB")
                 .setServerConfig("shared_buffers", "256MB")
                 .setServerConfig("timezone", "UTC");
+        if (binaries != null) {
+            builder.setPgBinaryResolver(binaries);
+        }
         for (int i = 0; i + 1 < extraSettings.length; i += 2) {
             builder.setServerConfig(extraSettings[i], extraSettings[i + 1]);
         }

@@ -42,11 +42,16 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts a fresh set of servers; the caller closes them. */
     public static Sandbox start() {
+        return start(PostgresBinaries.DEFAULT_MAJOR);
+    }
+
+    /** Starts a fresh set of servers with PostgreSQL {@code pgMajor} (15 to 18); the caller closes them. */
+    public static Sandbox start(int pgMajor) {
         long t0 = System.nanoTime();
         Postgres pg = null;
         Kafka kafka = null;
         try {
-            pg = Postgres.start();
+            pg = Postgres.start(pgMajor);
             kafka = Kafka.start();
             ZooKeeper zk = ZooKeeper.start();
             log.info("sandbox up in {} ms: postgres {} kafka {} zookeeper {}",
