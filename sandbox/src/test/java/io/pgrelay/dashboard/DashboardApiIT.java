@@ -110,18 +110,31 @@ class DashboardApiIT {
                 List<String> leaders = history.path("leadership").findValuesAsText("leader");
                 assertThat(leaders).containsSubsequence(leader.id(), newLeader, target);
                 assertThat(history.path("agents").size()).isEqualTo(3);
-                // the agent killed early may have only a few samples; the ones that lived on keep collecting
-                int longestSeries = 0;
-                for (JsonNode a : history.path("agents")) {
-                    longestSeries = Math.max(longestSeries, a.path("t").size());
-                }
-                assertThat(longestSeries).isGreaterThan(3);
+                // one sample per agent a second: wait until the history has grown past a few of them
+                await("the history to hold more than 3 samples of an agent", Duration.ofSeconds(15), () -> {
+                    JsonNode h = historyOf(dashboard.url());
+                    int longest = 0;
+                    for (JsonNode a : h.path("agents")) {
+                        longest = Math.max(longest, a.path("t").size());
+                    }
+                    return longest > 3;
+                });
                 assertThat(dashboard.log() + readOnly.log()).doesNotContain(TOKEN);
             }
         } finally {
             DashboardItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
         }
     }
+
+    private static JsonNode historyOf(String dashboardUrl) {
+        try {
+            return AgentHttp.get(dashboardUrl, "/api/history").json();
+        } catch (Exception e) {
+            return JSON_MISSING;
+        }
+    }
+
+    private static final JsonNode JSON_MISSING = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
 
     private static boolean allReachable(JsonNode cluster) {
         for (JsonNode a : cluster.path("agents")) {
