@@ -24,6 +24,9 @@ import java.util.Optional;
  */
 public final class CheckpointReader implements AutoCloseable {
 
+    /** Offsets read back from the end at first: a few dozen transactions' checkpoints and commit markers. */
+    private static final long TAIL = 64;
+
     private final KafkaConsumer<String, byte[]> consumer;
     private final String topic;
     private final String cluster;
@@ -48,6 +51,13 @@ public final class CheckpointReader implements AutoCloseable {
         }
     }
 
+    /**
+     * The newest committed checkpoint. Reads only the tail of the topic: every Kafka transaction
+     * writes its checkpoint last, so the newest committed one sits just before the end (offsets
+     * between are commit markers, or records of aborted transactions that {@code read_committed}
+     * hides). The window widens until it holds a checkpoint or covers the whole topic — the topic
+     * is compacted, but until the cleaner runs it holds one record per transaction ever written.
+     */
     public Optional<Checkpoint> latest(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (partitions.isEmpty()) {
@@ -58,24 +68,34 @@ public final class CheckpointReader implements AutoCloseable {
             partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
         }
-        consumer.seekToBeginning(partitions);
-        // With read_committed, the end offsets are the last stable offsets: reading up to them sees every committed checkpoint.
+        // With read_committed, the end offsets are the last stable offsets: everything before them is settled.
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-        Checkpoint latest = null;
-        while (!caughtUp(end)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
+        Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
+        for (long window = TAIL; ; window *= 8) {
+            boolean wholeTopic = true;
+            for (TopicPartition tp : partitions) {
+                long from = Math.max(begin.get(tp), end.get(tp) - window);
+                wholeTopic &= from == begin.get(tp);
+                consumer.seek(tp, from);
             }
-            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                if (cluster.equals(r.key()) && r.value() != null) {
-                    Checkpoint c = Checkpoint.fromJson(r.value());
-                    if (latest == null || c.position().isAfter(latest.position())) {
-                        latest = c;
+            Checkpoint latest = null;
+            while (!caughtUp(end)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
+                }
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (cluster.equals(r.key()) && r.value() != null) {
+                        Checkpoint c = Checkpoint.fromJson(r.value());
+                        if (latest == null || c.position().isAfter(latest.position())) {
+                            latest = c;
+                        }
                     }
                 }
             }
+            if (latest != null || wholeTopic) {
+                return Optional.ofNullable(latest);
+            }
         }
-        return Optional.ofNullable(latest);
     }
 
     private boolean caughtUp(Map<TopicPartition, Long> end) {

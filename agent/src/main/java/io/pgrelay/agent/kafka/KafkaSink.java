@@ -34,6 +34,15 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class KafkaSink implements AutoCloseable {
 
+    /**
+     * One record per Kafka transaction lands on the checkpoints topic; only the newest matters. Small
+     * segments let the log cleaner compact it (the active segment never is, and the default is 1 GB).
+     */
+    static final Map<String, String> CHECKPOINT_TOPIC_CONFIG = Map.of(
+            "cleanup.policy", "compact",
+            "segment.bytes", String.valueOf(1024 * 1024),
+            "min.cleanable.dirty.ratio", "0.1");
+
     /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
     private static final int RECORD_OVERHEAD = 128;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
@@ -132,7 +141,7 @@ public final class KafkaSink implements AutoCloseable {
             KafkaProducer<byte[], byte[]> p = null;
             try {
                 awaitBroker(admin, String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
-                createTopic(admin, checkpointTopic, 1, Map.of("cleanup.policy", "compact"));
+                createTopic(admin, checkpointTopic, 1, CHECKPOINT_TOPIC_CONFIG);
                 knownTopics.add(checkpointTopic);
                 p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
             } catch (RuntimeException e) {

@@ -1,0 +1,68 @@
+package io.pgrelay.it;
+
+import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.SandboxExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The newest committed checkpoint is found from the topic's tail, past aborted transactions, against a real broker. */
+@ExtendWith(SandboxExtension.class)
+class CheckpointReaderIT {
+
+    private final Sandbox sandbox = Sandbox.shared();
+
+    @Test
+    void newestCommittedCheckpointWinsOverLaterAbortedOnes() throws Exception {
+        String cluster = ItSupport.uniqueCluster("ckpt");
+        String topic = "_pgrelay." + cluster + ".checkpoints";
+        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
+        try (Admin admin = Admin.create(client)) {
+            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        assertThat(CheckpointReader.latest(client, topic, cluster, Duration.ofSeconds(30))).isEmpty();
+
+        Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            for (int i = 1; i <= 300; i++) {
+                write(producer, topic, cluster, i, true);
+            }
+            // More aborted transactions than the first tail window holds, all with higher positions.
+            for (int i = 301; i <= 400; i++) {
+                write(producer, topic, cluster, i, false);
+            }
+        }
+        Optional<Checkpoint> latest = CheckpointReader.latest(client, topic, cluster, Duration.ofSeconds(30));
+        assertThat(latest).map(Checkpoint::position).contains(new Position(Lsn.of(300L << 8), 300));
+    }
+
+    private static void write(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i, boolean commit) {
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of((long) i << 8), i), 1, "a").toJson()));
+        if (commit) {
+            producer.commitTransaction();
+        } else {
+            producer.flush();
+            producer.abortTransaction();
+        }
+    }
+}
