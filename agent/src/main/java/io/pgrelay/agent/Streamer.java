@@ -120,17 +120,7 @@ final class Streamer implements Leader {
         CompletableFuture<Void> run = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try {
-                pipeline.run(new Pipeline.Lease() {
-                    @Override
-                    public long slotAcquired() throws Exception {
-                        return term.slotAcquired();
-                    }
-
-                    @Override
-                    public boolean isValid() {
-                        return !pipeline.aborted();
-                    }
-                });
+                pipeline.run(term::slotAcquired);
                 run.complete(null);
             } catch (Throwable t) {
                 run.completeExceptionally(t);

@@ -2,8 +2,6 @@ package io.pgrelay.sandbox;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
@@ -90,7 +88,7 @@ public final class Demo {
             stopped.countDown();
         }, "demo-stop"));
 
-        LoadGenerator load = new LoadGenerator(() -> connect(sandbox), "public.orders");
+        LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), "public.orders");
         load.createTable();
         AgentConfigs configs = new AgentConfigs(sandbox, "demo").mode(options.mode()).tables("public.orders")
                 .adminToken("demo-token");
@@ -143,14 +141,6 @@ public final class Demo {
                     sandbox.kafka().bootstrapServers(), topic, "public.orders", agents).write(file);
         } catch (IOException e) {
             System.err.println("could not write " + file + ": " + e.getMessage());
-        }
-    }
-
-    private static Connection connect(Sandbox sandbox) {
-        try {
-            return sandbox.postgres().connect();
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -204,13 +204,7 @@ public final class FailoverDrill {
         System.out.println("starting PostgreSQL, Kafka and ZooKeeper…");
         try (Sandbox sandbox = Sandbox.start()) {
             String table = "public.drill_load";
-            LoadGenerator load = new LoadGenerator(() -> {
-                try {
-                    return sandbox.postgres().connect();
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, table);
+            LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), table);
             load.createTable();
             AgentConfigs configs = new AgentConfigs(sandbox, "drill").mode(options.mode()).tables(table);
             System.out.println("starting " + options.agents() + " agents in " + options.mode() + " mode…");

@@ -78,6 +78,17 @@ public final class Postgres implements AutoCloseable {
         return server.getPostgresDatabase().getConnection();
     }
 
+    /** {@link #connect()} as a supplier (for the load generator), failures unchecked. */
+    public java.util.function.Supplier<Connection> connections() {
+        return () -> {
+            try {
+                return connect();
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot connect to " + jdbcUrl() + ": " + e.getMessage(), e);
+            }
+        };
+    }
+
     /** Runs statements as the superuser, each in its own transaction. */
     public void execute(String... sql) {
         try (Connection c = connect(); Statement s = c.createStatement()) {

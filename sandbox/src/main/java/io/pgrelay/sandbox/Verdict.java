@@ -52,43 +52,9 @@ public record Verdict(long expected, long found, long missing, long duplicated, 
         return n;
     }
 
-    /** Checks insert and update events (tombstones and other ops are ignored). */
+    /** Checks insert and update events (tombstones and other ops are ignored) against the table's final state. */
     public static Verdict of(List<ConsumerRecord<String, String>> records, Map<Long, Integer> finalVersions) {
-        Map<Long, Integer> lastSeen = new HashMap<>();
-        Map<Long, java.util.BitSet> seen = new HashMap<>();
-        long found = 0;
-        long duplicated = 0;
-        long outOfOrder = 0;
-        for (ConsumerRecord<String, String> r : records) {
-            if (r.value() == null) {
-                continue;
-            }
-            JsonNode event = parse(r.value());
-            String op = event.path("op").asText();
-            if (!op.equals("insert") && !op.equals("update")) {
-                continue;
-            }
-            found++;
-            long id = event.path("after").path("id").asLong();
-            int version = event.path("after").path("version").asInt();
-            java.util.BitSet versions = seen.computeIfAbsent(id, k -> new java.util.BitSet());
-            if (versions.get(version)) {
-                duplicated++;
-            } else {
-                versions.set(version);
-            }
-            Integer last = lastSeen.put(id, version);
-            if (last != null && last >= version) {
-                outOfOrder++;
-            }
-        }
-        long missing = 0;
-        for (Map.Entry<Long, Integer> e : finalVersions.entrySet()) {
-            java.util.BitSet versions = seen.get(e.getKey());
-            int have = versions == null ? 0 : versions.get(0, e.getValue() + 1).cardinality();
-            missing += (e.getValue() + 1) - have;
-        }
-        return new Verdict(expectedEvents(finalVersions), found, missing, duplicated, outOfOrder);
+        return check(records, finalVersions, true);
     }
 
     /**
@@ -97,6 +63,11 @@ public record Verdict(long expected, long found, long missing, long duplicated, 
      * written after the look still count for duplicates and order.
      */
     public static Verdict upTo(List<ConsumerRecord<String, String>> records, Map<Long, Integer> versions) {
+        return check(records, versions, false);
+    }
+
+    /** @param finalState every event counts as found (the table no longer changes), else only those up to {@code versions} */
+    private static Verdict check(List<ConsumerRecord<String, String>> records, Map<Long, Integer> versions, boolean finalState) {
         Map<Long, Integer> lastSeen = new HashMap<>();
         Map<Long, java.util.BitSet> seen = new HashMap<>();
         long found = 0;
@@ -124,7 +95,7 @@ public record Verdict(long expected, long found, long missing, long duplicated, 
                 outOfOrder++;
             }
             Integer looked = versions.get(id);
-            if (looked != null && version <= looked) {
+            if (finalState || (looked != null && version <= looked)) {
                 found++;
             }
         }

@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -228,13 +227,7 @@ class ManifestsIT {
 
         Sandbox sandbox = Sandbox.shared();
         String table = "public.manifests_it";
-        LoadGenerator load = new LoadGenerator(() -> {
-            try {
-                return sandbox.postgres().connect();
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        }, table);
+        LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), table);
         load.createTable();
         AgentConfigs configs = new AgentConfigs(sandbox, "manifests").tables(table);
         try (Cluster cluster = Cluster.start(configs, 1)) {

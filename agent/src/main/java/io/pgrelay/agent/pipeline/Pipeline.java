@@ -32,8 +32,8 @@ import java.util.concurrent.locks.LockSupport;
  * while it is full the reader keeps sending status updates so PostgreSQL does not drop us.
  *
  * <p>{@link #run} returns after {@link #stop()} (having committed what was read and flushed the
- * slot), returns early without committing when {@link Lease#isValid()} turns false, and throws on
- * any failure. One instance runs once.
+ * slot), returns early without committing after {@link #abort()}, and throws on any failure. One
+ * instance runs once.
  */
 public final class Pipeline {
 
@@ -42,12 +42,10 @@ public final class Pipeline {
     private static final int QUEUE_BATCHES = 64;
     private static final long IDLE_PARK_NANOS = 500_000;
 
-    /** What the pipeline needs from leadership: the epoch once the slot is ours, and whether we still lead. */
+    /** What the pipeline needs from leadership: the fencing epoch, asked for once the slot is held. */
+    @FunctionalInterface
     public interface Lease {
-        /** Called once the slot is held; returns the fencing epoch of this term. */
         long slotAcquired() throws Exception;
-
-        boolean isValid();
     }
 
     /** Opens what the pipeline needs; each call gives a new instance. */
@@ -92,10 +90,6 @@ public final class Pipeline {
     /** Asks {@link #run} to return at once without committing anything more. */
     public void abort() {
         aborted = true;
-    }
-
-    public boolean aborted() {
-        return aborted;
     }
 
     /** True from the moment the slot is held and events flow until the run ends. */
@@ -155,10 +149,10 @@ public final class Pipeline {
             sinkThread.start();
             lastProgressNanos = System.nanoTime();
             streaming = true;
-            readLoop(reader, lease);
-            boolean graceful = stopping && lease.isValid() && sinkFailure.get() == null;
+            readLoop(reader);
+            boolean graceful = stopping && !aborted && sinkFailure.get() == null;
             if (graceful) {
-                handOff(reader, MessageBatch.END, lease);
+                handOff(reader, MessageBatch.END);
                 waitFor(sinkThread, reader);
                 throwIfSinkFailed();
                 reader.confirm(progress.flushed());
@@ -207,43 +201,43 @@ public final class Pipeline {
         }
     }
 
-    private void readLoop(WalReader reader, Lease lease) throws SQLException, InterruptedException {
+    private void readLoop(WalReader reader) throws SQLException, InterruptedException {
         PgOutputDecoder decoder = new PgOutputDecoder();
         MessageBatch batch = new MessageBatch(BATCH_SIZE);
-        Lsn confirmed = reader.confirmed();
-        while (!stopping && sinkFailure.get() == null && lease.isValid()) {
+        long confirmed = reader.confirmed().value();
+        while (!stopping && sinkFailure.get() == null && !aborted) {
             lastProgressNanos = System.nanoTime();
-            Lsn flushed = progress.flushed();
-            if (flushed.isAfter(confirmed)) {
-                reader.confirm(flushed);
+            long flushed = progress.flushedValue(); // a long, not an Lsn: this runs once per message
+            if (Long.compareUnsigned(flushed, confirmed) > 0) {
+                reader.confirm(Lsn.of(flushed));
                 confirmed = flushed;
             }
             ByteBuffer buffer = reader.poll();
             if (buffer != null) {
                 PgMessage message = decoder.decode(buffer);
                 if (batch.add(message, reader.lastReceivedValue())) {
-                    handOff(reader, batch, lease);
+                    handOff(reader, batch);
                     batch = new MessageBatch(BATCH_SIZE);
                 }
             } else if (!batch.isEmpty()) {
-                handOff(reader, batch, lease);
+                handOff(reader, batch);
                 batch = new MessageBatch(BATCH_SIZE);
             } else {
                 LockSupport.parkNanos(IDLE_PARK_NANOS);
             }
         }
-        if (!batch.isEmpty() && stopping && lease.isValid()) {
-            handOff(reader, batch, lease);
+        if (!batch.isEmpty() && stopping && !aborted) {
+            handOff(reader, batch);
         }
     }
 
     /** Queues a batch for the sink; while the queue is full, keeps the walsender's timeout at bay. */
-    private void handOff(WalReader reader, MessageBatch batch, Lease lease) throws SQLException, InterruptedException {
+    private void handOff(WalReader reader, MessageBatch batch) throws SQLException, InterruptedException {
         long keepAliveEvery = Math.max(100, settings.statusInterval().toMillis() / 2);
         while (!queue.offer(batch, keepAliveEvery, TimeUnit.MILLISECONDS)) {
             reader.keepAlive();
             lastProgressNanos = System.nanoTime();
-            if (sinkFailure.get() != null || !lease.isValid()) {
+            if (sinkFailure.get() != null || aborted) {
                 return;
             }
         }

@@ -32,6 +32,11 @@ public final class StreamProgress {
         return Lsn.of(flushed.get());
     }
 
+    /** {@link #flushed()} without the allocation, for the reader's per-message check. */
+    long flushedValue() {
+        return flushed.get();
+    }
+
     public Lsn received() {
         return Lsn.of(received.get());
     }
