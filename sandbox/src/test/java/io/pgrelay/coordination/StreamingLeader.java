@@ -41,6 +41,7 @@ final class StreamingLeader implements Leader {
     private final boolean lockMode;
     volatile boolean hang;
     volatile long streamingSinceNanos;
+    volatile boolean streaming;
     volatile long lastCommitNanos;
     final AtomicInteger terms = new AtomicInteger();
 
@@ -62,6 +63,7 @@ final class StreamingLeader implements Leader {
             board.epochs.add(epoch);
             board.maxLeading.accumulateAndGet(board.leading.incrementAndGet(), Math::max);
             streamingSinceNanos = System.nanoTime();
+            streaming = true;
             terms.incrementAndGet();
             try {
                 while (term.isValid()) {
@@ -72,6 +74,7 @@ final class StreamingLeader implements Leader {
                 }
             } finally {
                 lastCommitNanos = System.nanoTime();   // the agent's last Kafka commit would be here
+                streaming = false;
                 board.leading.decrementAndGet();
                 if (!hang) {
                     stream.close();

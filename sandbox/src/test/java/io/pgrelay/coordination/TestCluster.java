@@ -99,6 +99,17 @@ final class TestCluster implements AutoCloseable {
         return (leaders.get(i).streamingSinceNanos - t0Nanos) / 1_000_000;
     }
 
+    /** Waits until agent {@code i} neither holds leadership nor streams. */
+    void awaitNotLeading(int i, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (elections.get(i).hasLeadership() || leaders.get(i).streaming) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("agent-" + (i + 1) + " still leads " + timeout.toMillis() + " ms later");
+            }
+            Thread.sleep(5);
+        }
+    }
+
     Optional<Integer> currentLeader() {
         List<Integer> leading = new ArrayList<>();
         for (int i = 0; i < elections.size(); i++) {
