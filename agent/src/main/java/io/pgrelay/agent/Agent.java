@@ -262,6 +262,10 @@ public final class Agent {
         return config;
     }
 
+    io.pgrelay.agent.snapshot.SnapshotRequests snapshotRequests() {
+        return new io.pgrelay.agent.snapshot.SnapshotRequests(connections, config.postgres().publication());
+    }
+
     StreamStats stats() {
         return stats;
     }

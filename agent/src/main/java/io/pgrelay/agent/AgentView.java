@@ -55,7 +55,21 @@ final class AgentView implements AdminServer.AgentView {
                 alerts(),
                 io.pgrelay.agent.cli.Main.version(),
                 agent.uptimeSeconds(),
-                "http://" + config.agent().http());
+                "http://" + config.agent().http(),
+                snapshot(leading));
+    }
+
+    /** The leader's view of the snapshot; null on a standby, and when none ran in this agent's terms. */
+    private AgentStatus.Snapshot snapshot(boolean leading) {
+        io.pgrelay.agent.snapshot.SnapshotState state = agent.stats().snapshot().state();
+        if (!leading || state.tables().isEmpty()) {
+            return null;
+        }
+        List<AgentStatus.SnapshotTable> tables = state.tables().stream()
+                .map(t -> new AgentStatus.SnapshotTable(t.table().toString(), t.status().name().toLowerCase(),
+                        t.rowsSent(), t.estimate(), t.note()))
+                .toList();
+        return new AgentStatus.Snapshot(state.active(), tables);
     }
 
     private List<AgentStatus.Alert> alerts() {
@@ -112,6 +126,17 @@ final class AgentView implements AdminServer.AgentView {
     @Override
     public String metrics() {
         return metrics.scrape();
+    }
+
+    @Override
+    public List<String> snapshot(List<String> tables) throws Exception {
+        if (agent.role() != Agent.AgentRole.LEADER) {
+            LeaderElection election = agent.election();
+            String leader = election == null ? null : election.leader().orElse(null);
+            throw new IllegalStateException("agent " + agent.config().agent().id() + " is not the leader"
+                    + (leader == null ? "" : "; ask " + leader));
+        }
+        return agent.snapshotRequests().request(tables).stream().map(Object::toString).toList();
     }
 
     @Override

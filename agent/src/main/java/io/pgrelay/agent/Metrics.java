@@ -24,6 +24,7 @@ final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Agent agent;
     private final Set<String> registeredTables = new HashSet<>();
+    private final Set<String> registeredSnapshotTables = new HashSet<>();
 
     Metrics(Agent agent) {
         this.agent = agent;
@@ -93,8 +94,21 @@ final class Metrics {
         return registry.scrape();
     }
 
-    /** Per-table counters appear once a table's first event was seen. */
+    /** Per-table counters appear once a table's first event was seen; snapshot ones once it is in a snapshot. */
     private synchronized void registerNewTables() {
+        var snapshot = agent.stats().snapshot();
+        snapshot.state().tables().forEach(t -> snapshot.sent(t.table().toString(), 0));
+        snapshot.rowsSent().forEach((table, rows) -> {
+            if (registeredSnapshotTables.add(table)) {
+                FunctionCounter.builder("pgrelay_snapshot_rows_total", rows, java.util.concurrent.atomic.AtomicLong::get)
+                        .tags("table", table)
+                        .description("snapshot rows this agent wrote to Kafka").register(registry);
+                Gauge.builder("pgrelay_snapshot_rows_estimated", snapshot, s -> s.estimate(table))
+                        .tags("table", table)
+                        .description("rows of the table when its snapshot started (pg_class.reltuples); NaN when unknown")
+                        .register(registry);
+            }
+        });
         agent.stats().tables().forEach((table, counters) -> {
             if (registeredTables.add(table)) {
                 for (Op op : Op.values()) {

@@ -131,6 +131,15 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     @Override
+    public java.sql.Connection openSnapshotConnection() throws SQLException {
+        try {
+            return connections.openTextResults();
+        } catch (io.pgrelay.agent.postgres.PgConnectException e) {
+            throw new SQLException(e.getMessage(), e.sqlState(), e);
+        }
+    }
+
+    @Override
     public java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table) {
         String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                 + "WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)";
@@ -172,6 +181,7 @@ final class StreamResources implements Pipeline.Resources {
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
                 config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
-                config.postgres().tables().stream().map(topics::topicFor).toList());
+                config.postgres().tables().stream().map(topics::topicFor).toList(), config.postgres().publication(),
+                config.snapshot().mode(), config.snapshot().chunkSize());
     }
 }

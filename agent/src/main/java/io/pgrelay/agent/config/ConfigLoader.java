@@ -98,8 +98,9 @@ public final class ConfigLoader {
         CoordinationConfig coordination = coordination(root.section("coordination"));
         HeartbeatConfig heartbeat = heartbeat(root.section("heartbeat"));
         AlertsConfig alerts = alerts(root.section("alerts"));
+        SnapshotConfig snapshot = snapshot(root.section("snapshot"));
         root.reportUnknownKeys();
-        return new PgRelayConfig(cluster, agent, postgres, kafka, coordination, heartbeat, alerts);
+        return new PgRelayConfig(cluster, agent, postgres, kafka, coordination, heartbeat, alerts, snapshot);
     }
 
     private AgentConfig agent(ConfigNode s) {
@@ -209,6 +210,17 @@ public final class ConfigLoader {
         Duration interval = s.durationOrOff("interval", HeartbeatConfig.DEFAULT_INTERVAL);
         s.reportUnknownKeys();
         return new HeartbeatConfig(interval);
+    }
+
+    private SnapshotConfig snapshot(ConfigNode s) {
+        SnapshotConfig.Mode mode = s.choice("mode", SnapshotConfig.Mode.class, SnapshotConfig.Mode.INITIAL);
+        int chunkSize = s.integer("chunkSize", SnapshotConfig.DEFAULT_CHUNK_SIZE, 1);
+        if (chunkSize > SnapshotConfig.MAX_CHUNK_SIZE) {
+            s.problem("chunkSize", chunkSize + " is more than " + SnapshotConfig.MAX_CHUNK_SIZE
+                    + " rows; a chunk's rows are held in memory until its high watermark");
+        }
+        s.reportUnknownKeys();
+        return new SnapshotConfig(mode, chunkSize);
     }
 
     private AlertsConfig alerts(ConfigNode s) {

@@ -85,6 +85,11 @@ final class EffectiveConfig {
         coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));
         root.put("coordination", coordination);
 
+        Map<String, Object> snapshot = new LinkedHashMap<>();
+        snapshot.put("mode", c.snapshot().mode().name().toLowerCase());
+        snapshot.put("chunkSize", c.snapshot().chunkSize());
+        root.put("snapshot", snapshot);
+
         root.put("heartbeat", Map.of("interval", c.heartbeat().enabled() ? Units.formatDuration(c.heartbeat().interval()) : "off"));
 
         AlertsConfig a = c.alerts();

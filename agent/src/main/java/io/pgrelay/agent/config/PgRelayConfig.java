@@ -7,7 +7,8 @@ package io.pgrelay.agent.config;
  * @param cluster names the lock, the Kafka {@code transactional.id} and the checkpoints topic
  */
 public record PgRelayConfig(String cluster, AgentConfig agent, PostgresConfig postgres, KafkaConfig kafka,
-                            CoordinationConfig coordination, HeartbeatConfig heartbeat, AlertsConfig alerts) {
+                            CoordinationConfig coordination, HeartbeatConfig heartbeat, AlertsConfig alerts,
+                            SnapshotConfig snapshot) {
 
     /** The Kafka {@code transactional.id} every leader of this cluster uses, so a new one fences the old. */
     public String transactionalId() {

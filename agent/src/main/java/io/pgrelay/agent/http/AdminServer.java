@@ -48,6 +48,13 @@ public final class AdminServer implements AutoCloseable {
          * {@link IllegalArgumentException} for an unknown level.
          */
         String setLogLevel(String logger, String level);
+
+        /**
+         * Requests a snapshot of the tables (SQL names). Throws {@link IllegalStateException} when
+         * this agent does not lead, {@link IllegalArgumentException} naming each table that does
+         * not exist or is not published. Returns the tables as {@code schema.table}.
+         */
+        java.util.List<String> snapshot(java.util.List<String> tables) throws Exception;
     }
 
     private final Javalin app;
@@ -81,6 +88,7 @@ public final class AdminServer implements AutoCloseable {
         get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
         post("/admin/handover", this::handover);
         post("/admin/log-level", this::logLevel);
+        post("/admin/snapshot", this::snapshot);
         app.exception(Exception.class, (e, ctx) -> {
             // the class name only: a message may quote configuration, and a stack trace helps no client
             log.warn("HTTP {} {} failed: {}", ctx.method(), ctx.path(), e.getClass().getName());
@@ -186,6 +194,64 @@ public final class AdminServer implements AutoCloseable {
         body.put("logger", name);
         body.put("level", level.toUpperCase(java.util.Locale.ROOT));
         ctx.json(body);
+    }
+
+    /** {@code {"tables":["public.orders"]}}: 202 once the request is durable in the WAL. */
+    private void snapshot(Context ctx) throws Exception {
+        if (!authorized(ctx)) {
+            return;
+        }
+        java.util.List<String> tables;
+        try {
+            tables = parseTables(ctx.body());
+        } catch (IllegalArgumentException e) {
+            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        java.util.List<String> accepted;
+        try {
+            accepted = agent.snapshot(tables);
+        } catch (IllegalStateException e) {
+            error(ctx, HttpStatus.CONFLICT, e.getMessage());
+            return;
+        } catch (IllegalArgumentException e) {
+            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        log.info("snapshot of {} requested over HTTP", accepted);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("accepted", true);
+        body.put("tables", accepted);
+        ctx.status(HttpStatus.ACCEPTED).json(body);
+    }
+
+    /** {@code {"tables":["public.orders", …]}}: a non-empty list of table names. */
+    static java.util.List<String> parseTables(String body) {
+        String usage = "expected {\"tables\":[\"public.orders\"]}";
+        JsonNode node;
+        try {
+            node = JSON.readTree(body == null ? "" : body);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("body is not JSON; " + usage);
+        }
+        if (node == null || !node.isObject() || !node.path("tables").isArray() || node.get("tables").isEmpty()) {
+            throw new IllegalArgumentException("body must name at least one table; " + usage);
+        }
+        java.util.List<String> tables = new java.util.ArrayList<>();
+        for (JsonNode t : node.get("tables")) {
+            if (!t.isTextual() || t.asText().isBlank()) {
+                throw new IllegalArgumentException("\"tables\" must hold table names (non-empty strings); got " + t);
+            }
+            tables.add(t.asText());
+        }
+        java.util.Iterator<String> keys = node.fieldNames();
+        while (keys.hasNext()) {
+            String key = keys.next();
+            if (!key.equals("tables")) {
+                throw new IllegalArgumentException("unknown key \"" + key + "\"; " + usage);
+            }
+        }
+        return tables;
     }
 
     /** {@code {"to":"agent-2"}}, {@code {}} or an empty body. */

@@ -8,7 +8,18 @@ import java.util.List;
  */
 public record AgentStatus(String agent, String cluster, String role, String leader, Long epoch, String mode,
                           Slot slot, Lag lag, Positions positions, List<Alert> alerts, String version,
-                          long uptimeSeconds, String http) {
+                          long uptimeSeconds, String http, Snapshot snapshot) {
+
+    /** The snapshot in progress or last finished; {@code active} false once every table is done. */
+    public record Snapshot(boolean active, List<SnapshotTable> tables) {
+    }
+
+    /**
+     * @param state         {@code queued}, {@code running} or {@code done}
+     * @param estimatedRows {@code pg_class.reltuples} when the table started; null when unknown
+     */
+    public record SnapshotTable(String table, String state, long rowsSent, Long estimatedRows, String note) {
+    }
 
     public record Slot(String name, Boolean active, Integer activePid, String confirmedFlushLsn, String restartLsn,
                        String walStatus, Long retainedBytes) {

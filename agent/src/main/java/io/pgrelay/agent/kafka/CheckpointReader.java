@@ -86,7 +86,9 @@ public final class CheckpointReader implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (cluster.equals(r.key()) && r.value() != null) {
                         Checkpoint c = Checkpoint.fromJson(r.value());
-                        if (latest == null || c.position().isAfter(latest.position())) {
+                        // Ties go to the later record: a transaction that only moved the snapshot on
+                        // repeats the position of the one before it.
+                        if (latest == null || !latest.position().isAfter(c.position())) {
                             latest = c;
                         }
                     }

@@ -237,13 +237,7 @@ public final class KafkaSink implements AutoCloseable {
 
     /** Sends a record in the current Kafka transaction, opening one when none is open. */
     public void send(String topic, byte[] key, byte[] value, Headers headers) {
-        throwIfSendFailed();
-        if (!inTransaction) {
-            producer.beginTransaction();
-            inTransaction = true;
-            transactionBytes = 0;
-            transactionRecords = 0;
-        }
+        begin();
         try {
             // No per-record callback: a failed send fails the transaction's commit, which is where we look.
             producer.send(new ProducerRecord<>(topic, null, key, value, headers));
@@ -252,6 +246,20 @@ public final class KafkaSink implements AutoCloseable {
         }
         transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         transactionRecords++;
+    }
+
+    /**
+     * Opens a Kafka transaction unless one is open: for a transaction that writes no event but must
+     * commit a checkpoint (a snapshot's state moved on).
+     */
+    public void begin() {
+        throwIfSendFailed();
+        if (!inTransaction) {
+            producer.beginTransaction();
+            inTransaction = true;
+            transactionBytes = 0;
+            transactionRecords = 0;
+        }
     }
 
     public boolean inTransaction() {

@@ -9,6 +9,9 @@ import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pgoutput.PgMessage;
 import io.pgrelay.agent.pgoutput.PgOutputDecoder;
 import io.pgrelay.agent.postgres.WalReader;
+import io.pgrelay.agent.snapshot.ChunkRegistry;
+import io.pgrelay.agent.snapshot.SnapshotState;
+import io.pgrelay.agent.snapshot.SnapshotWorker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +63,9 @@ public final class Pipeline {
 
         /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
         java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
+
+        /** A plain connection whose results come as text, for the snapshot worker. */
+        java.sql.Connection openSnapshotConnection() throws SQLException;
     }
 
     private final PipelineSettings settings;
@@ -125,6 +131,7 @@ public final class Pipeline {
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
+        SnapshotWorker snapshotWorker = null;
         try {
             long epoch = lease.slotAcquired();
             long tSlot = System.nanoTime();
@@ -133,20 +140,25 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
-            Position skipThrough = readCheckpoint(reader);
+            Optional<Checkpoint> checkpoint = readCheckpoint(reader);
+            Position skipThrough = checkpoint.map(Checkpoint::position).orElse(Position.NONE);
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
                             + "producer ready after {} ms more, checkpoint read after {} ms more)",
                     settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
                     (tCheckpoint - tSink) / 1_000_000);
+            SnapshotState resumed = checkpoint.map(Checkpoint::snapshot).orElse(SnapshotState.NONE);
+            ChunkRegistry chunks = new ChunkRegistry();
+            SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot());
             SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId()),
-                    skipThrough);
+                    skipThrough, windows);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
+            snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks, windows);
             lastProgressNanos = System.nanoTime();
             streaming = true;
             readLoop(reader);
@@ -162,6 +174,9 @@ public final class Pipeline {
                 log.warn("slot {}: leadership lost; stopping without committing (the next leader resumes from the checkpoint)", settings.slot());
             }
         } finally {
+            if (snapshotWorker != null) {
+                snapshotWorker.stop();
+            }
             if (sinkThread != null && sinkThread.isAlive()) {
                 sinkThread.interrupt();
                 sinkThread.join(10_000);
@@ -187,12 +202,37 @@ public final class Pipeline {
         }
     }
 
-    private Position readCheckpoint(WalReader reader) throws Exception {
+    /**
+     * Starts the snapshot thread of this term. It asks for every published table first when the
+     * mode says so: {@code initial} when the cluster has no checkpoint yet, {@code always} unless a
+     * snapshot is in progress. A snapshot in progress (in the checkpoint) continues in every mode.
+     */
+    private SnapshotWorker startSnapshotWorker(Optional<Checkpoint> checkpoint, long epoch, ChunkRegistry chunks,
+                                               SnapshotWindows windows) {
+        boolean inProgress = checkpoint.map(c -> c.snapshot().active()).orElse(false);
+        boolean requestAll = switch (settings.snapshotMode()) {
+            case INITIAL -> checkpoint.isEmpty();
+            case ALWAYS -> !inProgress;
+            case NEVER -> false;
+        };
+        if (inProgress) {
+            log.info("slot {}: continuing the snapshot in progress: {}", settings.slot(),
+                    checkpoint.get().snapshot().current().map(t -> t.table() + " after " + t.rowsSent() + " rows").orElse(""));
+        }
+        SnapshotWorker worker = new SnapshotWorker(resources::openSnapshotConnection,
+                new SnapshotWorker.Settings(settings.slot(), settings.publication(), settings.snapshotChunkSize(), epoch, requestAll),
+                chunks, stats.snapshot()::state);
+        Thread t = new Thread(worker, "pgrelay-snapshot");
+        t.setDaemon(true);
+        t.start();
+        return worker;
+    }
+
+    private Optional<Checkpoint> readCheckpoint(WalReader reader) throws Exception {
         CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(resources::readCheckpoint);
         while (true) {
             try {
-                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
-                        .map(Checkpoint::position).orElse(Position.NONE);
+                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 reader.keepAlive();
             } catch (ExecutionException e) {
@@ -291,6 +331,7 @@ public final class Pipeline {
                                    long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
                                    boolean skipOversized, String deadLetterTopic,
                                    java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
-                                   java.util.List<String> initialTopics) {
+                                   java.util.List<String> initialTopics, String publication,
+                                   io.pgrelay.agent.config.SnapshotConfig.Mode snapshotMode, int snapshotChunkSize) {
     }
 }

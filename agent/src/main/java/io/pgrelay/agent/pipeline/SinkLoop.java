@@ -17,6 +17,7 @@ import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.pgoutput.Truncate;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
+import io.pgrelay.agent.snapshot.Watermark;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,9 @@ final class SinkLoop {
     private final byte[] agentHeader;
     private final Map<Integer, Route> routes = new HashMap<>();
     private final Position skipThrough;
+    private final SnapshotWindows snapshots;
+    /** Routes of snapshot rows whose relation (read from the catalog) is not the stream's current one. */
+    private final Map<Integer, Route> snapshotRoutes = new HashMap<>();
 
     // State of the PostgreSQL transaction being read.
     private Begin begin;
@@ -80,7 +84,7 @@ final class SinkLoop {
     }
 
     SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
-             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough) {
+             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
         this.topicFor = topicFor;
@@ -97,6 +101,7 @@ final class SinkLoop {
         this.epochHeader = Long.toString(settings.epoch()).getBytes(StandardCharsets.UTF_8);
         this.agentHeader = settings.agentId().getBytes(StandardCharsets.UTF_8);
         this.skipThrough = skipThrough;
+        this.snapshots = snapshots;
     }
 
     record Settings(String slot, boolean tombstones, java.time.Duration commitInterval, long commitMaxBytes,
@@ -138,6 +143,9 @@ final class SinkLoop {
             for (int relationId : m.relationIds()) {
                 change(Op.TRUNCATE, relationId, null, null, lsn);
             }
+        } else if (message instanceof LogicalMessage m && m.transactional() && begin != null
+                && m.prefix().startsWith(Watermark.WATERMARK)) {
+            snapshotMessage(m);
         } else if (message instanceof LogicalMessage m && !m.transactional() && begin == null) {
             // A non-transactional message (the heartbeat) outside any transaction: every transaction
             // decoded before it has ended, so once those are in Kafka the slot may be confirmed up to
@@ -174,6 +182,11 @@ final class SinkLoop {
         }
         long eventSeq = seq++;
         Lsn commitLsn = begin.finalLsn();
+        ChangeEvent event = new ChangeEvent(op, route.relation(), before, after, Lsn.of(lsn), commitLsn,
+                begin.xid(), eventSeq, ChangeEvent.unixMicros(begin.commitTimeMicros()));
+        if (snapshots.watching(route.relation().tableId())) {
+            watched(event);
+        }
         if (!skipThrough.commitLsn().isZero()) {
             int c = commitLsn.compareTo(skipThrough.commitLsn());
             if (c < 0 || (c == 0 && eventSeq <= skipThrough.seq())) {
@@ -181,8 +194,29 @@ final class SinkLoop {
                 return;
             }
         }
-        ChangeEvent event = new ChangeEvent(op, route.relation(), before, after, Lsn.of(lsn), commitLsn,
-                begin.xid(), eventSeq, ChangeEvent.unixMicros(begin.commitTimeMicros()));
+        send(event, route);
+    }
+
+    /** A change inside a snapshot chunk's watermark window: its keys, old and new, leave the chunk. */
+    private void watched(ChangeEvent event) {
+        TableId table = event.relation().tableId();
+        if (event.op() == Op.TRUNCATE) {
+            snapshots.truncated(table);
+            return;
+        }
+        byte[] key = encoder.key(event);
+        byte[] oldKey = null;
+        if (event.op() == Op.UPDATE && event.before() != null) {
+            oldKey = encoder.key(new ChangeEvent(Op.DELETE, event.relation(), event.before(), null, event.lsn(),
+                    event.commitLsn(), event.xid(), event.seq(), event.committedAtMicros()));
+        }
+        snapshots.changed(table, key == null ? null : new String(key, StandardCharsets.UTF_8),
+                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8));
+    }
+
+    /** Writes one event (and a delete's tombstone) into the open Kafka transaction, opening one if needed. */
+    private void send(ChangeEvent event, Route route) {
+        Op op = event.op();
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
         RecordHeaders headers = headers(event);
@@ -191,9 +225,7 @@ final class SinkLoop {
             oversized.handle(event, route.topic(), key, size, sink.maxRequestSize());
             return;
         }
-        if (!sink.inTransaction()) {
-            transactionStartNanos = System.nanoTime();
-        }
+        openTransaction();
         sink.send(route.topic(), key, value, headers);
         sentInTransaction = true;
         if (op == Op.DELETE && tombstones && key != null) {
@@ -201,6 +233,100 @@ final class SinkLoop {
         }
         lastSent = event.position();
         stats.event(route.counters(), op, value.length, event.committedAtMicros());
+    }
+
+    private void openTransaction() {
+        if (!sink.inTransaction()) {
+            transactionStartNanos = System.nanoTime();
+            sink.begin();
+        }
+    }
+
+    /**
+     * A snapshot watermark or request (transactional messages, so in commit order with the rows).
+     * Each moves the snapshot's state, which the next checkpoint carries; the checkpoint's position
+     * moves to just before the next event, so a new leader does not apply the same message twice.
+     */
+    private void snapshotMessage(LogicalMessage m) {
+        Position at = new Position(begin.finalLsn(), seq - 1);
+        if (!at.isAfter(skipThrough)) {
+            return; // a former leader read it, and the checkpoint's state holds what it did
+        }
+        String content = m.contentText();
+        if (m.prefix().equals(Watermark.REQUEST)) {
+            List<TableId> tables = Watermark.parseRequest(content);
+            if (tables.isEmpty()) {
+                log.warn("slot {}: ignored a {} message at LSN {} without tables: {}", slot, Watermark.REQUEST, m.lsn(), content);
+            } else if (snapshots.request(tables)) {
+                stateMoved(at);
+            }
+            return;
+        }
+        if (!m.prefix().equals(Watermark.WATERMARK)) {
+            return;
+        }
+        Watermark.Mark mark = Watermark.parse(content).orElse(null);
+        if (mark == null) {
+            log.warn("slot {}: ignored a {} message at LSN {} that is not a watermark: {}", slot, Watermark.WATERMARK, m.lsn(), content);
+        } else if (mark.low()) {
+            snapshots.low(mark.chunk());
+        } else {
+            highWatermark(mark.chunk(), m.lsn());
+        }
+    }
+
+    private void highWatermark(String chunkId, Lsn lsn) {
+        SnapshotWindows.Closed closed = snapshots.high(chunkId, (chunk, row) -> {
+            byte[] key = encoder.key(snapshotEvent(snapshotRoute(chunk.relation()), row, lsn, 0));
+            return key == null ? null : new String(key, StandardCharsets.UTF_8);
+        });
+        if (closed == null || closed.outcome() != io.pgrelay.agent.snapshot.Chunk.Outcome.SENT) {
+            return;
+        }
+        if (!closed.rows().isEmpty()) {
+            Route route = snapshotRoute(closed.chunk().relation());
+            for (TupleData row : closed.rows()) {
+                send(snapshotEvent(route, row, lsn, seq++), route);
+            }
+        }
+        snapshots.sent(closed, closed.rows().size());
+        stateMoved(new Position(begin.finalLsn(), seq - 1));
+    }
+
+    /**
+     * Where a chunk's rows go. The relation read from the catalog is normally equal to the stream's
+     * (same columns, types, identity); when the table changed in between, it is kept apart so the
+     * stream's rows keep decoding against the Relation message pgoutput sent.
+     */
+    private Route snapshotRoute(io.pgrelay.agent.pgoutput.Relation relation) {
+        Route stream = routes.get(relation.relationId());
+        if (stream != null && stream.relation().equals(relation)) {
+            return stream;
+        }
+        Route route = snapshotRoutes.get(relation.relationId());
+        if (route == null || !route.relation().equals(relation)) {
+            if (relation.replicaIdentity() == io.pgrelay.agent.pgoutput.Relation.IDENTITY_FULL) {
+                encoder.setPrimaryKey(relation.tableId(), primaryKeys.apply(relation.tableId()));
+            }
+            String topic = topicFor.apply(relation);
+            sink.ensureTopic(topic);
+            route = new Route(relation, topic, stats.table(relation.tableId().toString()));
+            snapshotRoutes.put(relation.relationId(), route);
+        }
+        return route;
+    }
+
+    private ChangeEvent snapshotEvent(Route route, TupleData row, Lsn lsn, long eventSeq) {
+        return new ChangeEvent(Op.SNAPSHOT, route.relation(), null, row, lsn, begin.finalLsn(), begin.xid(), eventSeq,
+                ChangeEvent.unixMicros(begin.commitTimeMicros()));
+    }
+
+    /** The snapshot's state changed at {@code at}: make sure a Kafka transaction will commit it. */
+    private void stateMoved(Position at) {
+        openTransaction();
+        if (at.isAfter(lastSent)) {
+            lastSent = at;
+        }
     }
 
     /** Per event; the bytes that stay the same for a transaction or a term are made once. */
@@ -245,7 +371,7 @@ final class SinkLoop {
         }
         long t0 = System.nanoTime();
         long records = sink.transactionRecords();
-        sink.commit(new Checkpoint(lastSent, epoch, agentId));
+        sink.commit(new Checkpoint(lastSent, epoch, agentId, snapshots.state()));
         stats.kafkaCommitted(records, System.nanoTime() - t0);
         stats.delivered(pendingCommitMicros, pendingCommits, nowMicros());
         pendingCommits = 0;

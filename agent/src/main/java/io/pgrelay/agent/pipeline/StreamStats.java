@@ -21,6 +21,12 @@ public final class StreamStats {
     private final LongAdder skippedAlreadyWritten = new LongAdder();
     private final LongAdder skippedOversized = new LongAdder();
     private final LongAdder errors = new LongAdder();
+    private final io.pgrelay.agent.snapshot.SnapshotProgress snapshot = new io.pgrelay.agent.snapshot.SnapshotProgress();
+
+    /** The snapshot as this agent last saw it, and the rows it sent. */
+    public io.pgrelay.agent.snapshot.SnapshotProgress snapshot() {
+        return snapshot;
+    }
     private volatile long lastCommitMicros;
     private volatile Timings timings = Timings.NONE;
 

@@ -46,6 +46,17 @@ public final class PgConnections {
     }
 
     /**
+     * A plain connection whose results all come as text ({@code binaryTransfer=false}): a snapshot
+     * reads rows with {@code getString}, which then gives exactly the text output that pgoutput
+     * sends for the same value, so snapshot rows and stream rows encode alike.
+     */
+    public Connection openTextResults() throws PgConnectException {
+        Properties p = properties(false);
+        PGProperty.BINARY_TRANSFER.set(p, false);
+        return connect(p);
+    }
+
+    /**
      * A logical replication connection ({@code replication=database}, simple query protocol); unwrap
      * it to {@link org.postgresql.PGConnection} for {@code getReplicationAPI()}.
      */

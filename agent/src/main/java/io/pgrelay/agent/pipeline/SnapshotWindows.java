@@ -1,0 +1,210 @@
+package io.pgrelay.agent.pipeline;
+
+import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.pgoutput.TupleData;
+import io.pgrelay.agent.snapshot.Chunk;
+import io.pgrelay.agent.snapshot.ChunkRegistry;
+import io.pgrelay.agent.snapshot.SnapshotProgress;
+import io.pgrelay.agent.snapshot.SnapshotState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * The sink's side of the watermark snapshot (DBLog; Debezium's incremental snapshots). Between a
+ * chunk's low and high watermark, every change of the chunk's table removes its key (old and new)
+ * from the chunk: the stream's value is newer than the SELECT's, or as new. At the high watermark
+ * the rest of the chunk's rows go out as snapshot events, at that point of the stream. A chunk
+ * chunked by ctid cannot match changes to rows, so any change of its table in the window makes the
+ * worker read it again.
+ *
+ * <p>Also owns the {@link SnapshotState} that the checkpoint carries. Thread rule: the sink thread only.
+ */
+final class SnapshotWindows {
+
+    private static final Logger log = LoggerFactory.getLogger(SnapshotWindows.class);
+    private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
+
+    private final ChunkRegistry registry;
+    private final SnapshotProgress progress;
+    private final String slot;
+    private final Map<String, Window> open = new LinkedHashMap<>();
+    private final Map<TableId, Long> startedNanos = new HashMap<>();
+    private final Map<TableId, Long> startedRows = new HashMap<>();
+    private long lastProgressLog = System.nanoTime();
+    private SnapshotState state;
+
+    /** Changes seen inside one chunk's window. */
+    private static final class Window {
+        final TableId table;
+        final Set<String> touchedKeys = new HashSet<>();
+        boolean changed;
+        boolean truncated;
+
+        Window(TableId table) {
+            this.table = table;
+        }
+    }
+
+    /** A chunk at its high watermark: the rows to send (those no change in the window touched). */
+    record Closed(ChunkRegistry.Taken taken, List<TupleData> rows, Chunk.Outcome outcome) {
+        Chunk chunk() {
+            return taken.chunk();
+        }
+    }
+
+    SnapshotWindows(ChunkRegistry registry, SnapshotState initial, SnapshotProgress progress, String slot) {
+        this.registry = registry;
+        this.progress = progress;
+        this.slot = slot;
+        this.state = initial;
+        progress.publish(initial);
+    }
+
+    SnapshotState state() {
+        return state;
+    }
+
+    /** True when a window of the table is open: its changes must be reported with {@link #changed}. */
+    boolean watching(TableId table) {
+        if (open.isEmpty()) {
+            return false;
+        }
+        for (Window w : open.values()) {
+            if (w.table.equals(table)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A low watermark: opens the chunk's window when this term registered the chunk. */
+    void low(String chunkId) {
+        registry.tableOf(chunkId).ifPresent(table -> open.put(chunkId, new Window(table)));
+    }
+
+    /** A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when none. */
+    void changed(TableId table, String key, String oldKey) {
+        for (Window w : open.values()) {
+            if (w.table.equals(table)) {
+                w.changed = true;
+                if (key != null) {
+                    w.touchedKeys.add(key);
+                }
+                if (oldKey != null) {
+                    w.touchedKeys.add(oldKey);
+                }
+            }
+        }
+    }
+
+    void truncated(TableId table) {
+        for (Window w : open.values()) {
+            if (w.table.equals(table)) {
+                w.changed = true;
+                w.truncated = true;
+            }
+        }
+    }
+
+    /**
+     * A high watermark. Null when the chunk is not this term's. Otherwise the rows to send with
+     * outcome {@link Chunk.Outcome#SENT} — the caller sends them and then calls {@link #sent} — or
+     * no rows and the outcome already told to the worker.
+     */
+    Closed high(String chunkId, BiFunction<Chunk, TupleData, String> keyOf) {
+        Window window = open.remove(chunkId);
+        ChunkRegistry.Taken taken = registry.take(chunkId).orElse(null);
+        if (taken == null) {
+            return null;
+        }
+        if (window == null) {
+            window = new Window(taken.chunk().table()); // low watermark not seen (cannot happen in one term); treat as unchanged
+        }
+        Chunk chunk = taken.chunk();
+        SnapshotState.TableProgress table = state.table(chunk.table()).orElse(null);
+        if (table == null || table.status() == SnapshotState.Status.DONE
+                || !Objects.equals(table.lastKey(), chunk.fromKey()) || !Objects.equals(table.nextPage(), chunk.fromPage())) {
+            taken.tell(Chunk.Outcome.STALE);
+            return new Closed(taken, List.of(), Chunk.Outcome.STALE);
+        }
+        if (chunk.keyless() && window.changed) {
+            taken.tell(Chunk.Outcome.REDO);
+            return new Closed(taken, List.of(), Chunk.Outcome.REDO);
+        }
+        if (window.truncated) {
+            return new Closed(taken, List.of(), Chunk.Outcome.SENT);
+        }
+        List<TupleData> rows = chunk.rows();
+        if (!window.touchedKeys.isEmpty()) {
+            rows = new ArrayList<>(rows.size());
+            for (TupleData row : chunk.rows()) {
+                if (!window.touchedKeys.contains(keyOf.apply(chunk, row))) {
+                    rows.add(row);
+                }
+            }
+        }
+        return new Closed(taken, rows, Chunk.Outcome.SENT);
+    }
+
+    /** After the caller sent a SENT chunk's rows: the state moves on, and the worker hears of it. */
+    void sent(Closed closed, long rows) {
+        Chunk c = closed.chunk();
+        SnapshotState.TableProgress before = state.table(c.table()).orElseThrow();
+        if (before.status() == SnapshotState.Status.QUEUED || !startedNanos.containsKey(c.table())) {
+            startedNanos.put(c.table(), System.nanoTime());
+            startedRows.put(c.table(), before.rowsSent());
+            if (before.rowsSent() == 0) {
+                log.info("slot {}: snapshot of {} started (about {} rows)", slot, c.table(),
+                        c.estimate() == null ? "an unknown number of" : c.estimate());
+            } else {
+                log.info("slot {}: snapshot of {} resumed after {} rows sent", slot, c.table(), before.rowsSent());
+            }
+        }
+        state = state.advance(c.table(), c.lastKey(), c.nextPage(), rows, c.estimate(), c.last(), c.note());
+        progress.publish(state);
+        progress.sent(c.table().toString(), rows);
+        SnapshotState.TableProgress after = state.table(c.table()).orElseThrow();
+        long now = System.nanoTime();
+        if (c.last()) {
+            long nanos = now - startedNanos.getOrDefault(c.table(), now);
+            long thisTerm = after.rowsSent() - startedRows.getOrDefault(c.table(), 0L);
+            if (c.note() != null) {
+                log.warn("slot {}: snapshot of {} ended: {}", slot, c.table(), c.note());
+            } else {
+                log.info("slot {}: snapshot of {} done: {} rows ({} by this leader in {} ms, {} rows/s)", slot, c.table(),
+                        after.rowsSent(), thisTerm, nanos / 1_000_000, nanos == 0 ? 0 : thisTerm * 1_000_000_000L / nanos);
+            }
+            if (!state.active()) {
+                log.info("slot {}: snapshot complete", slot);
+            }
+        } else if (now - lastProgressLog > PROGRESS_LOG_NANOS) {
+            lastProgressLog = now;
+            log.info("slot {}: snapshot of {}: {} rows sent{}", slot, c.table(), after.rowsSent(),
+                    after.estimate() == null || after.estimate() <= 0 ? ""
+                            : " of about " + after.estimate() + " (" + Math.min(100, after.rowsSent() * 100 / after.estimate()) + " %)");
+        }
+        closed.taken().tell(Chunk.Outcome.SENT);
+    }
+
+    /** A snapshot request read from the stream; true when it changed the state. */
+    boolean request(List<TableId> tables) {
+        SnapshotState next = state.request(tables);
+        if (next.equals(state)) {
+            return false;
+        }
+        log.info("slot {}: snapshot requested of {}", slot, tables);
+        state = next;
+        progress.publish(state);
+        return true;
+    }
+}

@@ -1,0 +1,428 @@
+package io.pgrelay.agent.snapshot;
+
+import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.pgoutput.Relation;
+import io.pgrelay.agent.pgoutput.TupleData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * The leader's snapshot thread: reads the table the {@link SnapshotState} names next, one chunk at
+ * a time, each between a low and a high watermark written into the WAL. It reads with an ordinary
+ * connection and no exported snapshot, so a new leader continues where the checkpoint says.
+ *
+ * <p>Per chunk: register the chunk's id; write the low watermark (its own transaction); SELECT the
+ * next rows by key ({@code WHERE (pk) > (last) ORDER BY pk LIMIT n}), or the next range of heap
+ * pages by ctid for a table without a usable key; register the rows; write the high watermark;
+ * wait until the sink has met it. The sink decides what is sent ({@code SnapshotWindows}).
+ *
+ * <p>A ctid chunk whose table changed inside its window is read again; after {@value #REDO_LIMIT}
+ * such attempts it is read inside one transaction holding {@code LOCK TABLE … IN SHARE MODE}, which
+ * keeps writers of that table waiting for the few milliseconds the chunk takes — so it ends.
+ *
+ * <p>Thread rule: its own thread runs {@link #run}; {@link #stop} may be called from any thread.
+ */
+public final class SnapshotWorker implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(SnapshotWorker.class);
+    static final int REDO_LIMIT = 3;
+    private static final long DEFAULT_PAGES_PER_CHUNK = 8;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** Opens a connection whose results come as text (see {@code PgConnections.openTextResults}). */
+    @FunctionalInterface
+    public interface Connections {
+        Connection open() throws SQLException;
+    }
+
+    /**
+     * @param requestAll write a request for every published table first (modes initial and always)
+     */
+    public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll) {
+    }
+
+    /** What a chunk's SELECT needs to know of a table, read once per term. */
+    private record Shape(TableId table, Relation relation, List<String> keyColumns, List<String> keyTypes,
+                         String selectList, Long estimate, long pagesPerChunk) {
+        boolean keyless() {
+            return keyColumns.isEmpty();
+        }
+    }
+
+    private final Connections connections;
+    private final Settings settings;
+    private final ChunkRegistry registry;
+    private final Supplier<SnapshotState> state;
+    private final Map<TableId, Shape> shapes = new HashMap<>();
+    private final Map<String, Integer> redos = new HashMap<>();
+    private volatile boolean stopped;
+    private Connection connection;
+    private long chunks;
+
+    public SnapshotWorker(Connections connections, Settings settings, ChunkRegistry registry, Supplier<SnapshotState> state) {
+        this.connections = connections;
+        this.settings = settings;
+        this.registry = registry;
+        this.state = state;
+    }
+
+    public void stop() {
+        stopped = true;
+    }
+
+    @Override
+    public void run() {
+        boolean requested = !settings.requestAll();
+        Duration backoff = Duration.ofSeconds(1);
+        try {
+            while (!stopped) {
+                try {
+                    if (!requested) {
+                        List<TableId> tables = publishedTables();
+                        if (!tables.isEmpty()) {
+                            emit(Watermark.REQUEST, Watermark.request(tables));
+                            log.info("slot {}: snapshot of the {} published tables requested", settings.slot(), tables.size());
+                        }
+                        requested = true;
+                        continue;
+                    }
+                    SnapshotState.TableProgress next = state.get().current().orElse(null);
+                    if (next == null) {
+                        Thread.sleep(100);
+                        continue;
+                    }
+                    chunk(next);
+                    backoff = Duration.ofSeconds(1);
+                } catch (SQLException | RuntimeException e) {
+                    if (stopped) {
+                        break;
+                    }
+                    log.warn("slot {}: snapshot chunk failed: {}; retrying in {} ms", settings.slot(), e.getMessage(), backoff.toMillis());
+                    log.debug("slot {}: snapshot failure detail", settings.slot(), e);
+                    closeConnection();
+                    shapes.clear();
+                    Thread.sleep(backoff.toMillis());
+                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeConnection();
+        }
+    }
+
+    private void chunk(SnapshotState.TableProgress progress) throws SQLException, InterruptedException {
+        TableId table = progress.table();
+        Shape shape = shapes.containsKey(table) ? shapes.get(table) : shape(table);
+        String id = settings.epoch() + "-" + (++chunks);
+        String redoKey = table + "@" + progress.nextPage();
+        boolean locked = shape != null && shape.keyless() && redos.getOrDefault(redoKey, 0) >= REDO_LIMIT;
+        CompletableFuture<Chunk.Outcome> outcome = registry.expect(id, table);
+        Connection c = connection();
+        try {
+            if (locked) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("LOCK TABLE " + table.quoted() + " IN SHARE MODE");
+                }
+            }
+            emit(Watermark.WATERMARK, Watermark.low(id));
+            Chunk chunk = shape == null ? gone(id, progress)
+                    : shape.keyless() ? byCtid(id, shape, progress) : byKey(id, shape, progress);
+            registry.selected(chunk);
+            emit(Watermark.WATERMARK, Watermark.high(id));
+            if (locked) {
+                c.commit();
+            }
+        } catch (SQLException | RuntimeException e) {
+            registry.forget(id);
+            throw e;
+        } finally {
+            if (locked) {
+                rollbackQuietly(c);
+            }
+        }
+        Chunk.Outcome result = await(outcome);
+        if (result == Chunk.Outcome.REDO) {
+            int n = redos.merge(redoKey, 1, Integer::sum);
+            log.info("slot {}: snapshot of {}: table changed while pages from {} were read; reading them again{}",
+                    settings.slot(), table, progress.nextPage() == null ? 0 : progress.nextPage(),
+                    n >= REDO_LIMIT ? " under a SHARE lock" : " (attempt " + (n + 1) + ")");
+        } else {
+            redos.remove(redoKey);
+        }
+    }
+
+    private Chunk.Outcome await(CompletableFuture<Chunk.Outcome> outcome) throws InterruptedException {
+        while (!stopped) {
+            try {
+                return outcome.get(500, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // the sink has not reached the high watermark yet
+            } catch (ExecutionException e) {
+                return Chunk.Outcome.STALE;
+            }
+        }
+        return Chunk.Outcome.STALE;
+    }
+
+    /** A table that no longer exists or is no longer published: ends it with a note, through the watermarks like any chunk. */
+    private static Chunk gone(String id, SnapshotState.TableProgress p) {
+        return new Chunk(id, p.table(), null, List.of(), p.lastKey(), p.nextPage(), p.lastKey(), p.nextPage(), true, false,
+                p.estimate(), "the table no longer exists or is not in the publication");
+    }
+
+    private Chunk byKey(String id, Shape shape, SnapshotState.TableProgress p) throws SQLException {
+        int n = shape.relation().columns().size();
+        int k = shape.keyColumns().size();
+        StringBuilder sql = new StringBuilder("SELECT ").append(shape.selectList()).append(" FROM ").append(shape.table().quoted());
+        String keyList = String.join(", ", shape.keyColumns().stream().map(TableId::quoteIdent).toList());
+        if (p.lastKey() != null) {
+            sql.append(" WHERE (").append(keyList).append(") > (");
+            for (int i = 0; i < k; i++) {
+                sql.append(i > 0 ? ", " : "").append("?::").append(shape.keyTypes().get(i));
+            }
+            sql.append(')');
+        }
+        sql.append(" ORDER BY ").append(keyList).append(" LIMIT ").append(settings.chunkSize());
+        List<TupleData> rows = new ArrayList<>();
+        List<String> lastKey = null;
+        try (PreparedStatement ps = connection().prepareStatement(sql.toString())) {
+            if (p.lastKey() != null) {
+                for (int i = 0; i < k; i++) {
+                    ps.setString(i + 1, p.lastKey().get(i));
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(row(rs, n));
+                    lastKey = new ArrayList<>(k);
+                    for (int i = 0; i < k; i++) {
+                        lastKey.add(rs.getString(n + 1 + i));
+                    }
+                }
+            }
+        }
+        boolean last = rows.size() < settings.chunkSize();
+        return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(),
+                lastKey == null ? p.lastKey() : lastKey, null, last, false, shape.estimate(), null);
+    }
+
+    private Chunk byCtid(String id, Shape shape, SnapshotState.TableProgress p) throws SQLException {
+        long from = p.nextPage() == null ? 0 : p.nextPage();
+        long to = from + shape.pagesPerChunk();
+        long pages;
+        try (PreparedStatement ps = connection().prepareStatement(
+                "SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint")) {
+            ps.setString(1, shape.table().quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                pages = rs.getLong(1);
+            }
+        }
+        List<TupleData> rows = new ArrayList<>();
+        int n = shape.relation().columns().size();
+        if (from < pages) {
+            String sql = "SELECT " + shape.selectList() + " FROM " + shape.table().quoted() + " WHERE ctid >= ?::tid AND ctid < ?::tid";
+            try (PreparedStatement ps = connection().prepareStatement(sql)) {
+                ps.setString(1, "(" + from + ",0)");
+                ps.setString(2, "(" + to + ",0)");
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(row(rs, n));
+                    }
+                }
+            }
+        }
+        // Rows on pages past the end counted here were written after the low watermark: the stream has them.
+        return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(), null, to, to >= pages,
+                true, shape.estimate(), null);
+    }
+
+    private static TupleData row(ResultSet rs, int columns) throws SQLException {
+        TupleData.Builder b = TupleData.builder();
+        for (int i = 1; i <= columns; i++) {
+            b.text(rs.getString(i));
+        }
+        return b.build();
+    }
+
+    /** The table's columns and identity as pgoutput would send them, and its chunking key; null when gone or not published. */
+    private Shape shape(TableId table) throws SQLException {
+        Connection c = connection();
+        int oid;
+        char identity;
+        double reltuples;
+        long relpages;
+        String namespace;
+        String name;
+        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples, c.relpages "
+                + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(?::text)")) {
+            ps.setString(1, table.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    shapes.put(table, null);
+                    return null;
+                }
+                oid = (int) rs.getLong(1);
+                namespace = rs.getString(2);
+                name = rs.getString(3);
+                identity = rs.getString(4).charAt(0);
+                reltuples = rs.getDouble(5);
+                relpages = rs.getLong(6);
+            }
+        }
+        List<String> published = publishedColumns(c, table);
+        if (published == null) {
+            shapes.put(table, null);
+            return null;
+        }
+        List<String> primaryKey = indexColumns(c, oid, "indisprimary");
+        List<String> identityIndex = identity == Relation.IDENTITY_INDEX ? indexColumns(c, oid, "indisreplident") : List.of();
+        List<Relation.Column> columns = new ArrayList<>();
+        Map<String, String> types = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, NULL) "
+                + "FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+                + "ORDER BY a.attnum")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String column = rs.getString(1);
+                    types.put(column, rs.getString(4));
+                    if (!published.isEmpty() && !published.contains(column)) {
+                        continue;
+                    }
+                    boolean key = switch (identity) {
+                        case Relation.IDENTITY_FULL -> true;
+                        case Relation.IDENTITY_INDEX -> identityIndex.contains(column);
+                        case Relation.IDENTITY_DEFAULT -> primaryKey.contains(column);
+                        default -> false;
+                    };
+                    columns.add(new Relation.Column(key, column, (int) rs.getLong(2), rs.getInt(3)));
+                }
+            }
+        }
+        List<String> keyColumns = !primaryKey.isEmpty() ? primaryKey : identityIndex;
+        StringBuilder select = new StringBuilder();
+        for (Relation.Column column : columns) {
+            select.append(select.length() > 0 ? ", " : "").append(TableId.quoteIdent(column.name()));
+        }
+        for (String k : keyColumns) {
+            select.append(", ").append(TableId.quoteIdent(k));
+        }
+        long pagesPerChunk = relpages > 0 && reltuples > 0
+                ? Math.max(1, (long) Math.ceil(settings.chunkSize() * relpages / reltuples)) : DEFAULT_PAGES_PER_CHUNK;
+        Shape shape = new Shape(table, new Relation(oid, namespace, name, identity, columns), keyColumns,
+                keyColumns.stream().map(types::get).toList(), select.toString(), reltuples >= 0 ? (long) reltuples : null,
+                pagesPerChunk);
+        shapes.put(table, shape);
+        if (shape.keyless()) {
+            log.info("slot {}: {} has no primary key or replica identity index: snapshot in ranges of {} heap pages by ctid",
+                    settings.slot(), table, pagesPerChunk);
+        }
+        return shape;
+    }
+
+    /** The publication's column list for the table (empty: every column), or null when the table is not published. */
+    private List<String> publishedColumns(Connection c, TableId table) throws SQLException {
+        boolean columnLists = c.getMetaData().getDatabaseMajorVersion() >= 15;
+        String sql = "SELECT " + (columnLists ? "attnames" : "NULL") + " FROM pg_publication_tables "
+                + "WHERE pubname = ? AND schemaname = ? AND tablename = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, settings.publication());
+            ps.setString(2, table.schema());
+            ps.setString(3, table.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                java.sql.Array names = rs.getArray(1);
+                return names == null ? List.of() : List.of((String[]) names.getArray());
+            }
+        }
+    }
+
+    private static List<String> indexColumns(Connection c, int oid, String flag) throws SQLException {
+        String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                + "WHERE i.indrelid = ? AND i." + flag + " ORDER BY array_position(i.indkey, a.attnum)";
+        List<String> columns = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+        }
+        return columns;
+    }
+
+    private List<TableId> publishedTables() throws SQLException {
+        List<TableId> tables = new ArrayList<>();
+        try (PreparedStatement ps = connection().prepareStatement(
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
+            ps.setString(1, settings.publication());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(new TableId(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return tables;
+    }
+
+    /** A transactional logical decoding message: in autocommit its own transaction, else part of the open one. */
+    private void emit(String prefix, String content) throws SQLException {
+        try (PreparedStatement ps = connection().prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
+            ps.setString(1, prefix);
+            ps.setString(2, content);
+            ps.execute();
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null) {
+            connection = connections.open();
+        }
+        return connection;
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException ignored) {
+            // the connection is closed on the next failure anyway
+        }
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // going away
+            }
+            connection = null;
+        }
+    }
+}
