@@ -59,7 +59,7 @@ public final class Watermark {
     public static String request(List<TableId> tables) {
         StringBuilder s = new StringBuilder("{\"tables\":[");
         for (int i = 0; i < tables.size(); i++) {
-            s.append(i > 0 ? "," : "").append(JSON.valueToTree(tables.get(i).quoted()));
+            s.append(i > 0 ? "," : "").append(JSON.valueToTree(tables.get(i).quoted()).toString());
         }
         return s.append("]}").toString();
     }

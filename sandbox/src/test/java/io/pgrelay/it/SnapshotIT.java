@@ -1,0 +1,338 @@
+package io.pgrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgrelay.agent.core.Position;
+import io.pgrelay.sandbox.AgentConfigs;
+import io.pgrelay.sandbox.AgentHttp;
+import io.pgrelay.sandbox.Cluster;
+import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.SandboxExtension;
+import io.pgrelay.sandbox.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Snapshots against real servers and agent processes: an initial snapshot of half a million rows
+ * while the same rows are inserted, updated and deleted, with the leader SIGKILLed twice; an
+ * on-demand snapshot over HTTP while streaming goes on; a table without a key.
+ */
+@ExtendWith(SandboxExtension.class)
+class SnapshotIT {
+
+    private static final String TOKEN = "snapshot-admin-token";
+    private static final long SEED_FROM = 1_000_000;
+    private final Sandbox sandbox = Sandbox.shared();
+
+    @Test
+    void initialSnapshotUnderWritesSurvivesTwoLeaderKillsAndSendsEachRowOnce() throws Exception {
+        String cluster = ItSupport.uniqueCluster("snap");
+        String table = "public." + cluster + "_orders";
+        int seeded = 500_000;
+        LoadGenerator load = new LoadGenerator(this::connect, table);
+        load.createTable();
+        sandbox.postgres().execute("INSERT INTO " + table + " SELECT g, 0, 'seed ' || g FROM generate_series("
+                + SEED_FROM + ", " + (SEED_FROM + seeded - 1) + ") g", "ANALYZE " + table);
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table).adminToken(TOKEN);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean passed = new AtomicBoolean();
+        try (Cluster agents = Cluster.start(configs, 3);
+             Rebuild kafka = new Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + table);
+             AutoCloseable dump = () -> dumpLogs(agents, passed)) {
+            CompletableFuture<Void> inserts = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 20, 3, 1_000, stop));
+            CompletableFuture<Long> churn = CompletableFuture.supplyAsync(() -> churn(table, seeded, stop));
+            long t0 = System.nanoTime();
+            List<String> kills = new ArrayList<>();
+            for (long killAfter : new long[] {100_000, 250_000}) {
+                Cluster.Member leader = agents.awaitLeader(60_000);
+                ItSupport.await(leader.id() + " has sent " + killAfter + " snapshot rows", Duration.ofSeconds(120),
+                        () -> snapshotRows(leader) >= killAfter);
+                long sent = snapshotRows(leader);
+                leader.process().kill();
+                kills.add(leader.id() + " at " + sent + " rows");
+                leader.process().start();
+            }
+            Cluster.Member last = agents.awaitLeader(60_000);
+            ItSupport.await("the snapshot done", Duration.ofSeconds(120), () -> snapshotDone(agents));
+            long snapshotMs = (System.nanoTime() - t0) / 1_000_000;
+            stop.set(true);
+            inserts.get();
+            long churned = churn.get();
+            Map<Long, String> expected = tableRows(table);
+            ItSupport.await("Kafka rebuilt equal to the table", Duration.ofSeconds(60), () -> kafka.rows().equals(expected));
+            Thread.sleep(1_000);
+            Rebuild.Result r = kafka.result();
+            System.out.printf("SnapshotIT: %d seeded rows snapshotted in %d ms (%d rows/s) while %d inserts and %d updates/deletes ran;"
+                            + " leaders killed: %s; %d snapshot events, %d rows in Kafka = table%n",
+                    seeded, snapshotMs, seeded * 1000L / Math.max(1, snapshotMs), load.inserted(), churned, kills,
+                    r.snapshotEvents(), r.rows().size());
+            assertThat(r.rows()).isEqualTo(expected);
+            assertThat(r.keysSnapshottedTwice()).as("keys with two snapshot events").isZero();
+            assertThat(r.positionsOutOfOrder()).as("positions not growing").isZero();
+            assertThat(r.snapshotEvents()).isGreaterThan(seeded / 2).isLessThanOrEqualTo(seeded);
+            assertThat(last.process().isAlive()).isTrue();
+            passed.set(true);
+        } finally {
+            stop.set(true);
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+        }
+    }
+
+    @Test
+    void onDemandSnapshotOverHttpWhileStreamingAndAKeylessTable() throws Exception {
+        String cluster = ItSupport.uniqueCluster("snapod");
+        String table = "public." + cluster + "_items";
+        String keyless = "public." + cluster + "_log";
+        LoadGenerator load = new LoadGenerator(this::connect, table);
+        load.createTable();
+        sandbox.postgres().execute(
+                "INSERT INTO " + table + " SELECT g, 0, 'seed ' || g FROM generate_series(" + SEED_FROM + ", " + (SEED_FROM + 2999) + ") g",
+                "CREATE TABLE " + keyless + " (n int NOT NULL, note text)",
+                "INSERT INTO " + keyless + " SELECT g, 'old' FROM generate_series(1, 20000) g");
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table, keyless).adminToken(TOKEN)
+                .section("snapshot: { chunkSize: 500 }");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean passed = new AtomicBoolean();
+        try (Cluster agents = Cluster.start(configs, 2);
+             Rebuild kafka = new Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + table);
+             TopicReader logTopic = new TopicReader(sandbox.kafka().bootstrapServers(), cluster + "." + keyless);
+             AutoCloseable dump = () -> dumpLogs(agents, passed)) {
+            CompletableFuture<Void> inserts = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 10, 2, 500, stop));
+            CompletableFuture<Void> logInserts = CompletableFuture.runAsync(() -> appendLog(keyless, stop));
+            Cluster.Member leader = agents.awaitLeader(60_000);
+            ItSupport.await("the initial snapshot done", Duration.ofSeconds(60), () -> snapshotDone(agents));
+            Cluster.Member standby = agents.members().stream().filter(m -> m != leader).findFirst().orElseThrow();
+            long before = kafka.result().snapshotEvents();
+
+            String body = "{\"tables\":[\"" + table + "\"]}";
+            assertThat(AgentHttp.post(leader.url(), "/admin/snapshot", body, null).status()).isEqualTo(401);
+            assertThat(AgentHttp.post(leader.url(), "/admin/snapshot", body, "wrong").status()).isEqualTo(401);
+            assertThat(AgentHttp.post(standby.url(), "/admin/snapshot", body, TOKEN).status()).isEqualTo(409);
+            AgentHttp.Response missing = AgentHttp.post(leader.url(), "/admin/snapshot", "{\"tables\":[\"public.no_such_table\"]}", TOKEN);
+            assertThat(missing.status()).isEqualTo(400);
+            assertThat(missing.body()).contains("public.no_such_table").doesNotContain("Exception");
+            assertThat(AgentHttp.post(leader.url(), "/admin/snapshot", "{\"tables\":[]}", TOKEN).status()).isEqualTo(400);
+            AgentHttp.Response accepted = AgentHttp.post(leader.url(), "/admin/snapshot", body, TOKEN);
+            assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+            ItSupport.await("the requested snapshot running", Duration.ofSeconds(30), () -> !snapshotDone(agents));
+            ItSupport.await("the requested snapshot done", Duration.ofSeconds(60), () -> snapshotDone(agents));
+            JsonNode status = AgentHttp.status(leader.url()).orElseThrow().path("snapshot");
+            String metrics = AgentHttp.get(leader.url(), "/metrics").body();
+            stop.set(true);
+            inserts.get();
+            logInserts.get();
+            Map<Long, String> expected = tableRows(table);
+            ItSupport.await("Kafka rebuilt equal to the table", Duration.ofSeconds(60), () -> kafka.rows().equals(expected));
+            long again = kafka.result().snapshotEvents() - before;
+            long rowsAtRequest = 3000;
+            System.out.printf("SnapshotIT on demand: %d snapshot events the second time; status %s%n", again, status);
+            assertThat(again).isGreaterThanOrEqualTo(rowsAtRequest - 50); // rows the stream superseded in a window are not sent
+            assertThat(status.path("active").asBoolean()).isFalse();
+            assertThat(status.path("tables").get(0).path("table").asText()).isEqualTo(table);
+            assertThat(status.path("tables").get(0).path("state").asText()).isEqualTo("done");
+            assertThat(metrics).contains("pgrelay_snapshot_rows_total{").contains("pgrelay_events_total{").contains("op=\"snapshot\"");
+
+            // The table without a key: every row once, from the snapshot or from the stream.
+            Map<Integer, Integer> seen = new HashMap<>();
+            int expectedLog = Integer.parseInt(ItSupport.queryOne(sandbox, "SELECT count(*) FROM " + keyless));
+            List<ConsumerRecord<String, String>> logRecords = logTopic.readUntil(
+                    rs -> rs.stream().filter(x -> x.value() != null).count() >= expectedLog, Duration.ofSeconds(30));
+            logRecords = logTopic.drain(Duration.ofSeconds(1));
+            for (ConsumerRecord<String, String> rec : logRecords) {
+                JsonNode e = ItSupport.json(rec.value());
+                seen.merge(e.path("after").path("n").asInt(), 1, Integer::sum);
+            }
+            long seededTwice = seen.entrySet().stream().filter(e -> e.getKey() < 100_000 && e.getValue() > 1).count();
+            long writtenTwice = seen.entrySet().stream().filter(e -> e.getKey() >= 100_000 && e.getValue() > 1).count();
+            System.out.printf("SnapshotIT keyless: %d rows in the table, %d distinct in Kafka; twice: %d seeded, %d written"
+                    + " during the snapshot (insert and snapshot row: without a key nothing collapses them)%n",
+                    expectedLog, seen.size(), seededTwice, writtenTwice);
+            assertThat(seen).hasSize(expectedLog);
+            assertThat(seededTwice).isZero();
+            passed.set(true);
+        } finally {
+            stop.set(true);
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+        }
+    }
+
+    /** Unless the test got to its end (stop set): what the agents said about snapshots, and every warning. */
+    private static void dumpLogs(Cluster c, AtomicBoolean ended) {
+        if (ended.get()) {
+            return;
+        }
+        {
+            for (Cluster.Member m : c.members()) {
+                try {
+                    m.process().log().lines().filter(l -> l.contains("napshot") || l.contains("WARN") || l.contains("ERROR")
+                                    || l.contains("leader"))
+                            .limit(200).forEach(l -> System.out.println(m.id() + " | " + l));
+                } catch (java.io.IOException e) {
+                    System.out.println(m.id() + ": no log: " + e);
+                }
+            }
+        }
+    }
+
+    private void appendLog(String table, AtomicBoolean stop) {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " VALUES (?, 'new')")) {
+            for (int n = 100_000; !stop.get(); n++) {
+                ps.setInt(1, n);
+                ps.execute();
+                Thread.sleep(5);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Updates and deletes seeded rows — the ones the snapshot reads — until stopped; returns how many. */
+    private long churn(String table, int seeded, AtomicBoolean stop) {
+        long n = 0;
+        try (Connection c = connect();
+             PreparedStatement upd = c.prepareStatement("UPDATE " + table + " SET version = version + 1, payload = 'churned' WHERE id = ?");
+             PreparedStatement del = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
+            c.setAutoCommit(false);
+            while (!stop.get()) {
+                for (int i = 0; i < 4; i++) {
+                    upd.setLong(1, SEED_FROM + ThreadLocalRandom.current().nextInt(seeded));
+                    upd.addBatch();
+                }
+                upd.executeBatch();
+                del.setLong(1, SEED_FROM + ThreadLocalRandom.current().nextInt(seeded));
+                del.execute();
+                c.commit();
+                n += 5;
+                Thread.sleep(5);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return n;
+    }
+
+    private static long snapshotRows(Cluster.Member m) {
+        return AgentHttp.status(m.url()).map(s -> {
+            long rows = 0;
+            for (JsonNode t : s.path("snapshot").path("tables")) {
+                rows += t.path("rowsSent").asLong();
+            }
+            return rows;
+        }).orElse(0L);
+    }
+
+    private static boolean snapshotDone(Cluster agents) {
+        return agents.leader().flatMap(l -> AgentHttp.status(l.url()))
+                .map(s -> s.path("snapshot").isObject() && !s.path("snapshot").path("active").asBoolean(true))
+                .orElse(false);
+    }
+
+    private Map<Long, String> tableRows(String table) throws SQLException {
+        Map<Long, String> rows = new HashMap<>();
+        try (Connection c = connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, version, payload FROM " + table)) {
+            while (rs.next()) {
+                rows.put(rs.getLong(1), rs.getInt(2) + "|" + rs.getString(3));
+            }
+        }
+        return rows;
+    }
+
+    private Connection connect() {
+        try {
+            return sandbox.postgres().connect();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A read_committed consumer on its own thread that rebuilds a LoadGenerator table from its
+     * topic (last value per key; a delete removes it) without keeping the records, and counts
+     * snapshot events per key and positions that do not grow.
+     */
+    static final class Rebuild implements AutoCloseable {
+        record Result(Map<Long, String> rows, long snapshotEvents, long keysSnapshottedTwice, long positionsOutOfOrder) {
+        }
+
+        private final TopicReader reader;
+        private final Thread thread;
+        private final Map<Long, String> rows = new HashMap<>();
+        private final Map<Long, Integer> snapshots = new HashMap<>();
+        private long snapshotEvents;
+        private long outOfOrder;
+        private Position last = Position.NONE;
+        private volatile boolean closed;
+
+        Rebuild(String bootstrap, String topic) {
+            reader = new TopicReader(bootstrap, topic);
+            thread = new Thread(() -> {
+                while (!closed) {
+                    reader.forEach(Long.MAX_VALUE, Duration.ofMillis(300), this::apply);
+                }
+            }, "snapshot-rebuild");
+            thread.start();
+        }
+
+        private synchronized void apply(ConsumerRecord<String, String> r) {
+            if (r.value() == null) {
+                return;
+            }
+            Position p = Lsns.position(r);
+            if (!p.isAfter(last)) {
+                outOfOrder++;
+            }
+            last = p;
+            JsonNode e = ItSupport.json(r.value());
+            String op = e.path("op").asText();
+            if (op.equals("delete")) {
+                rows.remove(e.path("key").path("id").asLong());
+                return;
+            }
+            JsonNode after = e.path("after");
+            long id = after.path("id").asLong();
+            rows.put(id, after.path("version").asInt() + "|" + after.path("payload").asText());
+            if (op.equals("snapshot")) {
+                snapshotEvents++;
+                snapshots.merge(id, 1, Integer::sum);
+            }
+        }
+
+        synchronized Map<Long, String> rows() {
+            return new HashMap<>(rows);
+        }
+
+        synchronized Result result() {
+            long twice = snapshots.values().stream().filter(c -> c > 1).count();
+            return new Result(new HashMap<>(rows), snapshotEvents, twice, outOfOrder);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            closed = true;
+            thread.join(5_000);
+            reader.close();
+        }
+    }
+}
