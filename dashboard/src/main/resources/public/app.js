@@ -70,6 +70,7 @@ function renderCluster() {
   const cards = $('agents');
   cards.replaceChildren(...cluster.agents.map(renderAgent));
   renderSlot();
+  renderSnapshot();
   renderAlerts();
   renderLegend();
 }
@@ -120,6 +121,28 @@ function renderSlot() {
     ['as seen by', keyOf(source)],
   ]);
   box.replaceChildren(...d.childNodes);
+}
+
+// The leader's snapshot (GET /status "snapshot"): one progress bar per table, hidden when none ran.
+function renderSnapshot() {
+  const leader = cluster.agents.find((a) => a.reachable && a.agent === cluster.leader);
+  const snap = leader && leader.status ? leader.status.snapshot : null;
+  $('snapshot-panel').hidden = !snap;
+  if (!snap) return;
+  $('snapshot').replaceChildren(...snap.tables.map((t) => {
+    const estimate = t.estimatedRows > 0 ? t.estimatedRows : null;
+    const done = t.state === 'done';
+    const max = done ? Math.max(t.rowsSent, 1) : (estimate ? Math.max(estimate, t.rowsSent) : null);
+    const bar = el('progress', {});
+    bar.setAttribute('aria-label', 'snapshot of ' + t.table);
+    if (max !== null) { bar.max = max; bar.value = done ? max : t.rowsSent; }
+    const pct = done ? 100 : (estimate ? Math.min(100, Math.floor(t.rowsSent * 100 / estimate)) : null);
+    const label = t.rowsSent.toLocaleString() + ' rows' + (estimate && !done ? ' of about ' + estimate.toLocaleString() : '')
+      + (pct === null ? '' : ' (' + pct + ' %)');
+    return el('li', { 'data-table': t.table, 'data-state': t.state }, el('strong', {}, t.table), ' ',
+      el('span', { class: 'badge' + (done ? ' ok' : '') }, t.state), bar, el('span', { class: 'rows' }, label),
+      t.note ? el('span', { class: 'note' }, ' ' + t.note) : '');
+  }));
 }
 
 function renderAlerts() {
