@@ -89,7 +89,12 @@ final class SnapshotWindows {
 
     /** A low watermark: opens the chunk's window when this term registered the chunk. */
     void low(String chunkId) {
-        registry.tableOf(chunkId).ifPresent(table -> open.put(chunkId, new Window(table)));
+        registry.tableOf(chunkId).ifPresent(table -> {
+            // The worker reads one chunk at a time: an older window still open belongs to a chunk it
+            // gave up on (its high watermark will not come), and must not keep collecting keys.
+            open.clear();
+            open.put(chunkId, new Window(table));
+        });
     }
 
     /** A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when none. */

@@ -180,6 +180,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void snapshotDefaultsToInitialAndBadValuesAreProblemsAtTheirKeys() {
+        PgRelayConfig c = parse(MINIMAL, Map.of());
+        assertThat(c.snapshot()).isEqualTo(new SnapshotConfig(SnapshotConfig.Mode.INITIAL, SnapshotConfig.DEFAULT_CHUNK_SIZE));
+        assertThat(parse(MINIMAL + "snapshot: { mode: never, chunkSize: 500 }\n", Map.of()).snapshot())
+                .isEqualTo(new SnapshotConfig(SnapshotConfig.Mode.NEVER, 500));
+        assertThat(problems(MINIMAL + "snapshot: { mode: sometimes, chunkSize: 0, size: 3 }\n")).containsExactly(
+                "snapshot.mode: 'sometimes' is not one of initial, never, always",
+                "snapshot.chunkSize: '0' must be at least 1",
+                "snapshot.size: unknown key");
+    }
+
+    @Test
     void twoTablesOnOneTopicIsAnErrorNamingBoth() {
         String yaml = MINIMAL.replace("user: replicator }", "user: replicator, tables: [a_b.c, '\"a b\".c', x.y] }")
                 .replace("bootstrapServers: 'k1:9092,k2:9092' }", "bootstrapServers: 'k:1', topics: { x.y: demo.a_b.c } }");

@@ -121,6 +121,18 @@ class SnapshotWindowsTest {
     }
 
     @Test
+    void aNewLowWatermarkClosesTheWindowOfAChunkTheWorkerGaveUpOn() {
+        registry.expect("1-1", ORDERS);
+        windows.low("1-1");
+        registry.forget("1-1");
+        registry.expect("1-2", OTHER);
+        windows.low("1-2");
+        assertThat(windows.watching(ORDERS)).isFalse();
+        assertThat(windows.watching(OTHER)).isTrue();
+        assertThat(windows.high("1-1", SnapshotWindowsTest::key)).isNull();
+    }
+
+    @Test
     void requestOfATableInProgressChangesNothing() {
         assertThat(windows.request(List.of(ORDERS))).isFalse();
         assertThat(windows.request(List.of(OTHER))).isTrue();
