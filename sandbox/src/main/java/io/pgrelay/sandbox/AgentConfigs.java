@@ -17,6 +17,12 @@ public final class AgentConfigs {
     private final StringBuilder extraCoordination = new StringBuilder();
     private final StringBuilder extraTop = new StringBuilder();
     private String adminToken = "";
+    /**
+     * The agents' {@code snapshot:} section. {@code never} unless a test asks: the tests written
+     * before snapshots existed count exact records, and an initial snapshot racing their first
+     * writes would add snapshot events to them.
+     */
+    private String snapshot = "{ mode: never }";
     private String database = "postgres";
     private String user = "postgres";
     private String password = "";
@@ -58,6 +64,12 @@ public final class AgentConfigs {
     /** Extra top-level YAML (whole sections). */
     public AgentConfigs section(String yaml) {
         extraTop.append(yaml).append('\n');
+        return this;
+    }
+
+    /** {@code snapshot: { mode: <mode>, chunkSize: <chunkSize> }} ({@code initial}, {@code never}, {@code always}). */
+    public AgentConfigs snapshot(String mode, int chunkSize) {
+        this.snapshot = "{ mode: " + mode + ", chunkSize: " + chunkSize + " }";
         return this;
     }
 
@@ -112,6 +124,7 @@ public final class AgentConfigs {
                 + "  mode: " + mode + "\n"
                 + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: 2s }\n" : "")
                 + extraCoordination
+                + "snapshot: " + snapshot + "\n"
                 + extraTop;
     }
 }

@@ -50,7 +50,7 @@ class SnapshotIT {
         load.createTable();
         sandbox.postgres().execute("INSERT INTO " + table + " SELECT g, 0, 'seed ' || g FROM generate_series("
                 + SEED_FROM + ", " + (SEED_FROM + seeded - 1) + ") g", "ANALYZE " + table);
-        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table).adminToken(TOKEN);
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table).adminToken(TOKEN).snapshot("initial", 2048);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean passed = new AtomicBoolean();
         try (Cluster agents = Cluster.start(configs, 3);
@@ -107,7 +107,7 @@ class SnapshotIT {
                 "CREATE TABLE " + keyless + " (n int NOT NULL, note text)",
                 "INSERT INTO " + keyless + " SELECT g, 'old' FROM generate_series(1, 20000) g");
         AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table, keyless).adminToken(TOKEN)
-                .section("snapshot: { chunkSize: 500 }");
+                .snapshot("initial", 500);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean passed = new AtomicBoolean();
         try (Cluster agents = Cluster.start(configs, 2);

@@ -1,7 +1,6 @@
 package io.pgrelay.agent.snapshot;
 
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.pgoutput.TupleData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +41,6 @@ public final class SnapshotWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(SnapshotWorker.class);
     static final int REDO_LIMIT = 3;
-    private static final long DEFAULT_PAGES_PER_CHUNK = 8;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** Opens a connection whose results come as text (see {@code PgConnections.openTextResults}). */
@@ -57,19 +55,11 @@ public final class SnapshotWorker implements Runnable {
     public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll) {
     }
 
-    /** What a chunk's SELECT needs to know of a table, read once per term. */
-    private record Shape(TableId table, Relation relation, List<String> keyColumns, List<String> keyTypes,
-                         String selectList, Long estimate, long pagesPerChunk) {
-        boolean keyless() {
-            return keyColumns.isEmpty();
-        }
-    }
-
     private final Connections connections;
     private final Settings settings;
     private final ChunkRegistry registry;
     private final Supplier<SnapshotState> state;
-    private final Map<TableId, Shape> shapes = new HashMap<>();
+    private final Map<TableId, TableShape> shapes = new HashMap<>();
     private final Map<String, Integer> redos = new HashMap<>();
     private volatile boolean stopped;
     private Connection connection;
@@ -130,7 +120,7 @@ public final class SnapshotWorker implements Runnable {
 
     private void chunk(SnapshotState.TableProgress progress) throws SQLException, InterruptedException {
         TableId table = progress.table();
-        Shape shape = shapes.containsKey(table) ? shapes.get(table) : shape(table);
+        TableShape shape = shapes.containsKey(table) ? shapes.get(table) : shape(table);
         String id = settings.epoch() + "-" + (++chunks);
         String redoKey = table + "@" + progress.nextPage();
         boolean locked = shape != null && shape.keyless() && redos.getOrDefault(redoKey, 0) >= REDO_LIMIT;
@@ -189,7 +179,7 @@ public final class SnapshotWorker implements Runnable {
                 p.estimate(), "the table no longer exists or is not in the publication");
     }
 
-    private Chunk byKey(String id, Shape shape, SnapshotState.TableProgress p) throws SQLException {
+    private Chunk byKey(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
         int n = shape.relation().columns().size();
         int k = shape.keyColumns().size();
         StringBuilder sql = new StringBuilder("SELECT ").append(shape.selectList()).append(" FROM ").append(shape.table().quoted());
@@ -225,7 +215,7 @@ public final class SnapshotWorker implements Runnable {
                 lastKey == null ? p.lastKey() : lastKey, null, last, false, shape.estimate(), null);
     }
 
-    private Chunk byCtid(String id, Shape shape, SnapshotState.TableProgress p) throws SQLException {
+    private Chunk byCtid(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
         long from = p.nextPage() == null ? 0 : p.nextPage();
         long to = from + shape.pagesPerChunk();
         long pages;
@@ -264,114 +254,14 @@ public final class SnapshotWorker implements Runnable {
         return b.build();
     }
 
-    /** The table's columns and identity as pgoutput would send them, and its chunking key; null when gone or not published. */
-    private Shape shape(TableId table) throws SQLException {
-        Connection c = connection();
-        int oid;
-        char identity;
-        double reltuples;
-        long relpages;
-        String namespace;
-        String name;
-        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples, c.relpages "
-                + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(?::text)")) {
-            ps.setString(1, table.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    shapes.put(table, null);
-                    return null;
-                }
-                oid = (int) rs.getLong(1);
-                namespace = rs.getString(2);
-                name = rs.getString(3);
-                identity = rs.getString(4).charAt(0);
-                reltuples = rs.getDouble(5);
-                relpages = rs.getLong(6);
-            }
-        }
-        List<String> published = publishedColumns(c, table);
-        if (published == null) {
-            shapes.put(table, null);
-            return null;
-        }
-        List<String> primaryKey = indexColumns(c, oid, "indisprimary");
-        List<String> identityIndex = identity == Relation.IDENTITY_INDEX ? indexColumns(c, oid, "indisreplident") : List.of();
-        List<Relation.Column> columns = new ArrayList<>();
-        Map<String, String> types = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, NULL) "
-                + "FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
-                + "ORDER BY a.attnum")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String column = rs.getString(1);
-                    types.put(column, rs.getString(4));
-                    if (!published.isEmpty() && !published.contains(column)) {
-                        continue;
-                    }
-                    boolean key = switch (identity) {
-                        case Relation.IDENTITY_FULL -> true;
-                        case Relation.IDENTITY_INDEX -> identityIndex.contains(column);
-                        case Relation.IDENTITY_DEFAULT -> primaryKey.contains(column);
-                        default -> false;
-                    };
-                    columns.add(new Relation.Column(key, column, (int) rs.getLong(2), rs.getInt(3)));
-                }
-            }
-        }
-        List<String> keyColumns = !primaryKey.isEmpty() ? primaryKey : identityIndex;
-        StringBuilder select = new StringBuilder();
-        for (Relation.Column column : columns) {
-            select.append(select.length() > 0 ? ", " : "").append(TableId.quoteIdent(column.name()));
-        }
-        for (String k : keyColumns) {
-            select.append(", ").append(TableId.quoteIdent(k));
-        }
-        long pagesPerChunk = relpages > 0 && reltuples > 0
-                ? Math.max(1, (long) Math.ceil(settings.chunkSize() * relpages / reltuples)) : DEFAULT_PAGES_PER_CHUNK;
-        Shape shape = new Shape(table, new Relation(oid, namespace, name, identity, columns), keyColumns,
-                keyColumns.stream().map(types::get).toList(), select.toString(), reltuples >= 0 ? (long) reltuples : null,
-                pagesPerChunk);
+    private TableShape shape(TableId table) throws SQLException {
+        TableShape shape = TableShape.read(connection(), table, settings.publication(), settings.chunkSize());
         shapes.put(table, shape);
-        if (shape.keyless()) {
+        if (shape != null && shape.keyless()) {
             log.info("slot {}: {} has no primary key or replica identity index: snapshot in ranges of {} heap pages by ctid",
-                    settings.slot(), table, pagesPerChunk);
+                    settings.slot(), table, shape.pagesPerChunk());
         }
         return shape;
-    }
-
-    /** The publication's column list for the table (empty: every column), or null when the table is not published. */
-    private List<String> publishedColumns(Connection c, TableId table) throws SQLException {
-        boolean columnLists = c.getMetaData().getDatabaseMajorVersion() >= 15;
-        String sql = "SELECT " + (columnLists ? "attnames" : "NULL") + " FROM pg_publication_tables "
-                + "WHERE pubname = ? AND schemaname = ? AND tablename = ?";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, settings.publication());
-            ps.setString(2, table.schema());
-            ps.setString(3, table.table());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                java.sql.Array names = rs.getArray(1);
-                return names == null ? List.of() : List.of((String[]) names.getArray());
-            }
-        }
-    }
-
-    private static List<String> indexColumns(Connection c, int oid, String flag) throws SQLException {
-        String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                + "WHERE i.indrelid = ? AND i." + flag + " ORDER BY array_position(i.indkey, a.attnum)";
-        List<String> columns = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    columns.add(rs.getString(1));
-                }
-            }
-        }
-        return columns;
     }
 
     private List<TableId> publishedTables() throws SQLException {
