@@ -99,6 +99,11 @@ final class StreamResources implements Pipeline.Resources {
         t.start();
     }
 
+    /** True once the Kafka clients a takeover needs are connected and the checkpoint reader warm. */
+    boolean prepared() {
+        return warm.get() != null && warmReader.get() != null;
+    }
+
     void close() {
         KafkaSink.Prepared p = warm.getAndSet(null);
         if (p != null) {
@@ -116,15 +121,35 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     @Override
-    public Optional<Checkpoint> readCheckpoint() {
-        CheckpointReader reader = warmReader.getAndSet(null);
-        if (reader == null) {
-            reader = newCheckpointReader();
-        }
-        try (CheckpointReader r = reader) {
-            return r.latest(Duration.ofSeconds(60));
-        }
+    public Pipeline.CheckpointRead readCheckpointAhead() {
+        CheckpointReader warmed = warmReader.getAndSet(null);
+        CheckpointReader reader = warmed != null ? warmed : newCheckpointReader();
+        java.util.concurrent.CompletableFuture<CheckpointReader.Tail> early = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> reader.readTail(CHECKPOINT_TIMEOUT), Pipeline::onNewThread);
+        return new Pipeline.CheckpointRead() {
+            @Override
+            public Optional<Checkpoint> settle() {
+                CheckpointReader.Tail tail;
+                try {
+                    tail = early.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    log.debug("early checkpoint read failed, reading again: {}", e.getCause().toString());
+                    tail = new CheckpointReader.Tail(Optional.empty(), Map.of());
+                }
+                return reader.settle(tail, CHECKPOINT_TIMEOUT);
+            }
+
+            @Override
+            public void close() {
+                if (!early.isDone()) {
+                    reader.wakeup();   // we lost the race for the slot: nobody wants the answer
+                }
+                early.whenComplete((tail, failure) -> reader.close());
+            }
+        };
     }
+
+    private static final Duration CHECKPOINT_TIMEOUT = Duration.ofSeconds(60);
 
     private CheckpointReader newCheckpointReader() {
         return new CheckpointReader(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster());

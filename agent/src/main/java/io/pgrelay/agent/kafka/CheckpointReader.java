@@ -15,10 +15,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads the newest committed checkpoint of a cluster. Call {@link #latest} only after the new
- * leader's producer has run {@code initTransactions()}: that fences the old leader and settles its
- * last transaction, so what this reads is final. A standby keeps one open (assigned, connected) so
- * that a takeover spends only the read itself.
+ * Reads the newest committed checkpoint of a cluster. What {@link #latest} returns is final only
+ * once the new leader's producer has run {@code initTransactions()}, which fences the old leader
+ * and settles its last transaction. A takeover need not wait for that to start reading, though:
+ * {@link #readTail} may run at the same time as the slot is taken and the producer fenced, and
+ * {@link #settle} afterwards costs one round trip when nothing changed in between — the read's
+ * stable end offsets are the proof. A standby keeps a reader open (assigned, connected) so that a
+ * takeover spends only the read itself.
  *
  * <p>Thread rule: one thread at a time (the consumer is not thread-safe).
  */
@@ -51,19 +54,45 @@ public final class CheckpointReader implements AutoCloseable {
         }
     }
 
+    /** What one read saw: the newest checkpoint below the partitions' last stable offsets. */
+    public record Tail(Optional<Checkpoint> checkpoint, Map<TopicPartition, Long> stableEnd) {
+    }
+
+    /** The newest committed checkpoint; final only after this cluster's producer ran {@code initTransactions()}. */
+    public Optional<Checkpoint> latest(Duration timeout) {
+        return readTail(timeout).checkpoint();
+    }
+
     /**
-     * The newest committed checkpoint. Reads only the tail of the topic: every Kafka transaction
+     * The result of an earlier {@link #readTail} if the topic's last stable offsets have not moved
+     * since (nothing committed or aborted after it, so the read_committed view is the same), else a
+     * fresh read. Call it after {@code initTransactions()}; then its answer is final.
+     */
+    public Optional<Checkpoint> settle(Tail early, Duration timeout) {
+        if (!early.stableEnd().isEmpty() && consumer.endOffsets(partitions, timeout).equals(early.stableEnd())) {
+            return early.checkpoint();
+        }
+        return latest(timeout);
+    }
+
+    /** Makes a read blocked in another thread give up with {@link org.apache.kafka.common.errors.WakeupException}. */
+    public void wakeup() {
+        consumer.wakeup();
+    }
+
+    /**
+     * The newest committed checkpoint and the offsets it was read against. Reads only the tail of the topic: every Kafka transaction
      * writes its checkpoint last, so the newest committed one sits just before the end (offsets
      * between are commit markers, or records of aborted transactions that {@code read_committed}
      * hides). The window widens until it holds a checkpoint or covers the whole topic — the topic
      * is compacted, but until the cleaner runs it holds one record per transaction ever written.
      */
-    public Optional<Checkpoint> latest(Duration timeout) {
+    public Tail readTail(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (partitions.isEmpty()) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
             if (infos == null || infos.isEmpty()) {
-                return Optional.empty();
+                return new Tail(Optional.empty(), Map.of());
             }
             partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
@@ -93,7 +122,7 @@ public final class CheckpointReader implements AutoCloseable {
                 }
             }
             if (latest != null || wholeTopic) {
-                return Optional.ofNullable(latest);
+                return new Tail(Optional.ofNullable(latest), Map.copyOf(end));
             }
         }
     }

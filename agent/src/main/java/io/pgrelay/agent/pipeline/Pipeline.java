@@ -48,6 +48,15 @@ public final class Pipeline {
         long slotAcquired() throws Exception;
     }
 
+    /** A checkpoint read under way; {@link #close()} whether or not it was settled. */
+    public interface CheckpointRead extends AutoCloseable {
+        /** The newest committed checkpoint, final once this leader's producer has fenced the old one. */
+        Optional<Checkpoint> settle();
+
+        @Override
+        void close();
+    }
+
     /** Opens what the pipeline needs; each call gives a new instance. */
     public interface Resources {
         WalReader openReader() throws SQLException;
@@ -56,7 +65,12 @@ public final class Pipeline {
 
         EventEncoder newEncoder();
 
-        Optional<Checkpoint> readCheckpoint();
+        /**
+         * Starts reading the newest checkpoint at once — before the slot is held and the old
+         * leader fenced — so the read overlaps with both; {@link CheckpointRead#settle()} after
+         * fencing confirms or redoes it.
+         */
+        CheckpointRead readCheckpointAhead();
 
         /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
         java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
@@ -122,6 +136,12 @@ public final class Pipeline {
 
     private void runOnce(Lease lease) throws Exception {
         long t0 = System.nanoTime();
+        try (CheckpointRead checkpoint = resources.readCheckpointAhead()) {
+            runOnce(lease, t0, checkpoint);
+        }
+    }
+
+    private void runOnce(Lease lease, long t0, CheckpointRead checkpoint) throws Exception {
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
@@ -133,7 +153,7 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
-            Position skipThrough = readCheckpoint(reader);
+            Position skipThrough = settle(checkpoint, reader);
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
                             + "producer ready after {} ms more, checkpoint read after {} ms more)",
@@ -166,16 +186,16 @@ public final class Pipeline {
                 sinkThread.interrupt();
                 sinkThread.join(10_000);
             }
+            reader.close();   // first: that releases the slot, which the next leader is waiting for
             if (sink != null) {
                 sink.close();
             }
-            reader.close();
         }
     }
 
     /** Starts the producer (which fences older leaders) while keeping the walsender informed that we live. */
     private KafkaSink startSink(WalReader reader) throws Exception {
-        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink);
+        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink, Pipeline::onNewThread);
         while (true) {
             try {
                 return starting.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -187,8 +207,8 @@ public final class Pipeline {
         }
     }
 
-    private Position readCheckpoint(WalReader reader) throws Exception {
-        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(resources::readCheckpoint);
+    private Position settle(CheckpointRead checkpoint, WalReader reader) throws Exception {
+        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(checkpoint::settle, Pipeline::onNewThread);
         while (true) {
             try {
                 return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
@@ -199,6 +219,16 @@ public final class Pipeline {
                 throw e.getCause() instanceof Exception ex ? ex : e;
             }
         }
+    }
+
+    /**
+     * Blocking calls on a takeover's critical path get a thread each: the common fork-join pool
+     * has one thread on a two-core machine, which would run them one after the other.
+     */
+    public static void onNewThread(Runnable task) {
+        Thread t = new Thread(task, "pgrelay-takeover");
+        t.setDaemon(true);
+        t.start();
     }
 
     private void readLoop(WalReader reader) throws SQLException, InterruptedException {
