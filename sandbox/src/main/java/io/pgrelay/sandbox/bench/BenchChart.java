@@ -28,7 +28,7 @@ final class BenchChart {
 
     private static final int WIDTH = 900;
     private static final int BAR = 26;
-    private static final int LABEL = 200;
+    private static final int LABEL = 220;
     private static final Color CEILING = new Color(0x9e, 0x9e, 0x9e);
     private static final Color PGRELAY = new Color(0x1f, 0x6f, 0xb4);
     private static final Color DEBEZIUM = new Color(0xe0, 0x7b, 0x24);

@@ -18,6 +18,9 @@ final class PgRelayAgent extends KafkaCandidate {
 
     private static final String[] JVM_ARGS = jvmArgs();
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code -Dbench.agentKafka="commitInterval: 20ms;commitMaxBytes: 4MB"}: lines under {@code kafka:}, to try settings. */
+    private static final String[] KAFKA_LINES = System.getProperty("bench.agentKafka", "").isBlank()
+            ? new String[0] : System.getProperty("bench.agentKafka").split(";");
 
     /** -Xmx256m and fail fast on OOM; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording). */
     private static String[] jvmArgs() {
@@ -71,6 +74,9 @@ final class PgRelayAgent extends KafkaCandidate {
     @Override
     Child launch(Target t) throws Exception {
         configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table());
+        for (String line : KAFKA_LINES) {
+            configs.kafka(line.trim());
+        }
         standbyNote = "no standby";
         AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), JVM_ARGS);
         return new Child() {
@@ -124,7 +130,7 @@ final class PgRelayAgent extends KafkaCandidate {
         if (standby != null) {
             standbyNote = "standby peak RSS " + ProcessMemory.peakRssKib(standby.pid()) / 1024 + " MB";
         }
-        return "-Xmx256m, default settings; " + standbyNote + "; leader log: " + problemLines(log);
+        return "-Xmx256m, " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
     }
 
     @Override
