@@ -296,7 +296,10 @@ public final class Pipeline {
                     loop.handle(batch.messages[i], batch.lsns[i]);
                 }
                 progress.received(batch.lsns[batch.size - 1]);
-                loop.maybeCommit(false);
+                // Nothing more waiting: commit now (group commit). Under load the queue refills while
+                // a commit runs, so commits grow with the load by themselves; commitInterval and
+                // commitMaxBytes bound them while the reader keeps the queue from ever running dry.
+                loop.maybeCommit(queue.isEmpty());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

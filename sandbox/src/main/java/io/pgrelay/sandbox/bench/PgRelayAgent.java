@@ -18,7 +18,10 @@ final class PgRelayAgent extends KafkaCandidate {
 
     private static final String[] JVM_ARGS = jvmArgs();
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** {@code -Dbench.agentKafka="commitInterval: 20ms;commitMaxBytes: 4MB"}: lines under {@code kafka:}, to try settings. */
+    /**
+     * {@code -Dbench.agentKafka="commitInterval: 20ms;producer.linger.ms: 1"}: lines under {@code kafka:}
+     * (a {@code producer.} prefix puts one under {@code kafka.producer}), to try settings.
+     */
     private static final String[] KAFKA_LINES = System.getProperty("bench.agentKafka", "").isBlank()
             ? new String[0] : System.getProperty("bench.agentKafka").split(";");
 
@@ -75,7 +78,13 @@ final class PgRelayAgent extends KafkaCandidate {
     Child launch(Target t) throws Exception {
         configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table());
         for (String line : KAFKA_LINES) {
-            configs.kafka(line.trim());
+            String l = line.trim();
+            if (l.startsWith("producer.")) {   // producer.retry.backoff.ms: 5 → kafka.producer
+                int colon = l.indexOf(':');
+                configs.producer(l.substring("producer.".length(), colon).trim(), l.substring(colon + 1).trim());
+            } else {
+                configs.kafka(l);
+            }
         }
         standbyNote = "no standby";
         AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), JVM_ARGS);
