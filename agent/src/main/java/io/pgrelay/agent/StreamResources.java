@@ -131,6 +131,12 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     @Override
+    public Map<String, io.pgrelay.agent.schema.TableSchema> publishedSchemas() {
+        return io.pgrelay.agent.kafka.SchemaTopicReader.lastPublished(kafkaClientConfig(config), config.kafka().schemaTopic(),
+                Duration.ofSeconds(60));
+    }
+
+    @Override
     public java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table) {
         String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                 + "WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)";
@@ -172,6 +178,7 @@ final class StreamResources implements Pipeline.Resources {
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
                 config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
-                config.postgres().tables().stream().map(topics::topicFor).toList());
+                config.postgres().tables().stream().map(topics::topicFor).toList(), config.cluster(),
+                config.kafka().schemaTopic());
     }
 }

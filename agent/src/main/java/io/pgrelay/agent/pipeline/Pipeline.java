@@ -58,6 +58,12 @@ public final class Pipeline {
 
         Optional<Checkpoint> readCheckpoint();
 
+        /**
+         * The shape last published on the schema topic for each table ({@code schema.table}); empty
+         * when the topic is new. Asked after fencing, like the checkpoint.
+         */
+        java.util.Map<String, io.pgrelay.agent.schema.TableSchema> publishedSchemas();
+
         /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
         java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
     }
@@ -134,17 +140,22 @@ public final class Pipeline {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
             Position skipThrough = readCheckpoint(reader);
+            var published = whileKeepingAlive(reader, resources::publishedSchemas);
+            sink.ensureSchemaTopic(settings.schemaTopic());
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
-                            + "producer ready after {} ms more, checkpoint read after {} ms more)",
+                            + "producer ready after {} ms more, checkpoint and schema topic read after {} ms more)",
                     settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
                     (tCheckpoint - tSink) / 1_000_000);
-            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
+            EventEncoder encoder = resources.newEncoder();
+            SchemaStream schemas = new SchemaStream(settings.schemaTopic(), settings.cluster(), settings.slot(),
+                    encoder.types(), published);
+            SinkLoop loop = new SinkLoop(sink, encoder, resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId()),
-                    skipThrough);
+                    skipThrough, schemas);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
             lastProgressNanos = System.nanoTime();
@@ -188,11 +199,15 @@ public final class Pipeline {
     }
 
     private Position readCheckpoint(WalReader reader) throws Exception {
-        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(resources::readCheckpoint);
+        return whileKeepingAlive(reader, resources::readCheckpoint).map(Checkpoint::position).orElse(Position.NONE);
+    }
+
+    /** Runs a read from Kafka on another thread while keeping the walsender informed that we live. */
+    private <T> T whileKeepingAlive(WalReader reader, java.util.function.Supplier<T> read) throws Exception {
+        CompletableFuture<T> reading = CompletableFuture.supplyAsync(read);
         while (true) {
             try {
-                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
-                        .map(Checkpoint::position).orElse(Position.NONE);
+                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 reader.keepAlive();
             } catch (ExecutionException e) {
@@ -291,6 +306,6 @@ public final class Pipeline {
                                    long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
                                    boolean skipOversized, String deadLetterTopic,
                                    java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
-                                   java.util.List<String> initialTopics) {
+                                   java.util.List<String> initialTopics, String cluster, String schemaTopic) {
     }
 }
