@@ -43,6 +43,14 @@ public final class KafkaSink implements AutoCloseable {
             "segment.bytes", String.valueOf(1024 * 1024),
             "min.cleanable.dirty.ratio", "0.1");
 
+    /**
+     * The schema topic keeps, per table, its schema events of the last week and then the last one: a
+     * new leader reads it whole to know what it published (see {@code SchemaTopicReader}).
+     */
+    static final Map<String, String> SCHEMA_TOPIC_CONFIG = Map.of(
+            "cleanup.policy", "compact",
+            "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
+
     /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
     private static final int RECORD_OVERHEAD = 128;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
@@ -196,6 +204,16 @@ public final class KafkaSink implements AutoCloseable {
     /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
     public void ensureTopic(String topic) {
         ensureTopic(topic, partitions, topicConfig);
+    }
+
+    /**
+     * Creates the schema topic unless it exists: compacted, one partition, so that schema and DDL
+     * events keep one order.
+     */
+    public void ensureSchemaTopic(String topic) {
+        Map<String, String> config = new HashMap<>(topicConfig);
+        config.putAll(SCHEMA_TOPIC_CONFIG);
+        ensureTopic(topic, 1, config);
     }
 
     private void ensureTopic(String topic, int partitionCount, Map<String, String> config) {

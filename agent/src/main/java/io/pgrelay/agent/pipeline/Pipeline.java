@@ -48,10 +48,13 @@ public final class Pipeline {
         long slotAcquired() throws Exception;
     }
 
-    /** A checkpoint read under way; {@link #close()} whether or not it was settled. */
-    public interface CheckpointRead extends AutoCloseable {
-        /** The newest committed checkpoint, final once this leader's producer has fenced the old one. */
-        Optional<Checkpoint> settle();
+    /** Reads of the last leader's Kafka state under way; {@link #close()} whether or not they were settled. */
+    public interface KafkaState extends AutoCloseable {
+        /** The newest committed checkpoint; ask once this leader's producer has fenced the old one. */
+        Optional<Checkpoint> checkpoint();
+
+        /** The shape last published on the schema topic for each table ({@code schema.table}); ask after fencing too. */
+        java.util.Map<String, io.pgrelay.agent.schema.TableSchema> schemas();
 
         @Override
         void close();
@@ -66,11 +69,11 @@ public final class Pipeline {
         EventEncoder newEncoder();
 
         /**
-         * Starts reading the newest checkpoint at once — before the slot is held and the old
-         * leader fenced — so the read overlaps with both; {@link CheckpointRead#settle()} after
-         * fencing confirms or redoes it.
+         * Starts reading what the last leader left in Kafka — the newest checkpoint and the shapes
+         * on the schema topic — at once, before the slot is held and the old leader fenced, so the
+         * reads overlap with both; the {@link KafkaState} answers settle them after fencing.
          */
-        CheckpointRead readCheckpointAhead();
+        KafkaState readAhead();
 
         /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
         java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
@@ -136,12 +139,12 @@ public final class Pipeline {
 
     private void runOnce(Lease lease) throws Exception {
         long t0 = System.nanoTime();
-        try (CheckpointRead checkpoint = resources.readCheckpointAhead()) {
-            runOnce(lease, t0, checkpoint);
+        try (KafkaState kafkaState = resources.readAhead()) {
+            runOnce(lease, t0, kafkaState);
         }
     }
 
-    private void runOnce(Lease lease, long t0, CheckpointRead checkpoint) throws Exception {
+    private void runOnce(Lease lease, long t0, KafkaState kafkaState) throws Exception {
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
@@ -153,18 +156,23 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
-            Position skipThrough = settle(checkpoint, reader);
+            Position skipThrough = whileKeepingAlive(reader, kafkaState::checkpoint).map(Checkpoint::position).orElse(Position.NONE);
+            var published = whileKeepingAlive(reader, kafkaState::schemas);
+            sink.ensureSchemaTopic(settings.schemaTopic());
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
-                            + "producer ready after {} ms more, checkpoint read after {} ms more)",
+                            + "producer ready after {} ms more, checkpoint and schema topic read after {} ms more)",
                     settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
                     (tCheckpoint - tSink) / 1_000_000);
-            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
+            EventEncoder encoder = resources.newEncoder();
+            SchemaStream schemas = new SchemaStream(settings.schemaTopic(), settings.cluster(), settings.slot(),
+                    encoder.types(), published);
+            SinkLoop loop = new SinkLoop(sink, encoder, resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId()),
-                    skipThrough);
+                    skipThrough, schemas);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
             lastProgressNanos = System.nanoTime();
@@ -207,12 +215,12 @@ public final class Pipeline {
         }
     }
 
-    private Position settle(CheckpointRead checkpoint, WalReader reader) throws Exception {
-        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(checkpoint::settle, Pipeline::onNewThread);
+    /** Runs a read from Kafka on another thread while keeping the walsender informed that we live. */
+    private <T> T whileKeepingAlive(WalReader reader, java.util.function.Supplier<T> read) throws Exception {
+        CompletableFuture<T> reading = CompletableFuture.supplyAsync(read, Pipeline::onNewThread);
         while (true) {
             try {
-                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
-                        .map(Checkpoint::position).orElse(Position.NONE);
+                return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 reader.keepAlive();
             } catch (ExecutionException e) {
@@ -324,6 +332,6 @@ public final class Pipeline {
                                    long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
                                    boolean skipOversized, String deadLetterTopic,
                                    java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
-                                   java.util.List<String> initialTopics) {
+                                   java.util.List<String> initialTopics, String cluster, String schemaTopic) {
     }
 }
