@@ -1,16 +1,10 @@
 package io.pgrelay.agent.kafka;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,25 +19,15 @@ import java.util.Optional;
  *
  * <p>Thread rule: one thread at a time (the consumer is not thread-safe).
  */
-public final class CheckpointReader implements AutoCloseable {
+public final class CheckpointReader extends CommittedTopicReader {
 
     /** Offsets read back from the end at first: a few dozen transactions' checkpoints and commit markers. */
     private static final long TAIL = 64;
 
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final String topic;
     private final String cluster;
-    private List<TopicPartition> partitions = List.of();
 
     public CheckpointReader(Map<String, Object> clientConfig, String topic, String cluster) {
-        Map<String, Object> props = new HashMap<>(clientConfig);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20); // on a takeover's critical path: don't let the broker hold the fetch
-        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
-        this.topic = topic;
+        super(clientConfig, topic);
         this.cluster = cluster;
     }
 
@@ -69,15 +53,10 @@ public final class CheckpointReader implements AutoCloseable {
      * fresh read. Call it after {@code initTransactions()}; then its answer is final.
      */
     public Optional<Checkpoint> settle(Tail early, Duration timeout) {
-        if (!early.stableEnd().isEmpty() && consumer.endOffsets(partitions, timeout).equals(early.stableEnd())) {
+        if (stableEndUnchanged(early.stableEnd(), timeout)) {
             return early.checkpoint();
         }
         return latest(timeout);
-    }
-
-    /** Makes a read blocked in another thread give up with {@link org.apache.kafka.common.errors.WakeupException}. */
-    public void wakeup() {
-        consumer.wakeup();
     }
 
     /**
@@ -89,16 +68,10 @@ public final class CheckpointReader implements AutoCloseable {
      */
     public Tail readTail(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (partitions.isEmpty()) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-            if (infos == null || infos.isEmpty()) {
-                return new Tail(Optional.empty(), Map.of());
-            }
-            partitions = infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
+        if (!assignAll(timeout)) {
+            return new Tail(Optional.empty(), Map.of());
         }
-        // With read_committed, the end offsets are the last stable offsets: everything before them is settled.
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        Map<TopicPartition, Long> end = stableEnd(timeout);
         Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
         for (long window = TAIL; ; window *= 8) {
             boolean wholeTopic = true;
@@ -112,8 +85,8 @@ public final class CheckpointReader implements AutoCloseable {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
                 }
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (cluster.equals(r.key()) && r.value() != null) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && cluster.equals(new String(r.key(), StandardCharsets.UTF_8)) && r.value() != null) {
                         Checkpoint c = Checkpoint.fromJson(r.value());
                         if (latest == null || c.position().isAfter(latest.position())) {
                             latest = c;
@@ -122,22 +95,8 @@ public final class CheckpointReader implements AutoCloseable {
                 }
             }
             if (latest != null || wholeTopic) {
-                return new Tail(Optional.ofNullable(latest), Map.copyOf(end));
+                return new Tail(Optional.ofNullable(latest), end);
             }
         }
-    }
-
-    private boolean caughtUp(Map<TopicPartition, Long> end) {
-        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-            if (consumer.position(e.getKey()) < e.getValue()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    @Override
-    public void close() {
-        consumer.close(Duration.ofSeconds(2));
     }
 }
