@@ -252,8 +252,9 @@ public final class Pipeline {
             }
             ByteBuffer buffer = reader.poll();
             if (buffer != null) {
+                int length = buffer.remaining();
                 PgMessage message = decoder.decode(buffer);
-                if (batch.add(message, reader.lastReceivedValue())) {
+                if (batch.add(message, reader.lastReceivedValue(), length)) {
                     handOff(reader, batch);
                     batch = new MessageBatch(BATCH_SIZE);
                 }

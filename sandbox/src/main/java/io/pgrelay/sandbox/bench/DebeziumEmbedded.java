@@ -46,7 +46,6 @@ final class DebeziumEmbedded extends KafkaCandidate {
             "batch.size", "262144",
             "compression.type", "none");
 
-    private static final String[] JVM_ARGS = {"-Xmx256m", "-XX:+ExitOnOutOfMemoryError"};
 
     private final Path jar;
 
@@ -103,7 +102,7 @@ final class DebeziumEmbedded extends KafkaCandidate {
         Files.writeString(producerFile, properties(producer));
         Path log = dir.resolve("debezium.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(List.of(JVM_ARGS));
+        cmd.addAll(JVM_ARGS);
         cmd.addAll(List.of("-jar", jar.toString(), engineFile.toString(), producerFile.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new Child() {
@@ -153,6 +152,6 @@ final class DebeziumEmbedded extends KafkaCandidate {
 
     @Override
     String note(String log) {
-        return "-Xmx256m, settings in BENCHMARKS.md; log: " + problemLines(log);
+        return JVM_NOTE + ", settings in BENCHMARKS.md; log: " + problemLines(log);
     }
 }

@@ -20,6 +20,14 @@ abstract class KafkaCandidate implements Candidate {
 
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
 
+    /**
+     * Both candidates' JVM: a 192 MB heap and the serial collector — what the JVM picks by itself
+     * in a container with one CPU or under 1.8 GB, and what pgrelay's manifests set. G1's own
+     * structures alone are ~45 MB on a 256 MB heap (NMT).
+     */
+    static final java.util.List<String> JVM_ARGS = java.util.List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+    static final String JVM_NOTE = "-Xmx192m -XX:+UseSerialGC";
+
     /** What a candidate streams: {@code table} through {@code publication} from {@code slot} into {@code topic}. */
     record Target(Sandbox sandbox, String table, String publication, String slot, String topic) {
     }

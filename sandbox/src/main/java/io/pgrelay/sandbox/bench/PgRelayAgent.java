@@ -9,7 +9,7 @@ import java.net.ServerSocket;
 import java.time.Instant;
 
 /**
- * pgrelay itself: a leader agent as a child process ({@code -Xmx256m}, default settings), and with
+ * pgrelay itself: a leader agent as a child process ({@link KafkaCandidate#JVM_ARGS}, default settings), and with
  * {@code --standby} a standby started once the leader holds the slot, as in production. Done when
  * the slot's {@code confirmed_flush_lsn} reached the workload's end — the agent confirms only after
  * the Kafka commit — and a {@code read_committed} consumer has counted every row.
@@ -25,9 +25,9 @@ final class PgRelayAgent extends KafkaCandidate {
     private static final String[] KAFKA_LINES = System.getProperty("bench.agentKafka", "").isBlank()
             ? new String[0] : System.getProperty("bench.agentKafka").split(";");
 
-    /** -Xmx256m and fail fast on OOM; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording). */
+    /** {@link #JVM_ARGS} of both candidates; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording). */
     private static String[] jvmArgs() {
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"));
+        java.util.List<String> args = new java.util.ArrayList<>(KafkaCandidate.JVM_ARGS);
         String extra = System.getProperty("bench.agentJvmArgs", "").trim();
         if (!extra.isEmpty()) {
             args.addAll(java.util.List.of(extra.split("\\s+")));
@@ -139,7 +139,7 @@ final class PgRelayAgent extends KafkaCandidate {
         if (standby != null) {
             standbyNote = "standby peak RSS " + ProcessMemory.peakRssKib(standby.pid()) / 1024 + " MB";
         }
-        return "-Xmx256m, " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
+        return JVM_NOTE + ", " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
     }
 
     @Override
