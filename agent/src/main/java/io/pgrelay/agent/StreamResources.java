@@ -6,6 +6,8 @@ import io.pgrelay.agent.event.JdbcTypeCatalog;
 import io.pgrelay.agent.kafka.Checkpoint;
 import io.pgrelay.agent.kafka.CheckpointReader;
 import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.kafka.SchemaTopicReader;
+import io.pgrelay.agent.schema.TableSchema;
 import io.pgrelay.agent.pipeline.Pipeline;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.WalReader;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** Opens the connections one pipeline run needs, from the agent's configuration. */
 final class StreamResources implements Pipeline.Resources {
@@ -99,6 +103,11 @@ final class StreamResources implements Pipeline.Resources {
         t.start();
     }
 
+    /** True once the Kafka clients a takeover needs are connected and the checkpoint reader warm. */
+    boolean prepared() {
+        return warm.get() != null && warmReader.get() != null;
+    }
+
     void close() {
         KafkaSink.Prepared p = warm.getAndSet(null);
         if (p != null) {
@@ -116,15 +125,53 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     @Override
-    public Optional<Checkpoint> readCheckpoint() {
-        CheckpointReader reader = warmReader.getAndSet(null);
-        if (reader == null) {
-            reader = newCheckpointReader();
-        }
-        try (CheckpointReader r = reader) {
-            return r.latest(Duration.ofSeconds(60));
+    public Pipeline.KafkaState readAhead() {
+        CheckpointReader warmed = warmReader.getAndSet(null);
+        CheckpointReader checkpoints = warmed != null ? warmed : newCheckpointReader();
+        SchemaTopicReader schemas = new SchemaTopicReader(kafkaClientConfig(config), config.kafka().schemaTopic());
+        CompletableFuture<CheckpointReader.Tail> earlyCheckpoint = CompletableFuture
+                .supplyAsync(() -> checkpoints.readTail(KAFKA_READ_TIMEOUT), Pipeline::onNewThread);
+        CompletableFuture<SchemaTopicReader.Published> earlySchemas = CompletableFuture
+                .supplyAsync(() -> schemas.read(KAFKA_READ_TIMEOUT), Pipeline::onNewThread);
+        return new Pipeline.KafkaState() {
+            @Override
+            public Optional<Checkpoint> checkpoint() {
+                return checkpoints.settle(early(earlyCheckpoint, new CheckpointReader.Tail(Optional.empty(), Map.of())),
+                        KAFKA_READ_TIMEOUT);
+            }
+
+            @Override
+            public Map<String, TableSchema> schemas() {
+                return schemas.settle(early(earlySchemas, new SchemaTopicReader.Published(Map.of(), Map.of())),
+                        KAFKA_READ_TIMEOUT);
+            }
+
+            @Override
+            public void close() {
+                // after a lost race for the slot nobody wants the answers: stop reading, then close
+                if (!earlyCheckpoint.isDone()) {
+                    checkpoints.wakeup();
+                }
+                if (!earlySchemas.isDone()) {
+                    schemas.wakeup();
+                }
+                earlyCheckpoint.whenComplete((tail, failure) -> checkpoints.close());
+                earlySchemas.whenComplete((published, failure) -> schemas.close());
+            }
+        };
+    }
+
+    /** An early read's result, or {@code none} (meaning: read again when settling) if it failed. */
+    private static <T> T early(CompletableFuture<T> read, T none) {
+        try {
+            return read.join();
+        } catch (CompletionException e) {
+            log.debug("early read from Kafka failed, reading again: {}", e.getCause().toString());
+            return none;
         }
     }
+
+    private static final Duration KAFKA_READ_TIMEOUT = Duration.ofSeconds(60);
 
     private CheckpointReader newCheckpointReader() {
         return new CheckpointReader(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster());
@@ -181,7 +228,8 @@ final class StreamResources implements Pipeline.Resources {
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
                 config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
-                config.postgres().tables().stream().map(topics::topicFor).toList(), config.postgres().publication(),
+                config.postgres().tables().stream().map(topics::topicFor).toList(), config.cluster(),
+                config.kafka().schemaTopic(), config.postgres().publication(),
                 config.snapshot().mode(), config.snapshot().chunkSize());
     }
 }

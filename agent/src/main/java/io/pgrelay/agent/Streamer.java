@@ -64,6 +64,15 @@ final class Streamer implements Leader {
     }
 
     @Override
+    public boolean readyToLead() {
+        if (resources.prepared()) {
+            return true;
+        }
+        resources.prepareAhead();   // an earlier attempt may have failed (Kafka was down): try again
+        return false;
+    }
+
+    @Override
     public void lead(Term term) throws Exception {
         String slot = config.postgres().slot();
         for (int attempt = 0; ; attempt++) {

@@ -18,4 +18,14 @@ public interface Leader {
      * because another walsender holds the slot (SQLSTATE 55006).
      */
     void lead(Term term) throws Exception;
+
+    /**
+     * Whether a term started now would start fast (clients connected, caches warm). In slot mode a
+     * standby that is not ready lets a ready one have the first try at a freed slot, and races
+     * itself only if the slot is still free a poll interval later — after a rolling restart the
+     * freshly started agent would otherwise often win and take longest.
+     */
+    default boolean readyToLead() {
+        return true;
+    }
 }

@@ -201,6 +201,7 @@ public abstract class LeaderElection implements AutoCloseable {
             term.compareAndSet(t, null);
         }
         if (t.walsenderPid() != null) {
+            slotReleased();
             log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
                     t.epoch(), t.revocationReason().orElse("returned"));
             publishQuietly(Role.STANDBY);
@@ -269,6 +270,10 @@ public abstract class LeaderElection implements AutoCloseable {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
+    }
+
+    /** Right after a term that held the slot has ended, on the thread that ran it. */
+    void slotReleased() {
     }
 
     /** Before the registry starts: connect what the registry needs. */

@@ -36,6 +36,8 @@ final class SlotElection extends LeaderElection {
     /** Only the election thread uses it. */
     private Connection connection;
     private boolean warnedMissing;
+    /** When this agent first saw the slot free (System.nanoTime()), or null while it is held. */
+    private Long freeSince;
 
     SlotElection(ElectionConfig config, Leader leader) {
         super(config, leader, new PgMemberRegistry(config));
@@ -103,6 +105,7 @@ final class SlotElection extends LeaderElection {
             return pause;
         }
         if (verdict == HangDetector.Verdict.HUNG) {
+            freeSince = null;
             int pid = seen.activePid();
             SlotQueries.terminate(c, config.slot(), pid, "agent " + config.agentId() + " saw no standby status update ("
                     + "reply_time " + seen.replyMarker() + ") for " + detector.silentFor(now).toMillis()
@@ -110,13 +113,20 @@ final class SlotElection extends LeaderElection {
             detector.forget();
             return config.handoverPoll();
         }
-        if (verdict == HangDetector.Verdict.FREE) {
-            if (runTerm(LeaderTerm.NO_EPOCH)) {
-                wakeStandbys(c);   // our walsender is gone or going: let the others look now
-            }
-            // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first try
+        if (verdict != HangDetector.Verdict.FREE) {
+            freeSince = null;
             return pause;
         }
+        if (freeSince == null) {
+            freeSince = now;
+        }
+        if (!target && !leader.readyToLead() && now - freeSince < config.pollInterval().toNanos()) {
+            log.debug("agent {}: slot free but not ready to lead; giving a ready standby the first try", config.agentId());
+            return config.handoverPoll();
+        }
+        freeSince = null;
+        runTerm(LeaderTerm.NO_EPOCH);
+        // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first try
         return pause;
     }
 
@@ -146,6 +156,16 @@ final class SlotElection extends LeaderElection {
             }
         }
         Thread.sleep(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+    }
+
+    /** Our walsender is gone or going: let the others look now, before anything else is done. */
+    @Override
+    void slotReleased() {
+        try {
+            wakeStandbys(connection());
+        } catch (SQLException e) {
+            log.debug("agent {}: NOTIFY failed: {}", config.agentId(), e.toString());
+        }
     }
 
     private void wakeStandbys(Connection c) {

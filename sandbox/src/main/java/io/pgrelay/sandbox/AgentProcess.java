@@ -59,8 +59,15 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Runs a one-shot CLI command (init, check, teardown…) with this agent's config; returns its result. */
     public CommandResult runCommand(String command, long timeoutSeconds) throws IOException, InterruptedException {
+        return runCommand(command, timeoutSeconds, new String[0]);
+    }
+
+    /** {@link #runCommand(String, long)} with options after the config, e.g. {@code init --ddl}. */
+    public CommandResult runCommand(String command, long timeoutSeconds, String... options) throws IOException, InterruptedException {
         Path out = dir.resolve(command + ".out");
-        Process p = new ProcessBuilder(command(command, "--config", config.toString()))
+        List<String> args = new ArrayList<>(List.of(command, "--config", config.toString()));
+        args.addAll(List.of(options));
+        Process p = new ProcessBuilder(command(args.toArray(String[]::new)))
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();

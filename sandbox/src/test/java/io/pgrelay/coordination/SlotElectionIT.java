@@ -71,6 +71,25 @@ class SlotElectionIT {
     }
 
     @Test
+    void aStandbyNotReadyToLeadLetsAReadyOneTakeTheFreedSlot() throws Exception {
+        // agent-1 is never ready; its pollInterval (2 s) is how long it gives the others
+        cluster = new TestCluster("ready").leaders(l -> l.ready = !l.id.equals("agent-1"))
+                .start(3, (i, b) -> i == 0 ? b.pollInterval(Duration.ofSeconds(2)) : b);
+        for (int round = 0; round < 4; round++) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(5));
+            assertThat(leader).as("round %d", round).isNotEqualTo(0);
+            int terms = cluster.board.epochs.size();
+            cluster.postgres.execute("SELECT pg_terminate_backend(" + cluster.walsenderPid() + ")");
+            cluster.awaitTermsBeyond(terms, Duration.ofSeconds(3));
+        }
+        assertThat(cluster.leaders.get(0).terms.get()).isZero();
+        // with no ready standby left, the unready one still takes over, a poll interval later
+        cluster.elections.get(1).close();
+        cluster.elections.get(2).close();
+        assertThat(cluster.awaitLeader(Duration.ofSeconds(8))).isZero();
+    }
+
+    @Test
     void aLeaderThatStopsReplyingIsEvictedAfterHangTimeoutAndAnotherTakesOver() throws Exception {
         Duration hangTimeout = Duration.ofSeconds(3);
         cluster = new TestCluster("hang").start(3, b -> b.hangTimeout(hangTimeout));

@@ -40,6 +40,7 @@ final class StreamingLeader implements Leader {
     /** ZooKeeper mode: the lock decides, so a busy slot means a stale walsender to evict. */
     private final boolean lockMode;
     volatile boolean hang;
+    volatile boolean ready = true;
     volatile long streamingSinceNanos;
     volatile boolean streaming;
     volatile long lastCommitNanos;
@@ -83,6 +84,11 @@ final class StreamingLeader implements Leader {
         } finally {
             board.inLead.decrementAndGet();
         }
+    }
+
+    @Override
+    public boolean readyToLead() {
+        return ready;
     }
 
     private PGReplicationStream start(Connection c, Term term) throws Exception {

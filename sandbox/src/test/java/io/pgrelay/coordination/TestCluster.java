@@ -24,6 +24,9 @@ final class TestCluster implements AutoCloseable {
     final List<LeaderElection> elections = new ArrayList<>();
     final List<StreamingLeader> leaders = new ArrayList<>();
 
+    /** Applied to each test leader before its election starts. */
+    private java.util.function.Consumer<StreamingLeader> leaderSetup = l -> { };
+
     TestCluster(String name) {
         cluster = name + "_" + ProcessHandle.current().pid() + "_" + SEQ.incrementAndGet();
         slot = "slot_" + cluster.toLowerCase();
@@ -42,6 +45,11 @@ final class TestCluster implements AutoCloseable {
                 .http("127.0.0.1:" + (18000 + elections.size()));
     }
 
+    TestCluster leaders(java.util.function.Consumer<StreamingLeader> setup) {
+        this.leaderSetup = setup;
+        return this;
+    }
+
     /** Starts {@code n} agents named agent-1 … agent-n. */
     TestCluster start(int n, UnaryOperator<ElectionConfig.Builder> tune) throws Exception {
         return start(n, (i, b) -> tune.apply(b));
@@ -53,6 +61,7 @@ final class TestCluster implements AutoCloseable {
         for (int i = 1; i <= n; i++) {
             String id = "agent-" + i;
             StreamingLeader leader = new StreamingLeader(id, postgres, slot, publication, board, lockMode);
+            leaderSetup.accept(leader);
             LeaderElection e = LeaderElection.create(tune.apply(i - 1, config(id)).build(), leader);
             leaders.add(leader);
             elections.add(e);
@@ -97,6 +106,17 @@ final class TestCluster implements AutoCloseable {
             Thread.sleep(1);
         }
         return (leaders.get(i).streamingSinceNanos - t0Nanos) / 1_000_000;
+    }
+
+    /** Waits until more than {@code terms} terms have held the slot. */
+    void awaitTermsBeyond(int terms, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (board.epochs.size() <= terms) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no new term within " + timeout.toMillis() + " ms");
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** Waits until agent {@code i} neither holds leadership nor streams. */

@@ -55,6 +55,63 @@ class CheckpointReaderIT {
         assertThat(latest).map(Checkpoint::position).contains(new Position(Lsn.of(300L << 8), 300));
     }
 
+    @Test
+    void anEarlyReadStandsWhenNothingSettledSinceAndIsRedoneWhenSomethingDid() throws Exception {
+        String cluster = ItSupport.uniqueCluster("early");
+        String topic = "_pgrelay." + cluster + ".checkpoints";
+        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
+        try (Admin admin = Admin.create(client)) {
+            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        Duration timeout = Duration.ofSeconds(30);
+        // As in a takeover: each "new leader" reads early, then fences (initTransactions settles the
+        // producer producer's last transaction: commit markers written or the transaction aborted), then settles.
+        try (CheckpointReader reader = new CheckpointReader(client, topic, cluster)) {
+            KafkaProducer<String, byte[]> producer = fence(cluster, null);
+            for (int i = 1; i <= 3; i++) {
+                write(producer, topic, cluster, i, true);
+            }
+            producer = fence(cluster, producer);
+            CheckpointReader.Tail early = reader.readTail(timeout);
+            assertThat(reader.settle(early, timeout)).map(c -> c.position().seq()).contains(3L);
+
+            write(producer, topic, cluster, 4, true);                      // committed after the early read
+            producer = fence(cluster, producer);
+            assertThat(reader.settle(early, timeout)).map(c -> c.position().seq()).contains(4L);
+
+            // a transaction open during the early read, committed before the fence (a zombie's last commit)
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(5L << 8), 5), 1, "a").toJson()));
+            producer.flush();
+            CheckpointReader.Tail open = reader.readTail(timeout);
+            assertThat(open.checkpoint()).map(c -> c.position().seq()).contains(4L);
+            producer.commitTransaction();
+            producer = fence(cluster, producer);
+            assertThat(reader.settle(open, timeout)).map(c -> c.position().seq()).contains(5L);
+
+            // one open during the early read and aborted by the fence: the answer stays the last committed
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(6L << 8), 6), 1, "a").toJson()));
+            producer.flush();
+            CheckpointReader.Tail aborted = reader.readTail(timeout);
+            producer = fence(cluster, producer);
+            assertThat(reader.settle(aborted, timeout)).map(c -> c.position().seq()).contains(5L);
+            producer.close();
+        }
+    }
+
+    /** A new producer with the cluster's transactional id; its initTransactions fences {@code previous}. */
+    private KafkaProducer<String, byte[]> fence(String cluster, KafkaProducer<String, byte[]> previous) {
+        Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
+        KafkaProducer<String, byte[]> next = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        next.initTransactions();
+        if (previous != null) {
+            previous.close(Duration.ZERO);
+        }
+        return next;
+    }
+
     private static void write(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i, boolean commit) {
         producer.beginTransaction();
         producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of((long) i << 8), i), 1, "a").toJson()));

@@ -189,6 +189,11 @@ class FailoverIT {
             Verdict verdict = Verdict.of(records, versions);
             System.out.printf("FailoverIT handover %s: gap between the old leader's last record and the new one's first: %d ms; %s%n",
                     mode, firstNew - lastOld, verdict);
+            // where the gap went, from the two agents' logs
+            for (Cluster.Member m : List.of(leader, target)) {
+                m.process().log().lines().filter(l -> l.contains("hands over") || l.contains("stopped;")
+                        || l.contains("streaming as leader") || l.contains(" leads cluster")).forEach(l -> System.out.println("  " + m.id() + ": " + l));
+            }
             assertThat(verdict.clean()).as(verdict.toString()).isTrue();
             JsonNode status = AgentHttp.status(leader.url()).orElseThrow();
             assertThat(status.path("role").asText()).isEqualTo("standby");

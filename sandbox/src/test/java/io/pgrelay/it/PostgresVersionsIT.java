@@ -50,6 +50,12 @@ class PostgresVersionsIT {
                             .containsExactly("insert", "update", "delete", "tombstone");
                     assertThat(ItSupport.json(records.get(1).value()).get("after").get("status").asText()).isEqualTo("paid");
                 }
+                if (major >= 17) {
+                    try (Connection c = pg.connect(); ResultSet rs = c.createStatement().executeQuery(
+                            "SELECT failover FROM pg_replication_slots WHERE slot_name = '" + configs.slot() + "'")) {
+                        assertThat(rs.next() && rs.getBoolean(1)).as("created as a failover slot").isTrue();
+                    }
+                }
             }
         }
     }

@@ -58,6 +58,10 @@ class ReplicaIdentityIT {
                 "ALTER TABLE " + table("identity_index") + " REPLICA IDENTITY USING INDEX " + cluster + "_tenant_email");
         create("no_pk", "(a int, b text)", "DEFAULT");
         create("key_change", "(id int PRIMARY KEY, v text)", "DEFAULT");
+        create("full_twins", "(a int, b text)", "FULL");
+        create("schema_no_pk", "(a int, b text)", "DEFAULT");
+        create("schema_nothing", "(id int PRIMARY KEY, v text)", "NOTHING");
+        create("schema_full_no_pk", "(a int, b text)", "FULL");
         create("toast", "(id int PRIMARY KEY, big text, n int)", "DEFAULT");
         // EXTERNAL: stored out of line uncompressed, so the value is certainly TOASTed.
         sandbox.postgres().execute("ALTER TABLE " + table("toast") + " ALTER big SET STORAGE EXTERNAL");
@@ -239,6 +243,55 @@ class ReplicaIdentityIT {
         // Default identity without a primary key is no identity: PostgreSQL refuses the update.
         assertThatThrownBy(() -> sandbox.postgres().execute("UPDATE " + t + " SET b = 'y'"))
                 .hasMessageContaining("does not have a replica identity and publishes updates");
+    }
+
+    /**
+     * With REPLICA IDENTITY FULL and no primary key, two identical rows share one key: deleting one
+     * of them gives a delete and a tombstone under that key, which, once the topic is compacted,
+     * also removes the other row's record. Documented in design.md.
+     */
+    @Test
+    void fullIdentityWithoutPrimaryKeyGivesIdenticalRowsOneKey() throws Exception {
+        String t = table("full_twins");
+        sandbox.postgres().execute("INSERT INTO " + t + " VALUES (7, 'same')", "INSERT INTO " + t + " VALUES (7, 'same')",
+                "DELETE FROM " + t + " WHERE ctid = (SELECT min(ctid) FROM " + t + " WHERE a = 7)");
+        try (TopicReader reader = new TopicReader(sandbox.kafka().bootstrapServers(), cluster + "." + t)) {
+            List<ConsumerRecord<String, String>> sevens = reader.readUntil(
+                    r -> r.stream().filter(x -> x.key() != null && x.key().contains("7")).count() >= 4, Duration.ofSeconds(30))
+                    .stream().filter(x -> x.key() != null && x.key().contains("7")).toList();
+            assertThat(sevens).as(agent.log()).hasSize(4);
+            JsonNode key = json("{\"a\":7,\"b\":\"same\"}");
+            for (ConsumerRecord<String, String> r : sevens) {
+                assertThat(json(r.key())).isEqualTo(key);
+            }
+            assertThat(json(sevens.get(2).value()).get("op").asText()).isEqualTo("delete");
+            assertThat(sevens.get(3).value()).as("tombstone").isNull();
+        }
+    }
+
+    /** What consumers learn about keys from the schema topic: the key flags of the Relation message. */
+    @Test
+    void schemaEventsShowWhichColumnsIdentifyARow() throws Exception {
+        sandbox.postgres().execute("INSERT INTO " + table("schema_no_pk") + " VALUES (9, 'schema')",
+                "INSERT INTO " + table("schema_nothing") + " VALUES (9, 'schema')",
+                "INSERT INTO " + table("schema_full_no_pk") + " VALUES (9, 'schema')");
+        Map<String, JsonNode> last = new java.util.HashMap<>();
+        try (TopicReader reader = new TopicReader(sandbox.kafka().bootstrapServers(), cluster + "._schema")) {
+            reader.readUntil(records -> {
+                records.forEach(r -> last.put(r.key(), json(r.value())));
+                return last.keySet().containsAll(List.of(table("schema_no_pk"), table("schema_nothing"),
+                        table("schema_full_no_pk")));
+            }, Duration.ofSeconds(30));
+        }
+        assertThat(keyFlags(last.get(table("schema_no_pk")))).isEqualTo("default a=false b=false");
+        assertThat(keyFlags(last.get(table("schema_nothing")))).isEqualTo("nothing id=false v=false");
+        assertThat(keyFlags(last.get(table("schema_full_no_pk")))).isEqualTo("full a=true b=true");
+    }
+
+    private static String keyFlags(JsonNode schemaEvent) {
+        StringBuilder s = new StringBuilder(schemaEvent.get("replicaIdentity").asText());
+        schemaEvent.get("columns").forEach(c -> s.append(' ').append(c.get("name").asText()).append('=').append(c.get("key").asBoolean()));
+        return s.toString();
     }
 
     @Test

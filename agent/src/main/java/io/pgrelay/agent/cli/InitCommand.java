@@ -2,6 +2,7 @@ package io.pgrelay.agent.cli;
 
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.Finding;
+import io.pgrelay.agent.postgres.DdlTrigger;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
@@ -9,10 +10,15 @@ import io.pgrelay.agent.postgres.ReplicationSetup;
 import java.sql.Connection;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 @Command(name = "init", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Check PostgreSQL's settings, then create the publication and the slot when missing.")
 final class InitCommand extends ConfiguredCommand {
+
+    @Option(names = "--ddl", description = "also install an event trigger that puts each DDL statement into the stream"
+            + " (needs a superuser); its events go to kafka.schemaTopic")
+    boolean ddl;
 
     @Override
     int run(PgRelayConfig config) throws Exception {
@@ -24,6 +30,10 @@ final class InitCommand extends ConfiguredCommand {
                 err().println("init: " + failed.size() + (failed.size() == 1 ? " problem" : " problems") + "; nothing was created");
                 return Main.EXIT_FAILURE;
             }
+            if (ddl) {
+                // First, so that nothing is created when the role may not create the trigger.
+                new DdlTrigger(config.cluster(), config.postgres().slot()).ensure(c).forEach(out()::println);
+            }
             List<String> done = new ReplicationSetup(config.postgres()).ensure(c);
             done.forEach(out()::println);
             if (done.isEmpty()) {
@@ -31,7 +41,7 @@ final class InitCommand extends ConfiguredCommand {
                         + config.postgres().slot() + " are in place");
             }
             return Main.EXIT_OK;
-        } catch (PgConnectException e) {
+        } catch (PgConnectException | DdlTrigger.NotSuperuserException e) {
             err().println(e.getMessage());
             return Main.EXIT_FAILURE;
         }

@@ -1,6 +1,7 @@
 package io.pgrelay.agent.cli;
 
 import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.postgres.DdlTrigger;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.ReplicationSetup;
@@ -10,7 +11,7 @@ import java.sql.SQLException;
 import picocli.CommandLine.Command;
 
 @Command(name = "teardown", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Drop the slot and the publication. PostgreSQL then keeps no WAL for pgrelay;"
+        description = "Drop the slot, the publication and the event trigger of init --ddl. PostgreSQL then keeps no WAL for pgrelay;"
         + " changes made until the next init are not captured.")
 final class TeardownCommand extends ConfiguredCommand {
 
@@ -18,6 +19,7 @@ final class TeardownCommand extends ConfiguredCommand {
     int run(PgRelayConfig config) throws Exception {
         try (Connection c = PgConnections.of(config).open()) {
             new ReplicationSetup(config.postgres()).teardown(c).forEach(out()::println);
+            new DdlTrigger(config.cluster(), config.postgres().slot()).drop(c).forEach(out()::println);
             return Main.EXIT_OK;
         } catch (PgConnectException | SlotInUseException e) {
             err().println(e.getMessage());

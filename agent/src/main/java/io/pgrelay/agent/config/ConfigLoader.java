@@ -183,9 +183,10 @@ public final class ConfigLoader {
         String deadLetter = topicName(s, "deadLetterTopic", "_pgrelay." + cluster + ".dead-letter");
         Duration commitInterval = s.duration("commitInterval", KafkaConfig.DEFAULT_COMMIT_INTERVAL);
         long commitMaxBytes = s.size("commitMaxBytes", KafkaConfig.DEFAULT_COMMIT_MAX_BYTES);
+        String schemaTopic = topicName(s, "schemaTopic", prefix + "._schema");
         s.reportUnknownKeys();
         KafkaConfig kafka = new KafkaConfig(bootstrap, prefix, topics, tombstones, producer, partitions, checkpoints,
-                onOversized, deadLetter, commitInterval, commitMaxBytes);
+                onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic);
         TopicCollisions.report(kafka, postgres, paths, s::problemAtPath);
         return kafka;
     }

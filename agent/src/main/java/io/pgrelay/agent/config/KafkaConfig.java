@@ -13,11 +13,13 @@ import java.util.Map;
  * @param producer        kafka-clients producer settings passed through as given
  * @param commitInterval  the longest a Kafka transaction stays open under load
  * @param commitMaxBytes  a transaction is committed once it holds this many bytes of records
+ * @param schemaTopic     where schema events (a table's columns when they change) and DDL events go
  */
 public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
                           @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
                           int partitions, String checkpointTopic, OnOversized onOversized,
-                          String deadLetterTopic, Duration commitInterval, long commitMaxBytes) {
+                          String deadLetterTopic, Duration commitInterval, long commitMaxBytes,
+                          String schemaTopic) {
 
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_COMMIT_MAX_BYTES = 16L << 20;
@@ -45,6 +47,6 @@ public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<Table
         return "KafkaConfig[bootstrapServers=" + bootstrapServers + ", topicPrefix=" + topicPrefix + ", topics=" + topics
                 + ", tombstones=" + tombstones + ", producer=" + Masking.producer(producer) + ", partitions=" + partitions
                 + ", checkpointTopic=" + checkpointTopic + ", onOversized=" + onOversized + ", deadLetterTopic="
-                + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + "]";
+                + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + ", schemaTopic=" + schemaTopic + "]";
     }
 }

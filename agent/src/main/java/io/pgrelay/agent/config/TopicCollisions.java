@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
 
 /**
  * Finds two writers of one topic: two tables whose names sanitize to the same topic, or a table
- * topic that is also the checkpoints or dead-letter topic. Kafka also refuses to create a topic
+ * topic that is also the checkpoints, dead-letter or schema topic. Kafka also refuses to create a topic
  * that differs from an existing one only by '.' versus '_' (they collide in its metric names), so
  * such a pair is reported too. Only known tables can be checked here; with {@code FOR ALL TABLES}
  * the router meets the others at run time.
@@ -31,6 +31,10 @@ final class TopicCollisions {
         Owner other = claim(owners, kafka.deadLetterTopic(), "kafka.deadLetterTopic");
         if (other != null) {
             problem.accept("kafka.deadLetterTopic", clash(other, "kafka.deadLetterTopic", kafka.deadLetterTopic()));
+        }
+        other = claim(owners, kafka.schemaTopic(), "kafka.schemaTopic");
+        if (other != null) {
+            problem.accept("kafka.schemaTopic", clash(other, "kafka.schemaTopic", kafka.schemaTopic()));
         }
         Set<TableId> tables = new LinkedHashSet<>(postgres.tables());
         tables.addAll(kafka.topics().keySet());

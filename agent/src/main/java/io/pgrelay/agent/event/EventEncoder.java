@@ -54,6 +54,11 @@ public final class EventEncoder {
         this.types = types;
     }
 
+    /** The catalog this encoder describes types with. */
+    public TypeCatalog types() {
+        return types;
+    }
+
     /**
      * The primary key of a table, used as the event key when the table has REPLICA IDENTITY FULL.
      * Takes effect for a relation registered afterwards, and re-registers one already known.

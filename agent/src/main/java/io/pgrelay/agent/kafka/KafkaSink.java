@@ -43,6 +43,14 @@ public final class KafkaSink implements AutoCloseable {
             "segment.bytes", String.valueOf(1024 * 1024),
             "min.cleanable.dirty.ratio", "0.1");
 
+    /**
+     * The schema topic keeps, per table, its schema events of the last week and then the last one: a
+     * new leader reads it whole to know what it published (see {@code SchemaTopicReader}).
+     */
+    static final Map<String, String> SCHEMA_TOPIC_CONFIG = Map.of(
+            "cleanup.policy", "compact",
+            "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
+
     /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
     private static final int RECORD_OVERHEAD = 128;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
@@ -121,8 +129,10 @@ public final class KafkaSink implements AutoCloseable {
             props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
             // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
             // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
-            // seconds to every takeover.
-            props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "20");
+            // seconds to every takeover. The first send of a transaction begun right after a commit gets
+            // the same answer while the commit markers are being written (a millisecond or two): a short
+            // first backoff keeps that off the end-to-end latency.
+            props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "5");
             props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
             props.putAll(producerOverrides);
@@ -196,6 +206,16 @@ public final class KafkaSink implements AutoCloseable {
     /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
     public void ensureTopic(String topic) {
         ensureTopic(topic, partitions, topicConfig);
+    }
+
+    /**
+     * Creates the schema topic unless it exists: compacted, one partition, so that schema and DDL
+     * events keep one order.
+     */
+    public void ensureSchemaTopic(String topic) {
+        Map<String, String> config = new HashMap<>(topicConfig);
+        config.putAll(SCHEMA_TOPIC_CONFIG);
+        ensureTopic(topic, 1, config);
     }
 
     private void ensureTopic(String topic, int partitionCount, Map<String, String> config) {

@@ -51,6 +51,18 @@ public final class Pipeline {
         long slotAcquired() throws Exception;
     }
 
+    /** Reads of the last leader's Kafka state under way; {@link #close()} whether or not they were settled. */
+    public interface KafkaState extends AutoCloseable {
+        /** The newest committed checkpoint; ask once this leader's producer has fenced the old one. */
+        Optional<Checkpoint> checkpoint();
+
+        /** The shape last published on the schema topic for each table ({@code schema.table}); ask after fencing too. */
+        java.util.Map<String, io.pgrelay.agent.schema.TableSchema> schemas();
+
+        @Override
+        void close();
+    }
+
     /** Opens what the pipeline needs; each call gives a new instance. */
     public interface Resources {
         WalReader openReader() throws SQLException;
@@ -59,7 +71,12 @@ public final class Pipeline {
 
         EventEncoder newEncoder();
 
-        Optional<Checkpoint> readCheckpoint();
+        /**
+         * Starts reading what the last leader left in Kafka — the newest checkpoint and the shapes
+         * on the schema topic — at once, before the slot is held and the old leader fenced, so the
+         * reads overlap with both; the {@link KafkaState} answers settle them after fencing.
+         */
+        KafkaState readAhead();
 
         /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
         java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
@@ -128,6 +145,12 @@ public final class Pipeline {
 
     private void runOnce(Lease lease) throws Exception {
         long t0 = System.nanoTime();
+        try (KafkaState kafkaState = resources.readAhead()) {
+            runOnce(lease, t0, kafkaState);
+        }
+    }
+
+    private void runOnce(Lease lease, long t0, KafkaState kafkaState) throws Exception {
         WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
         KafkaSink sink = null;
         Thread sinkThread = null;
@@ -140,22 +163,27 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
-            Optional<Checkpoint> checkpoint = readCheckpoint(reader);
+            Optional<Checkpoint> checkpoint = whileKeepingAlive(reader, kafkaState::checkpoint);
             Position skipThrough = checkpoint.map(Checkpoint::position).orElse(Position.NONE);
+            var published = whileKeepingAlive(reader, kafkaState::schemas);
+            sink.ensureSchemaTopic(settings.schemaTopic());
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
-                            + "producer ready after {} ms more, checkpoint read after {} ms more)",
+                            + "producer ready after {} ms more, checkpoint and schema topic read after {} ms more)",
                     settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
                     (tCheckpoint - tSink) / 1_000_000);
+            EventEncoder encoder = resources.newEncoder();
+            SchemaStream schemas = new SchemaStream(settings.schemaTopic(), settings.cluster(), settings.slot(),
+                    encoder.types(), published);
             SnapshotState resumed = checkpoint.map(Checkpoint::snapshot).orElse(SnapshotState.NONE);
             ChunkRegistry chunks = new ChunkRegistry();
             SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot());
-            SinkLoop loop = new SinkLoop(sink, resources.newEncoder(), resources::primaryKey, settings.topicFor(),
+            SinkLoop loop = new SinkLoop(sink, encoder, resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId()),
-                    skipThrough, windows);
+                    skipThrough, schemas, windows);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
             snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks, windows);
@@ -181,16 +209,16 @@ public final class Pipeline {
                 sinkThread.interrupt();
                 sinkThread.join(10_000);
             }
+            reader.close();   // first: that releases the slot, which the next leader is waiting for
             if (sink != null) {
                 sink.close();
             }
-            reader.close();
         }
     }
 
     /** Starts the producer (which fences older leaders) while keeping the walsender informed that we live. */
     private KafkaSink startSink(WalReader reader) throws Exception {
-        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink);
+        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink, Pipeline::onNewThread);
         while (true) {
             try {
                 return starting.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -228,8 +256,9 @@ public final class Pipeline {
         return worker;
     }
 
-    private Optional<Checkpoint> readCheckpoint(WalReader reader) throws Exception {
-        CompletableFuture<Optional<Checkpoint>> reading = CompletableFuture.supplyAsync(resources::readCheckpoint);
+    /** Runs a read from Kafka on another thread while keeping the walsender informed that we live. */
+    private <T> T whileKeepingAlive(WalReader reader, java.util.function.Supplier<T> read) throws Exception {
+        CompletableFuture<T> reading = CompletableFuture.supplyAsync(read, Pipeline::onNewThread);
         while (true) {
             try {
                 return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -239,6 +268,16 @@ public final class Pipeline {
                 throw e.getCause() instanceof Exception ex ? ex : e;
             }
         }
+    }
+
+    /**
+     * Blocking calls on a takeover's critical path get a thread each: the common fork-join pool
+     * has one thread on a two-core machine, which would run them one after the other.
+     */
+    public static void onNewThread(Runnable task) {
+        Thread t = new Thread(task, "pgrelay-takeover");
+        t.setDaemon(true);
+        t.start();
     }
 
     private void readLoop(WalReader reader) throws SQLException, InterruptedException {
@@ -254,8 +293,9 @@ public final class Pipeline {
             }
             ByteBuffer buffer = reader.poll();
             if (buffer != null) {
+                int length = buffer.remaining();
                 PgMessage message = decoder.decode(buffer);
-                if (batch.add(message, reader.lastReceivedValue())) {
+                if (batch.add(message, reader.lastReceivedValue(), length)) {
                     handOff(reader, batch);
                     batch = new MessageBatch(BATCH_SIZE);
                 }
@@ -306,7 +346,10 @@ public final class Pipeline {
                     loop.handle(batch.messages[i], batch.lsns[i]);
                 }
                 progress.received(batch.lsns[batch.size - 1]);
-                loop.maybeCommit(false);
+                // Nothing more waiting: commit now (group commit). Under load the queue refills while
+                // a commit runs, so commits grow with the load by themselves; commitInterval and
+                // commitMaxBytes bound them while the reader keeps the queue from ever running dry.
+                loop.maybeCommit(queue.isEmpty());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -331,7 +374,8 @@ public final class Pipeline {
                                    long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
                                    boolean skipOversized, String deadLetterTopic,
                                    java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
-                                   java.util.List<String> initialTopics, String publication,
-                                   io.pgrelay.agent.config.SnapshotConfig.Mode snapshotMode, int snapshotChunkSize) {
+                                   java.util.List<String> initialTopics, String cluster, String schemaTopic,
+                                   String publication, io.pgrelay.agent.config.SnapshotConfig.Mode snapshotMode,
+                                   int snapshotChunkSize) {
     }
 }

@@ -17,6 +17,7 @@ import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.pgoutput.Truncate;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
+import io.pgrelay.agent.schema.SchemaEvents;
 import io.pgrelay.agent.snapshot.Watermark;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
@@ -58,6 +59,7 @@ final class SinkLoop {
     private final byte[] agentHeader;
     private final Map<Integer, Route> routes = new HashMap<>();
     private final Position skipThrough;
+    private final SchemaStream schemas;
     private final SnapshotWindows snapshots;
     /** Routes of snapshot rows whose relation (read from the catalog) is not the stream's current one. */
     private final Map<Integer, Route> snapshotRoutes = new HashMap<>();
@@ -84,7 +86,8 @@ final class SinkLoop {
     }
 
     SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
-             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, SnapshotWindows snapshots) {
+             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, SchemaStream schemas,
+             SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
         this.topicFor = topicFor;
@@ -101,6 +104,7 @@ final class SinkLoop {
         this.epochHeader = Long.toString(settings.epoch()).getBytes(StandardCharsets.UTF_8);
         this.agentHeader = settings.agentId().getBytes(StandardCharsets.UTF_8);
         this.skipThrough = skipThrough;
+        this.schemas = schemas;
         this.snapshots = snapshots;
     }
 
@@ -139,6 +143,7 @@ final class SinkLoop {
             String topic = topicFor.apply(m);
             sink.ensureTopic(topic);
             routes.put(m.relationId(), new Route(m, topic, stats.table(m.tableId().toString())));
+            schemaEvent(m, lsn);
         } else if (message instanceof Truncate m) {
             for (int relationId : m.relationIds()) {
                 change(Op.TRUNCATE, relationId, null, null, lsn);
@@ -158,8 +163,10 @@ final class SinkLoop {
             if (!sink.inTransaction()) {
                 progress.flushed(completeThrough);
             }
+        } else if (message instanceof LogicalMessage m && begin != null && schemas.isOwnDdl(m)) {
+            ddlEvent(m, lsn);
         }
-        // Type, Origin and transactional logical decoding messages carry no row change.
+        // Type, Origin and other logical decoding messages carry no row change.
     }
 
     private static long nowMicros() {
@@ -187,12 +194,9 @@ final class SinkLoop {
         if (snapshots.watching(route.relation().tableId())) {
             watched(event);
         }
-        if (!skipThrough.commitLsn().isZero()) {
-            int c = commitLsn.compareTo(skipThrough.commitLsn());
-            if (c < 0 || (c == 0 && eventSeq <= skipThrough.seq())) {
-                stats.countSkippedAlreadyWritten();
-                return;
-            }
+        if (alreadyInKafka(commitLsn, eventSeq)) {
+            stats.countSkippedAlreadyWritten();
+            return;
         }
         send(event, route);
     }
@@ -234,6 +238,67 @@ final class SinkLoop {
         lastSent = event.position();
         stats.event(route.counters(), op, value.length, event.committedAtMicros());
     }
+
+    private boolean alreadyInKafka(Lsn commitLsn, long eventSeq) {
+        if (skipThrough.commitLsn().isZero()) {
+            return false;
+        }
+        int c = commitLsn.compareTo(skipThrough.commitLsn());
+        return c < 0 || (c == 0 && eventSeq <= skipThrough.seq());
+    }
+
+    /**
+     * A schema event, when the Relation message shows a new shape, positioned with the row it comes
+     * before: {@code (commitLsn, seq)} of that row, which it does not take from the rows. At or before
+     * the checkpoint it is in Kafka already when it was due (committed with or before that row); after
+     * it, {@link SchemaStream} compares with what the schema topic holds, so a schema event committed
+     * just before a restart without its row is not written twice either.
+     */
+    private void schemaEvent(Relation relation, long lsn) {
+        if (begin == null || alreadyInKafka(begin.finalLsn(), seq)) {
+            return;
+        }
+        SchemaEvents.At at = new SchemaEvents.At(Lsn.of(lsn), begin.finalLsn(), begin.xid(), seq,
+                ChangeEvent.unixMicros(begin.commitTimeMicros()));
+        SchemaStream.Out out = schemas.onRelation(relation, at);
+        if (out != null) {
+            sendToSchemaTopic(out, at, SCHEMA_OP);
+        }
+    }
+
+    /**
+     * A DDL event takes a {@code seq} of its own, like a row: the message sits at a fixed place in
+     * the WAL, so it gets the same position in every session, and the checkpoint covers it.
+     */
+    private void ddlEvent(LogicalMessage message, long lsn) {
+        long eventSeq = seq++;
+        if (alreadyInKafka(begin.finalLsn(), eventSeq)) {
+            stats.countSkippedAlreadyWritten();
+            return;
+        }
+        SchemaEvents.At at = new SchemaEvents.At(Lsn.of(lsn), begin.finalLsn(), begin.xid(), eventSeq,
+                ChangeEvent.unixMicros(begin.commitTimeMicros()));
+        sendToSchemaTopic(schemas.onDdl(message, at), at, DDL_OP);
+        lastSent = new Position(at.commitLsn(), eventSeq);
+    }
+
+    private void sendToSchemaTopic(SchemaStream.Out out, SchemaEvents.At at, byte[] op) {
+        RecordHeaders h = new RecordHeaders();
+        h.add("pgrelay.lsn", Lsn.toAscii(at.lsn().value()));
+        h.add("pgrelay.commit-lsn", Lsn.toAscii(at.commitLsn().value()));
+        h.add("pgrelay.seq", Long.toString(at.seq()).getBytes(StandardCharsets.US_ASCII));
+        h.add("pgrelay.op", op);
+        h.add("pgrelay.epoch", epochHeader);
+        h.add("pgrelay.agent", agentHeader);
+        if (!sink.inTransaction()) {
+            transactionStartNanos = System.nanoTime();
+        }
+        sink.send(schemas.topic(), out.key(), out.value(), h);
+        sentInTransaction = true;
+    }
+
+    private static final byte[] SCHEMA_OP = "schema".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DDL_OP = "ddl".getBytes(StandardCharsets.US_ASCII);
 
     private void openTransaction() {
         if (!sink.inTransaction()) {
@@ -285,6 +350,9 @@ final class SinkLoop {
         }
         if (!closed.rows().isEmpty()) {
             Route route = snapshotRoute(closed.chunk().relation());
+            // Rows read with a shape not yet published (the table changed, and the stream has not
+            // reached it): the schema event goes before them. Nothing is sent when the shape is known.
+            schemaEvent(route.relation(), lsn.value());
             for (TupleData row : closed.rows()) {
                 send(snapshotEvent(route, row, lsn, seq++), route);
             }

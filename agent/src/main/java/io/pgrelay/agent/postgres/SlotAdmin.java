@@ -46,13 +46,20 @@ public final class SlotAdmin {
     }
 
     /**
-     * Creates the slot with plugin {@code pgoutput}. PostgreSQL waits for transactions running at
-     * this moment to end before it returns, so a long open transaction makes this wait too.
+     * Creates the slot with plugin {@code pgoutput}; on PostgreSQL 17 and later as a failover slot,
+     * which physical standbys with {@code sync_replication_slots} keep a copy of, so that it
+     * survives a promotion (without such standbys the flag changes nothing). PostgreSQL waits for
+     * transactions running at this moment to end before it returns, so a long open transaction
+     * makes this wait too.
      *
      * @return the slot's consistent point: changes committed after it will be streamed
      */
     public Lsn create(String slot) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
+        String sql = connection.getMetaData().getDatabaseMajorVersion() >= 17
+                // slot, plugin, temporary, two_phase, failover
+                ? "SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)"
+                : "SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

@@ -139,6 +139,51 @@ class MainTest {
     }
 
     @Test
+    void initDdlInstallsTheEventTriggerOnceAndTeardownDropsIt() throws Exception {
+        EmbeddedPostgres pg = TestPostgres.logical();
+        String db = TestPostgres.newDatabase(pg);
+        TestPostgres.superuserSql(pg, db, "CREATE TABLE orders (id int PRIMARY KEY)");
+        String slot = TestPostgres.uniqueName("ddl");
+        String file = configFor(pg, db, slot).toString();
+
+        Result first = main("init", "--ddl", "--config", file);
+        assertThat(first.status()).as(first.err()).isZero();
+        assertThat(first.out()).startsWith("created event trigger " + slot + "_ddl (ddl_command_end → pgrelay.\"" + slot
+                + "_ddl\"): DDL statements now reach the slot as 'pgrelay.ddl' messages\ncreated publication pub");
+        // The trigger works: DDL still succeeds, and writes a message (decoded by the slot, not read here).
+        TestPostgres.superuserSql(pg, db, "ALTER TABLE orders ADD COLUMN note text");
+
+        Result again = main("init", "--ddl", "--config", file);
+        assertThat(again.out()).startsWith("event trigger " + slot + "_ddl was in place");
+        assertThat(main("teardown", "--config", file)).isEqualTo(new Result(0,
+                "dropped slot " + slot + "\ndropped publication pub\ndropped event trigger " + slot + "_ddl and its function pgrelay.\""
+                        + slot + "_ddl\"\n", ""));
+        assertThat(main("teardown", "--config", file).out()).doesNotContain("event trigger");
+    }
+
+    @Test
+    void initDdlNeedsASuperuserAndCreatesNothingWithoutOne() throws Exception {
+        EmbeddedPostgres pg = TestPostgres.logical();
+        String db = TestPostgres.newDatabase(pg);
+        String role = TestPostgres.uniqueName("nosu");
+        TestPostgres.superuserSql(pg, db, "CREATE TABLE orders (id int PRIMARY KEY)",
+                "CREATE ROLE " + role + " LOGIN REPLICATION", "ALTER TABLE orders OWNER TO " + role,
+                "GRANT CREATE ON DATABASE " + db + " TO " + role);
+        String slot = TestPostgres.uniqueName("ddl");
+        Path file = configFor(pg, db, slot);
+        Files.writeString(file, Files.readString(file).replace("user: postgres", "user: " + role));
+
+        Result r = main("init", "--ddl", "--config", file.toString());
+        assertThat(r.status()).as(r.out()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("init --ddl: PostgreSQL lets only superusers create event triggers, and user " + role
+                + " is not one; run init --ddl once as a superuser (the agents need no more privileges than before),"
+                + " or leave out --ddl\n");
+        assertThat(r.out()).isEmpty();
+        assertThat(main("init", "--config", file.toString()).status()).isZero();
+        main("teardown", "--config", file.toString());
+    }
+
+    @Test
     void initRefusesWhenPreflightFails() throws Exception {
         EmbeddedPostgres pg = TestPostgres.replica();
         String db = TestPostgres.newDatabase(pg);

@@ -107,6 +107,7 @@ class ConfigLoaderTest {
         assertThat(k.partitions()).isEqualTo(1);
         assertThat(k.checkpointTopic()).isEqualTo("_pgrelay.Shop-EU.1.checkpoints");
         assertThat(k.deadLetterTopic()).isEqualTo("_pgrelay.Shop-EU.1.dead-letter");
+        assertThat(k.schemaTopic()).isEqualTo("Shop-EU.1._schema");
         assertThat(k.onOversized()).isEqualTo(OnOversized.FAIL);
         assertThat(k.commitInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(k.commitMaxBytes()).isEqualTo(16L * 1024 * 1024);

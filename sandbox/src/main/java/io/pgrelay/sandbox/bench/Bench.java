@@ -12,13 +12,17 @@ import java.util.List;
 
 /**
  * {@code ./scripts/bench}: on fresh sandbox servers, the bulk workloads drained by the ceiling
- * ({@code pg_recvlogical}, a bare pgjdbc reader) and by pgrelay, side by side in one run.
+ * ({@code pg_recvlogical}, a bare pgjdbc reader), by pgrelay and by Debezium's embedded engine, side
+ * by side in one run; then a steady mixed load through pgrelay and Debezium for end-to-end latency.
  *
  * <p>Each workload is written once, after every candidate's slot was created, so each candidate
  * drains the same backlog from its own slot: that times decoding and delivery, not the load
  * generator. The order of the candidates alternates between repeats.
  */
 public final class Bench {
+
+    /** The steady load runs this long before its records are timed: JIT, connections, the first transactions. */
+    private static final double LATENCY_WARMUP_SECONDS = 5;
 
     private Bench() {
     }
@@ -34,6 +38,12 @@ public final class Bench {
         }
         candidates.add(new PgJdbcReader());
         candidates.add(new PgRelayAgent(options.standby));
+        if (Files.isRegularFile(options.debeziumJar)) {
+            candidates.add(new DebeziumEmbedded(options.debeziumJar));
+        } else {
+            System.err.println("bench: " + options.debeziumJar + " not found: Debezium is left out."
+                    + " Build it with: ./mvnw -q -f sandbox/bench-debezium/pom.xml package (scripts/bench does)");
+        }
         // -Dbench.only=pgrelay and -Dbench.workload=BATCHED narrow a run down, e.g. for profiling one candidate.
         String only = System.getProperty("bench.only", "");
         if (!only.isEmpty()) {
@@ -56,12 +66,17 @@ public final class Bench {
                     }
                     rows.addAll(runWorkload(sandbox, workload, options.rows, repeat, order));
                 }
+                if (options.latencySeconds > 0 && (onlyWorkload.isEmpty() || onlyWorkload.equals("LATENCY"))) {
+                    SteadyLoad load = new SteadyLoad(options.latencyRate, LATENCY_WARMUP_SECONDS + options.latencySeconds);
+                    rows.addAll(runLatency(sandbox, load, repeat, order));
+                }
             }
         }
         String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage();
         BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9, load);
         System.out.println();
         System.out.println(report.markdownTable());
+        System.out.println(report.latencyTable());
         report.write(options.out);
         System.out.println("written: " + options.out.resolve("latest.md") + ", " + options.out.resolve("latest.csv"));
     }
@@ -90,18 +105,58 @@ public final class Bench {
                     Candidate.Measurement m = c.drain(backlog);
                     System.err.printf("bench: repeat %d, %s, %s: %.1f s, %,.0f rows/s%n", repeat, workload.describe(rowCount),
                             c.name(), m.seconds(), rowCount / m.seconds());
-                    rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, m, null));
+                    rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, m, null, null));
                 } catch (Exception e) {
                     // one candidate failing must not hide the others' numbers: the table says it failed
                     System.err.printf("bench: repeat %d, %s, %s FAILED: %s%n", repeat, workload.describe(rowCount), c.name(), e.getMessage());
-                    rows.add(new BenchReport.Row(workload.describe(rowCount), c.name(), repeat, rowCount, null,
-                            e.getMessage().lines().findFirst().orElse(e.toString())));
+                    rows.add(BenchReport.Row.failed(workload.describe(rowCount), c.name(), repeat, rowCount, e));
                 }
             }
         } finally {
             for (Candidate c : order) {
                 dropSlotOnceReleased(sandbox, c.slotPrefix() + run);
             }
+            sandbox.postgres().execute("DROP PUBLICATION " + publication, "DROP TABLE " + table);
+        }
+        return rows;
+    }
+
+    /**
+     * The latency workload, candidate after candidate (those that write to Kafka): each gets a fresh
+     * slot created just before its own run of the steady load, so it streams live changes, not a backlog.
+     */
+    private static List<BenchReport.Row> runLatency(Sandbox sandbox, SteadyLoad load, int repeat, List<Candidate> order)
+            throws Exception {
+        String run = "l" + repeat;
+        String table = "public.bench_" + run + "_t";
+        String publication = PgRelayAgent.publication(run);
+        String workload = load.describe() + ", end-to-end latency";
+        sandbox.postgres().execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, version int NOT NULL, payload text)",
+                "CREATE PUBLICATION " + publication + " FOR TABLE " + table);
+        List<BenchReport.Row> rows = new ArrayList<>();
+        try {
+            for (Candidate c : order) {
+                if (!(c instanceof KafkaCandidate k)) {
+                    continue;
+                }
+                String slot = c.slotPrefix() + run;
+                // the previous candidate's rows are gone before this slot exists, so it never sees the TRUNCATE
+                sandbox.postgres().execute("TRUNCATE " + table,
+                        "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+                try {
+                    KafkaCandidate.LatencyMeasurement m = k.latency(sandbox, table, publication, slot, load, LATENCY_WARMUP_SECONDS);
+                    System.err.printf("bench: repeat %d, %s, %s: to log-append %s ms, to read_committed %s ms (p50/p95/p99/max)%n",
+                            repeat, workload, c.name(), m.latency().toLogAppend().millis(), m.latency().toConsumer().millis());
+                    rows.add(new BenchReport.Row(workload, c.name(), repeat, m.changes(),
+                            new Candidate.Measurement(load.seconds(), 0, m.peakRssKib(), m.note()), null, m.latency()));
+                } catch (Exception e) {
+                    System.err.printf("bench: repeat %d, %s, %s FAILED: %s%n", repeat, workload, c.name(), e.getMessage());
+                    rows.add(BenchReport.Row.failed(workload, c.name(), repeat, 0, e));
+                } finally {
+                    dropSlotOnceReleased(sandbox, slot);
+                }
+            }
+        } finally {
             sandbox.postgres().execute("DROP PUBLICATION " + publication, "DROP TABLE " + table);
         }
         return rows;
@@ -136,7 +191,8 @@ public final class Bench {
     }
 
     /** Command-line options. */
-    private record Options(int repeats, long rows, Path out, Path pgRecvLogical, boolean standby) {
+    private record Options(int repeats, long rows, Path out, Path pgRecvLogical, boolean standby, Path debeziumJar,
+                           int latencySeconds, int latencyRate) {
 
         static Options parse(String[] args) {
             int repeats = 1;
@@ -144,6 +200,9 @@ public final class Bench {
             Path out = Path.of("docs/benchmarks");
             Path recv = Path.of(PgRecvLogical.DEFAULT_PATH);
             boolean standby = false;
+            Path debeziumJar = Path.of(DebeziumEmbedded.DEFAULT_JAR);
+            int latencySeconds = 60;
+            int latencyRate = 5_000;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
@@ -151,6 +210,9 @@ public final class Bench {
                     case "--rows" -> rows = Long.parseLong(require(args[i], value));
                     case "--out" -> out = Path.of(require(args[i], value));
                     case "--pg-recvlogical" -> recv = Path.of(require(args[i], value));
+                    case "--debezium-jar" -> debeziumJar = Path.of(require(args[i], value));
+                    case "--latency-seconds" -> latencySeconds = Integer.parseInt(require(args[i], value));
+                    case "--latency-rate" -> latencyRate = Integer.parseInt(require(args[i], value));
                     case "--standby" -> {
                         standby = true;
                         i--;
@@ -159,10 +221,11 @@ public final class Bench {
                 }
                 i++;
             }
-            if (repeats < 1 || rows < 1) {
-                usage("--repeats and --rows must be at least 1");
+            if (repeats < 1 || rows < 1 || latencySeconds < 0 || latencyRate < SteadyLoad.CHANGES_PER_TRANSACTION) {
+                usage("--repeats and --rows must be at least 1, --latency-seconds at least 0 (0: no latency workload),"
+                        + " --latency-rate at least " + SteadyLoad.CHANGES_PER_TRANSACTION);
             }
-            return new Options(repeats, rows, out, recv, standby);
+            return new Options(repeats, rows, out, recv, standby, debeziumJar, latencySeconds, latencyRate);
         }
 
         private static String require(String option, String value) {
@@ -174,7 +237,8 @@ public final class Bench {
 
         private static void usage(String problem) {
             System.err.println("bench: " + problem);
-            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--standby]");
+            System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--standby]"
+                    + " [--debezium-jar PATH] [--latency-seconds N] [--latency-rate N]");
             System.exit(2);
         }
     }
