@@ -126,7 +126,9 @@ final class SlotElection extends LeaderElection {
         }
         freeSince = null;
         runTerm(LeaderTerm.NO_EPOCH);
-        // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first try
+        // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first
+        // try. Wake-ups sent while we led are stale and must not cut that wait short.
+        discardNotifications();
         return pause;
     }
 
@@ -165,6 +167,19 @@ final class SlotElection extends LeaderElection {
             wakeStandbys(connection());
         } catch (SQLException e) {
             log.debug("agent {}: NOTIFY failed: {}", config.agentId(), e.toString());
+        }
+    }
+
+    /** Reads and drops the notifications that arrived on our LISTEN connection so far. */
+    private void discardNotifications() {
+        try {
+            Connection c = connection();
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT 1");   // a round trip brings in what is pending on the socket
+            }
+            c.unwrap(PGConnection.class).getNotifications();
+        } catch (SQLException e) {
+            closeConnection();
         }
     }
 
