@@ -287,6 +287,11 @@ public final class Agent {
         return w == null ? SlotWatcher.SlotSnapshot.UNKNOWN : w.latest();
     }
 
+    /** A standby that could take over at once: its Kafka clients are prepared (see {@link Streamer#readyToLead}). */
+    boolean readyToLead() {
+        return streamer != null && streamer.readyToLead();
+    }
+
     boolean streaming() {
         return streamer != null && streamer.streaming();
     }

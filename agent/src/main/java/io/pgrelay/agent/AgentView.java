@@ -94,7 +94,9 @@ final class AgentView implements AdminServer.AgentView {
     public boolean ready() {
         return switch (agent.role()) {
             case LEADER -> agent.streaming();
-            case STANDBY -> agent.slot().reachable();
+            // watching the slot, and able to take over at once: a rolling restart that waits for
+            // readiness then never takes the leader down while the only standbys are still cold
+            case STANDBY -> agent.slot().reachable() && agent.readyToLead();
             default -> false;
         };
     }

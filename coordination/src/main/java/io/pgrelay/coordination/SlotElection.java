@@ -117,11 +117,15 @@ final class SlotElection extends LeaderElection {
             freeSince = null;
             return pause;
         }
-        if (freeSince == null) {
+        boolean firstSight = freeSince == null;
+        if (firstSight) {
             freeSince = now;
         }
         if (!target && !leader.readyToLead() && now - freeSince < config.pollInterval().toNanos()) {
-            log.debug("agent {}: slot free but not ready to lead; giving a ready standby the first try", config.agentId());
+            if (firstSight) {
+                log.info("agent {}: slot \"{}\" is free but this agent is not ready to lead yet; a ready standby gets {} ms first",
+                        config.agentId(), config.slot(), config.pollInterval().toMillis());
+            }
             return config.handoverPoll();
         }
         freeSince = null;

@@ -59,10 +59,14 @@ class FailoverIT {
                     () -> s.load().write(Long.MAX_VALUE, 50, 5, 2_000, stopLoad));
             for (int kill = 0; kill < 10; kill++) {
                 Cluster.Member leader = cluster.awaitLeader(30_000);
+                // a takeover needs a standby: wait until the agent killed last time is back and ready
+                ItSupport.await("every agent ready", Duration.ofSeconds(30), () -> cluster.members().stream()
+                        .allMatch(FailoverIT::ready));
                 long epoch = AgentHttp.status(leader.url()).orElseThrow().path("epoch").asLong();
                 ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
                 long t0 = System.nanoTime();
                 long killedAt = System.currentTimeMillis();
+                System.out.printf("FailoverIT %s: SIGKILL %s at %s%n", mode, leader.id(), java.time.Instant.ofEpochMilli(killedAt));
                 leader.process().kill();
                 ItSupport.await("a new leader's first record after killing " + leader.id(), Duration.ofSeconds(30),
                         () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
@@ -86,6 +90,11 @@ class FailoverIT {
             System.out.printf("FailoverIT %s: SIGKILL to a read_committed consumer's first record of the new leader (ms) %s;"
                     + " median %d, worst %d; %s%n",
                     mode, takeovers, sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), verdict);
+            // where each takeover went, from the agents' logs
+            for (Cluster.Member m : cluster.members()) {
+                m.process().log().lines().filter(l -> l.contains("streaming as leader") || l.contains(" leads cluster")
+                        || l.contains("not ready to lead") || l.contains("i.p.") || l.contains("io.pgrelay")).forEach(l -> System.out.println("  " + m.id() + ": " + l));
+            }
             assertThat(verdict.clean()).as(verdict.toString()).isTrue();
             assertThat(Lsns.positions(consumer.records())).isSorted().doesNotHaveDuplicates();
             assertEpochsNeverGoBack(consumer.records());
@@ -244,6 +253,14 @@ class FailoverIT {
      * One leader at a time, seen from Kafka: once a record of a newer epoch is in the topic, no
      * record of an older epoch follows it (a zombie got nothing committed).
      */
+    private static boolean ready(Cluster.Member m) {
+        try {
+            return m.process().isAlive() && AgentHttp.get(m.url(), "/ready").status() == 200;
+        } catch (java.io.IOException | InterruptedException e) {
+            return false;   // not listening yet
+        }
+    }
+
     static void assertEpochsNeverGoBack(List<ConsumerRecord<String, String>> records) {
         long highest = -1;
         for (int i = 0; i < records.size(); i++) {
