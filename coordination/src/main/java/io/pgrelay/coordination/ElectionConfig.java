@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * @param zookeeperConnect ZooKeeper mode: connect string
  * @param sessionTimeout   ZooKeeper mode: session timeout (default 3 s)
  * @param handoverWindow   how long a handover holds other agents back (default 10 s)
- * @param handoverPoll     how often the named target of a handover looks at the slot (default 50 ms)
+ * @param handoverPoll     how often the named target of a handover looks at the slot (default 10 ms: only while a handover names it)
  */
 public record ElectionConfig(String cluster, String agentId, String http, Mode mode, String slot,
                              ConnectionSource postgres, Duration pollInterval, Duration hangTimeout,
@@ -96,7 +96,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
         private String zookeeperConnect;
         private Duration sessionTimeout = Duration.ofSeconds(3);
         private Duration handoverWindow = Duration.ofSeconds(10);
-        private Duration handoverPoll = Duration.ofMillis(50);
+        private Duration handoverPoll = Duration.ofMillis(10);
 
         private Builder(String cluster, String agentId) {
             this.cluster = cluster;

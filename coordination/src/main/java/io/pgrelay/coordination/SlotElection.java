@@ -126,7 +126,7 @@ final class SlotElection extends LeaderElection {
                 log.info("agent {}: slot \"{}\" is free but this agent is not ready to lead yet; a ready standby gets {} ms first",
                         config.agentId(), config.slot(), config.pollInterval().toMillis());
             }
-            return config.handoverPoll();
+            return config.pollInterval().dividedBy(10);
         }
         freeSince = null;
         runTerm(LeaderTerm.NO_EPOCH);

@@ -46,6 +46,11 @@ final class SteadyLoad {
              PreparedStatement ins = c.prepareStatement("INSERT INTO " + table + " (id, version, payload) VALUES (?, 0, repeat('x', 100) || ?)");
              PreparedStatement upd = c.prepareStatement("UPDATE " + table + " SET version = version + 1 WHERE id = ?");
              PreparedStatement del = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
+            // The sandbox runs with synchronous_commit=off (fast setup); a walsender sends only flushed WAL,
+            // so commits would reach the stream up to wal_writer_delay (200 ms) late. Commit as production does.
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("SET synchronous_commit = on");
+            }
             c.setAutoCommit(false);
             long start = System.nanoTime();
             for (long tx = 0; tx < transactions; tx++) {
