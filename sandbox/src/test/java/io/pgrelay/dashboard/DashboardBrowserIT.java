@@ -16,6 +16,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -54,7 +55,9 @@ class DashboardBrowserIT {
         String table = "public." + name + "_load";
         LoadGenerator load = new LoadGenerator(this::connect, table);
         load.createTable();
-        AgentConfigs configs = new AgentConfigs(sandbox, name).mode("slot").tables(table).adminToken(TOKEN);
+        // rows from before the cluster: its initial snapshot gives the page a progress bar to show
+        sandbox.postgres().execute("INSERT INTO " + table + " (id, version, payload) SELECT g, 0, 'seed' FROM generate_series(1000000, 1004999) g");
+        AgentConfigs configs = new AgentConfigs(sandbox, name).mode("slot").tables(table).adminToken(TOKEN).snapshot("initial", 1000);
         AtomicBoolean stopLoad = new AtomicBoolean();
         Path profile = Files.createTempDirectory("pgrelay-chromium-");
         try (Cluster cluster = Cluster.start(configs, 3)) {
@@ -96,6 +99,11 @@ class DashboardBrowserIT {
         }
         assertThat(text(browser, By.id("slot"))).contains(slot).contains("confirmed flush LSN");
         wait.until(d -> points(d, "chart-lag-bytes") > 2 && points(d, "chart-events") > 2);
+        By snapshotRow = By.cssSelector("#snapshot li[data-state='done']");
+        wait.until(d -> !d.findElements(snapshotRow).isEmpty());
+        WebElement bar = browser.findElement(snapshotRow).findElement(By.tagName("progress"));
+        assertThat(bar.getAttribute("value")).isEqualTo(bar.getAttribute("max"));
+        assertThat(text(browser, snapshotRow)).contains("_load").contains("rows");
         System.out.printf("DashboardBrowserIT: page shows three agents, the leader and charted lag after %d ms%n",
                 (System.nanoTime() - t0) / 1_000_000);
 
