@@ -52,7 +52,7 @@ public final class Agent {
     private final AlertRules alerts;
     private final AlertWebhook webhook;
     private final AtomicLong leadershipChanges = new AtomicLong();
-    private String lastLeader; // only the slot watcher's thread touches it
+    private String lastLeader; // guarded by this (noteLeader)
 
     enum AgentRole { STARTING, STANDBY, LEADER, STOPPING }
 
@@ -107,6 +107,7 @@ public final class Agent {
             election.addListener(new io.pgrelay.coordination.LeadershipListener() {
                 @Override
                 public void isLeader(long epoch) {
+                    noteLeader(config.agent().id());
                     role = AgentRole.LEADER;
                 }
 
@@ -181,14 +182,19 @@ public final class Agent {
         return false;
     }
 
+    /** Counts a change of the cluster's leader, as this agent learns of it (its own election at once, others' on the next look). */
+    private synchronized void noteLeader(String leader) {
+        if (!leader.equals(lastLeader)) {
+            leadershipChanges.incrementAndGet();
+            lastLeader = leader;
+        }
+    }
+
     /** Each look at the slot (watcher thread): notes leader changes, evaluates the alerts, notifies. */
     private void observe(SlotWatcher.SlotSnapshot slot) {
         LeaderElection e = election;
         Optional<String> leader = e == null ? Optional.empty() : e.leader();
-        if (leader.isPresent() && !leader.get().equals(lastLeader)) {
-            leadershipChanges.incrementAndGet();
-            lastLeader = leader.get();
-        }
+        leader.ifPresent(this::noteLeader);
         var observation = new AlertRules.Observation(slot.reachable(), slot.exists(), slot.active(), slot.walStatus(),
                 slot.lagBytes(), slot.lagSeconds(), leader.isPresent());
         for (AlertRules.Change change : alerts.evaluate(observation, Instant.now())) {

@@ -129,7 +129,17 @@ final class Streamer implements Leader {
         CompletableFuture<Void> run = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try {
-                pipeline.run(term::slotAcquired);
+                pipeline.run(new Pipeline.Lease() {
+                    @Override
+                    public long slotAcquired() throws Exception {
+                        return term.slotAcquired();
+                    }
+
+                    @Override
+                    public boolean mayFenceBeforeSlot() {
+                        return term.mayFenceBeforeSlot();
+                    }
+                });
                 run.complete(null);
             } catch (Throwable t) {
                 run.completeExceptionally(t);

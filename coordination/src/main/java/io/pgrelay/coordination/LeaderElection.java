@@ -182,8 +182,8 @@ public abstract class LeaderElection implements AutoCloseable {
      *
      * @return true if the leader really held the slot (called {@code slotAcquired})
      */
-    final boolean runTerm(long presetEpoch) {
-        LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), presetEpoch);
+    final boolean runTerm(long presetEpoch, boolean rightful) {
+        LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), presetEpoch, rightful);
         term.set(t);
         if (state.get() != State.STARTED) {
             t.revoke("election closed");
@@ -284,8 +284,8 @@ public abstract class LeaderElection implements AutoCloseable {
 
     abstract void doClose();
 
-    /** Assigns the epoch of a term whose leader now holds the slot. */
-    abstract long assignEpoch(LeaderTerm t) throws Exception;
+    /** Assigns the epoch of a term whose leader now holds the slot; {@code c} is open to PostgreSQL. */
+    abstract long assignEpoch(LeaderTerm t, Connection c) throws Exception;
 
     abstract void recordHandover(Optional<String> to, Duration window) throws Exception;
 

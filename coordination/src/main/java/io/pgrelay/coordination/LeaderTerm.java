@@ -20,10 +20,18 @@ final class LeaderTerm implements Term {
     /** True while {@code lead} runs, so a late revoke never interrupts the thread's next job; guarded by this. */
     private boolean leading = true;
 
-    LeaderTerm(LeaderElection election, Thread leadThread, long presetEpoch) {
+    private final boolean rightful;
+
+    LeaderTerm(LeaderElection election, Thread leadThread, long presetEpoch, boolean rightful) {
         this.election = election;
         this.leadThread = leadThread;
         this.epoch = presetEpoch;
+        this.rightful = rightful;
+    }
+
+    @Override
+    public boolean mayFenceBeforeSlot() {
+        return rightful;
     }
 
     @Override
@@ -36,9 +44,10 @@ final class LeaderTerm implements Term {
                 return epoch;
             }
         }
-        long assigned = election.assignEpoch(this);
+        long assigned;
         Integer pid;
-        try (Connection c = election.config().postgres().open()) {
+        try (Connection c = election.config().postgres().open()) {   // one connection: this is a takeover's critical path
+            assigned = election.assignEpoch(this, c);
             pid = SlotQueries.holderPid(c, election.config().slot());
         }
         synchronized (this) {

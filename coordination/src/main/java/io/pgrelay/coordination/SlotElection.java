@@ -129,7 +129,7 @@ final class SlotElection extends LeaderElection {
             return config.pollInterval().dividedBy(10);
         }
         freeSince = null;
-        runTerm(LeaderTerm.NO_EPOCH);
+        runTerm(LeaderTerm.NO_EPOCH, target);
         // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first
         // try. Wake-ups sent while we led are stale and must not cut that wait short.
         discardNotifications();
@@ -197,12 +197,10 @@ final class SlotElection extends LeaderElection {
     }
 
     @Override
-    long assignEpoch(LeaderTerm t) throws SQLException {
-        try (Connection c = config.postgres().open()) {
-            long epoch = ClusterTable.bumpEpoch(c, config.cluster(), config.agentId());
-            knownEpoch = Math.max(knownEpoch, epoch);
-            return epoch;
-        }
+    long assignEpoch(LeaderTerm t, Connection c) throws SQLException {
+        long epoch = ClusterTable.bumpEpoch(c, config.cluster(), config.agentId());
+        knownEpoch = Math.max(knownEpoch, epoch);
+        return epoch;
     }
 
     @Override

@@ -41,6 +41,17 @@ public interface Term {
     long slotAcquired() throws Exception;
 
     /**
+     * True when this agent is the cluster's rightful next leader before it even holds the slot —
+     * it holds the ZooKeeper lock, or it is the named target of a handover — so it may fence the
+     * previous leader's Kafka producer while it takes the slot rather than after. Were it wrong
+     * (another agent won the slot after all), that leader's producer would be fenced and its term
+     * end: a moment of unavailability, never a duplicate or a loss.
+     */
+    default boolean mayFenceBeforeSlot() {
+        return false;
+    }
+
+    /**
      * The fencing epoch of this term: it only grows across the cluster.
      *
      * @throws IllegalStateException before {@link #slotAcquired()} in slot mode

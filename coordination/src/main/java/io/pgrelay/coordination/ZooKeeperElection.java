@@ -103,7 +103,7 @@ final class ZooKeeperElection extends LeaderElection {
                 return;   // SUSPENDED/LOST may have come before a term existed to revoke
             }
             deleteHandover();
-            runTerm(epoch);
+            runTerm(epoch, true);   // we hold the lock: the rightful leader
         }
 
         @Override
@@ -174,7 +174,7 @@ final class ZooKeeperElection extends LeaderElection {
     }
 
     @Override
-    long assignEpoch(LeaderTerm t) {
+    long assignEpoch(LeaderTerm t, java.sql.Connection c) {
         return t.epoch();
     }
 

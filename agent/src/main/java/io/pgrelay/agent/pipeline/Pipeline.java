@@ -49,6 +49,11 @@ public final class Pipeline {
     @FunctionalInterface
     public interface Lease {
         long slotAcquired() throws Exception;
+
+        /** Whether the producer may fence the previous leader while the slot is being taken (see {@code Term}). */
+        default boolean mayFenceBeforeSlot() {
+            return false;
+        }
     }
 
     /** Reads of the last leader's Kafka state under way; {@link #close()} whether or not they were settled. */
@@ -151,14 +156,26 @@ public final class Pipeline {
     }
 
     private void runOnce(Lease lease, long t0, KafkaState kafkaState) throws Exception {
-        WalReader reader = resources.openReader(); // throws 55006 when another walsender holds the slot
+        // The rightful next leader fences while it takes the slot; any other only once it holds it.
+        CompletableFuture<KafkaSink> fencing = lease.mayFenceBeforeSlot()
+                ? CompletableFuture.supplyAsync(resources::openSink, Pipeline::onNewThread) : null;
+        WalReader reader;
+        try {
+            reader = resources.openReader(); // throws 55006 when another walsender holds the slot
+        } catch (Exception e) {
+            if (fencing != null) {
+                fencing.thenAccept(KafkaSink::close);
+            }
+            throw e;
+        }
         KafkaSink sink = null;
         Thread sinkThread = null;
         SnapshotWorker snapshotWorker = null;
         try {
             long epoch = lease.slotAcquired();
             long tSlot = System.nanoTime();
-            sink = startSink(reader);
+            sink = whileKeepingAlive(reader, fencing != null ? fencing
+                    : CompletableFuture.supplyAsync(resources::openSink, Pipeline::onNewThread));
             long tSink = System.nanoTime();
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
@@ -212,20 +229,8 @@ public final class Pipeline {
             reader.close();   // first: that releases the slot, which the next leader is waiting for
             if (sink != null) {
                 sink.close();
-            }
-        }
-    }
-
-    /** Starts the producer (which fences older leaders) while keeping the walsender informed that we live. */
-    private KafkaSink startSink(WalReader reader) throws Exception {
-        CompletableFuture<KafkaSink> starting = CompletableFuture.supplyAsync(resources::openSink, Pipeline::onNewThread);
-        while (true) {
-            try {
-                return starting.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                reader.keepAlive();
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof Exception ex ? ex : e;
+            } else if (fencing != null) {
+                fencing.thenAccept(KafkaSink::close);   // failed before the producer was taken up
             }
         }
     }
@@ -258,7 +263,11 @@ public final class Pipeline {
 
     /** Runs a read from Kafka on another thread while keeping the walsender informed that we live. */
     private <T> T whileKeepingAlive(WalReader reader, java.util.function.Supplier<T> read) throws Exception {
-        CompletableFuture<T> reading = CompletableFuture.supplyAsync(read, Pipeline::onNewThread);
+        return whileKeepingAlive(reader, CompletableFuture.supplyAsync(read, Pipeline::onNewThread));
+    }
+
+    /** Waits for Kafka work under way (starting the producer fences older leaders) while keeping the walsender informed that we live. */
+    private <T> T whileKeepingAlive(WalReader reader, CompletableFuture<T> reading) throws Exception {
         while (true) {
             try {
                 return reading.get(settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS);
