@@ -29,6 +29,7 @@ import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -99,11 +100,17 @@ class DashboardBrowserIT {
         }
         assertThat(text(browser, By.id("slot"))).contains(slot).contains("confirmed flush LSN");
         wait.until(d -> points(d, "chart-lag-bytes") > 2 && points(d, "chart-events") > 2);
+        // the panel is redrawn every second: read each version of it whole, and retry on a stale one
         By snapshotRow = By.cssSelector("#snapshot li[data-state='done']");
-        wait.until(d -> !d.findElements(snapshotRow).isEmpty());
-        WebElement bar = browser.findElement(snapshotRow).findElement(By.tagName("progress"));
-        assertThat(bar.getAttribute("value")).isEqualTo(bar.getAttribute("max"));
-        assertThat(text(browser, snapshotRow)).contains("_load").contains("rows");
+        wait.until(d -> {
+            List<WebElement> rows = d.findElements(snapshotRow);
+            if (rows.isEmpty()) {
+                return false;
+            }
+            WebElement bar = rows.get(0).findElement(By.tagName("progress"));
+            String value = bar.getAttribute("value");
+            return value != null && value.equals(bar.getAttribute("max")) && rows.get(0).getText().contains("_load");
+        });
         System.out.printf("DashboardBrowserIT: page shows three agents, the leader and charted lag after %d ms%n",
                 (System.nanoTime() - t0) / 1_000_000);
 
