@@ -48,7 +48,9 @@ class GigabyteTransactionIT {
         String topic = cluster + "." + table;
         sandbox.postgres().execute("CREATE TABLE " + table + " (id int PRIMARY KEY, payload text)");
         AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table);
-        Path gcLog = Files.createTempFile("pgrelay-giga-gc-", ".log");
+        // a file the JVM creates itself: given an existing one, -Xlog rotates it aside to gc.log.0
+        Path gcDir = Files.createTempDirectory("pgrelay-giga-gc-");
+        Path gcLog = gcDir.resolve("gc.log");
         try (AgentProcess agent = ItSupport.startAgent(configs, "agent-1", "-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
                 "-Xlog:gc:file=" + gcLog)) {
             ItSupport.awaitSlotActive(sandbox, configs.slot(), Duration.ofSeconds(60));
@@ -103,7 +105,7 @@ class GigabyteTransactionIT {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers()))) {
                 admin.deleteTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
             }
-            Files.deleteIfExists(gcLog);
+            io.pgrelay.sandbox.Directories.deleteRecursively(gcDir);
         }
     }
 

@@ -127,6 +127,7 @@ final class DebeziumEmbedded extends KafkaCandidate {
                 if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
                     p.destroyForcibly().waitFor();
                 }
+                io.pgrelay.sandbox.Directories.deleteRecursively(dir);
             }
         };
     }
