@@ -7,7 +7,6 @@ import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.pipeline.StreamProgress;
 import io.pgrelay.agent.pipeline.StreamStats;
-import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.coordination.ElectionConfig;
 import io.pgrelay.coordination.LeaderElection;
@@ -145,6 +144,7 @@ public final class Agent {
                 admin.close();
             }
             webhook.close();
+            connections.close();
         }
         log.info("agent {} stopped", config.agent().id());
         return fatal.get() != null ? 1 : 0;
@@ -249,13 +249,7 @@ public final class Agent {
         ElectionConfig.Builder b = ElectionConfig.builder(config.cluster(), config.agent().id())
                 .http("http://" + config.agent().http())
                 .slot(config.postgres().slot())
-                .postgres(() -> {
-                    try {
-                        return connections.open();
-                    } catch (PgConnectException e) {
-                        throw new java.sql.SQLException(e.getMessage(), e.sqlState(), e);
-                    }
-                })
+                .postgres(connections::borrow)
                 .pollInterval(c.pollInterval())
                 .hangTimeout(c.hangTimeout());
         if (c.mode() == CoordinationConfig.Mode.ZOOKEEPER) {

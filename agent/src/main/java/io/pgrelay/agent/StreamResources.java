@@ -29,19 +29,14 @@ final class StreamResources implements Pipeline.Resources {
     private final JdbcTypeCatalog typeCatalog;
     private final java.util.concurrent.atomic.AtomicReference<KafkaSink.Prepared> warm = new java.util.concurrent.atomic.AtomicReference<>();
     private final java.util.concurrent.atomic.AtomicReference<CheckpointReader> warmReader = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<SchemaTopicReader> warmSchemas = new java.util.concurrent.atomic.AtomicReference<>();
     private final java.util.concurrent.atomic.AtomicBoolean preparing = new java.util.concurrent.atomic.AtomicBoolean();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
 
     StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
         this.connections = connections;
-        this.typeCatalog = new JdbcTypeCatalog(() -> {
-            try {
-                return connections.open();
-            } catch (io.pgrelay.agent.postgres.PgConnectException e) {
-                throw new SQLException(e.getMessage(), e.sqlState(), e);
-            }
-        });
+        this.typeCatalog = new JdbcTypeCatalog(connections::borrow);
     }
 
     @Override
@@ -69,27 +64,40 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     /**
-     * While standing by, prepares the Kafka clients a takeover needs (and warms the checkpoint
-     * reader), so that taking over waits only for fencing. Runs in the background; a failure only
+     * While standing by, prepares the Kafka clients a takeover needs (and warms the readers of the
+     * checkpoint and schema topics), so that taking over waits only for fencing. Runs in the background; a failure only
      * means the takeover prepares them itself.
      */
     void prepareAhead() {
-        if ((warm.get() != null && warmReader.get() != null) || !preparing.compareAndSet(false, true)) {
+        if (prepared() || !preparing.compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {
             try {
                 if (warm.get() == null) {
                     KafkaSink.Prepared p = prepareSink();
+                    p.ensureTopics(tableTopics(), config.kafka().schemaTopic());
                     if (!warm.compareAndSet(null, p)) {
                         p.close();
                     }
+                }
+                try (java.sql.Connection c = connections.borrow()) {
+                    c.isValid(5);   // the pool's first connection: a takeover then borrows without a login
+                } catch (SQLException e) {
+                    log.debug("warming the connection pool failed: {}", e.toString());
                 }
                 if (warmReader.get() == null) {
                     // Connected and assigned ahead: a takeover then only seeks and reads to the end.
                     CheckpointReader reader = newCheckpointReader();
                     reader.latest(Duration.ofSeconds(30));
                     if (!warmReader.compareAndSet(null, reader)) {
+                        reader.close();
+                    }
+                }
+                if (warmSchemas.get() == null) {
+                    SchemaTopicReader reader = newSchemaReader();
+                    reader.read(Duration.ofSeconds(30));
+                    if (!warmSchemas.compareAndSet(null, reader)) {
                         reader.close();
                     }
                 }
@@ -103,9 +111,9 @@ final class StreamResources implements Pipeline.Resources {
         t.start();
     }
 
-    /** True once the Kafka clients a takeover needs are connected and the checkpoint reader warm. */
+    /** True once the Kafka clients a takeover needs are connected and the topic readers warm. */
     boolean prepared() {
-        return warm.get() != null && warmReader.get() != null;
+        return warm.get() != null && warmReader.get() != null && warmSchemas.get() != null;
     }
 
     void close() {
@@ -116,6 +124,10 @@ final class StreamResources implements Pipeline.Resources {
         CheckpointReader r = warmReader.getAndSet(null);
         if (r != null) {
             r.close();
+        }
+        SchemaTopicReader s = warmSchemas.getAndSet(null);
+        if (s != null) {
+            s.close();
         }
     }
 
@@ -128,7 +140,8 @@ final class StreamResources implements Pipeline.Resources {
     public Pipeline.KafkaState readAhead() {
         CheckpointReader warmed = warmReader.getAndSet(null);
         CheckpointReader checkpoints = warmed != null ? warmed : newCheckpointReader();
-        SchemaTopicReader schemas = new SchemaTopicReader(kafkaClientConfig(config), config.kafka().schemaTopic());
+        SchemaTopicReader warmedSchemas = warmSchemas.getAndSet(null);
+        SchemaTopicReader schemas = warmedSchemas != null ? warmedSchemas : newSchemaReader();
         CompletableFuture<CheckpointReader.Tail> earlyCheckpoint = CompletableFuture
                 .supplyAsync(() -> checkpoints.readTail(KAFKA_READ_TIMEOUT), Pipeline::onNewThread);
         CompletableFuture<SchemaTopicReader.Published> earlySchemas = CompletableFuture
@@ -173,6 +186,10 @@ final class StreamResources implements Pipeline.Resources {
 
     private static final Duration KAFKA_READ_TIMEOUT = Duration.ofSeconds(60);
 
+    private SchemaTopicReader newSchemaReader() {
+        return new SchemaTopicReader(kafkaClientConfig(config), config.kafka().schemaTopic());
+    }
+
     private CheckpointReader newCheckpointReader() {
         return new CheckpointReader(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster());
     }
@@ -190,7 +207,7 @@ final class StreamResources implements Pipeline.Resources {
     public java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table) {
         String sql = "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                 + "WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)";
-        try (java.sql.Connection c = connections.open(); java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+        try (java.sql.Connection c = connections.borrow(); java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, table.quoted());
             java.util.List<String> columns = new java.util.ArrayList<>();
             try (java.sql.ResultSet rs = ps.executeQuery()) {
@@ -199,7 +216,7 @@ final class StreamResources implements Pipeline.Resources {
                 }
             }
             return columns;
-        } catch (SQLException | io.pgrelay.agent.postgres.PgConnectException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException("could not read the primary key of " + table + ": " + e.getMessage(), e);
         }
     }
@@ -221,6 +238,12 @@ final class StreamResources implements Pipeline.Resources {
         return props;
     }
 
+    /** The topics of the tables listed in the config, which a leader creates before the first change. */
+    private java.util.List<String> tableTopics() {
+        var topics = config.kafka().topicNames();
+        return config.postgres().tables().stream().map(topics::topicFor).toList();
+    }
+
     Pipeline.PipelineSettings pipelineSettings() {
         var topics = config.kafka().topicNames();
         return new Pipeline.PipelineSettings(config.postgres().slot(), config.agent().id(),
@@ -228,7 +251,7 @@ final class StreamResources implements Pipeline.Resources {
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == io.pgrelay.agent.config.KafkaConfig.OnOversized.SKIP,
                 config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
-                config.postgres().tables().stream().map(topics::topicFor).toList(), config.cluster(),
+                tableTopics(), config.cluster(),
                 config.kafka().schemaTopic(), config.postgres().publication(),
                 config.snapshot().mode(), config.snapshot().chunkSize());
     }

@@ -182,8 +182,8 @@ public abstract class LeaderElection implements AutoCloseable {
      *
      * @return true if the leader really held the slot (called {@code slotAcquired})
      */
-    final boolean runTerm(long presetEpoch, boolean rightful) {
-        LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), presetEpoch, rightful);
+    final boolean runTerm(boolean rightful) {
+        LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), rightful);
         term.set(t);
         if (state.get() != State.STARTED) {
             t.revoke("election closed");
@@ -204,7 +204,7 @@ public abstract class LeaderElection implements AutoCloseable {
             slotReleased();
             log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
                     t.epoch(), t.revocationReason().orElse("returned"));
-            publishQuietly(Role.STANDBY);
+            publishSoon(Role.STANDBY);
             fire(LeadershipListener::notLeader);
             return true;
         }
@@ -217,7 +217,7 @@ public abstract class LeaderElection implements AutoCloseable {
         knownLeader = Optional.of(config.agentId());
         log.info("agent {} leads cluster {} with epoch {} (slot \"{}\", walsender pid {})", config.agentId(),
                 config.cluster(), t.epoch(), config.slot(), t.walsenderPid());
-        publishQuietly(Role.LEADER);
+        publishSoon(Role.LEADER);
         long epoch = t.epoch();
         fire(l -> l.isLeader(epoch));
     }
@@ -246,6 +246,19 @@ public abstract class LeaderElection implements AutoCloseable {
 
     final LeaderTerm currentTerm() {
         return term.get();
+    }
+
+    /**
+     * Publishes the role on the ticker's thread, in order with the heartbeats: the registry is
+     * for people and dashboards, and a takeover (or, in ZooKeeper mode, the lock's release at the
+     * end of a term) must not wait for its write.
+     */
+    final void publishSoon(Role role) {
+        try {
+            ticker.execute(() -> publishQuietly(role));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("agent {}: closed; not publishing role {}", config.agentId(), role.wireName());
+        }
     }
 
     final void publishQuietly(Role role) {

@@ -22,10 +22,10 @@ final class LeaderTerm implements Term {
 
     private final boolean rightful;
 
-    LeaderTerm(LeaderElection election, Thread leadThread, long presetEpoch, boolean rightful) {
+    LeaderTerm(LeaderElection election, Thread leadThread, boolean rightful) {
         this.election = election;
         this.leadThread = leadThread;
-        this.epoch = presetEpoch;
+        this.epoch = NO_EPOCH;
         this.rightful = rightful;
     }
 

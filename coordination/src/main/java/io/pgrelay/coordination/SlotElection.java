@@ -129,7 +129,7 @@ final class SlotElection extends LeaderElection {
             return config.pollInterval().dividedBy(10);
         }
         freeSince = null;
-        runTerm(LeaderTerm.NO_EPOCH, target);
+        runTerm(target);
         // after a term (or a lost race) wait a full interval: a standby that is healthy gets the first
         // try. Wake-ups sent while we led are stale and must not cut that wait short.
         discardNotifications();
@@ -229,6 +229,11 @@ final class SlotElection extends LeaderElection {
 
     private void closeConnection() {
         if (connection != null) {
+            try (Statement s = connection.createStatement()) {
+                s.execute("UNLISTEN *");   // the source may be a pool: do not hand on our subscription
+            } catch (SQLException ignored) {
+                // broken: a pool discards it
+            }
             try {
                 connection.close();
             } catch (SQLException ignored) {

@@ -54,7 +54,7 @@ public interface Term {
     /**
      * The fencing epoch of this term: it only grows across the cluster.
      *
-     * @throws IllegalStateException before {@link #slotAcquired()} in slot mode
+     * @throws IllegalStateException before {@link #slotAcquired()}
      */
     long epoch();
 

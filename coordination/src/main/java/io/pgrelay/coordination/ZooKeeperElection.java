@@ -18,12 +18,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * ZooKeeper mode: Curator's {@link LeaderSelector} on {@code /pgrelay/<cluster>/leader}. On
- * getting the lock the epoch znode {@code /pgrelay/<cluster>/epoch} is incremented by a versioned
- * compare-and-set, then {@link Leader#lead} runs. A SUSPENDED or LOST connection revokes the term
+ * getting the lock {@link Leader#lead} runs, and the epoch znode {@code /pgrelay/<cluster>/epoch}
+ * is incremented by a versioned compare-and-set meanwhile; {@link Term#slotAcquired()} returns it. A SUSPENDED or LOST connection revokes the term
  * at once: the ZooKeeper client notices a lost server within two thirds of the session timeout,
  * before the server expires the session and lets another agent take the lock, so a leader that
  * stops promptly has stopped before the next one starts. Holding the lock is not holding the slot:
@@ -40,6 +42,8 @@ final class ZooKeeperElection extends LeaderElection {
 
     private final CuratorFramework client;
     private final LeaderSelector selector;
+    /** The epoch being assigned to the term that is starting; set before the term runs. */
+    private volatile CompletableFuture<Long> pendingEpoch;
 
     ZooKeeperElection(ElectionConfig config, Leader leader) {
         this(config, leader, CuratorFrameworkFactory.builder()
@@ -97,13 +101,23 @@ final class ZooKeeperElection extends LeaderElection {
                 giveBack(holdBackFor.get());
                 return;
             }
-            long epoch = bumpEpoch();
-            knownEpoch = Math.max(knownEpoch, epoch);
+            // The epoch's compare-and-set (a ZooKeeper write) runs while the leader takes the slot;
+            // slotAcquired() waits for it. A term that never gets that far leaves a gap in the
+            // epochs, which only have to grow.
+            CompletableFuture<Long> epoch = new CompletableFuture<>();
+            pendingEpoch = epoch;
+            daemon(() -> {
+                try {
+                    epoch.complete(bumpEpoch());
+                } catch (Throwable e) {
+                    epoch.completeExceptionally(e);
+                }
+            }, "pgrelay-epoch-" + config.agentId()).start();
             if (!client.getZookeeperClient().isConnected()) {
                 return;   // SUSPENDED/LOST may have come before a term existed to revoke
             }
             deleteHandover();
-            runTerm(epoch, true);   // we hold the lock: the rightful leader
+            runTerm(true);   // we hold the lock: the rightful leader
         }
 
         @Override
@@ -174,8 +188,14 @@ final class ZooKeeperElection extends LeaderElection {
     }
 
     @Override
-    long assignEpoch(LeaderTerm t, java.sql.Connection c) {
-        return t.epoch();
+    long assignEpoch(LeaderTerm t, java.sql.Connection c) throws Exception {
+        try {
+            long epoch = pendingEpoch.get(config.sessionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            knownEpoch = Math.max(knownEpoch, epoch);
+            return epoch;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
     }
 
     @Override
@@ -202,12 +222,13 @@ final class ZooKeeperElection extends LeaderElection {
         }
     }
 
+    /**
+     * Clears a finished handover in the background, off the takeover's path: operations of one
+     * session reach the server in order, so a later handover of ours is never deleted by it, and a
+     * failed delete (none pending) needs no answer.
+     */
     private void deleteHandover() throws Exception {
-        try {
-            client.delete().forPath(config.zkRoot() + "/handover");
-        } catch (KeeperException.NoNodeException e) {
-            // no handover pending
-        }
+        client.delete().inBackground().forPath(config.zkRoot() + "/handover");
     }
 
     @Override

@@ -11,6 +11,9 @@ import java.util.Map;
 /** A real ZooKeeper server on 127.0.0.1 (Curator's TestingServer). */
 public final class ZooKeeper implements AutoCloseable {
 
+    /** The server's tickTime. */
+    public static final int TICK_MILLIS = 200;
+
     private final TestingServer server;
     private final Path dataDir;
 
@@ -22,8 +25,11 @@ public final class ZooKeeper implements AutoCloseable {
     public static ZooKeeper start() throws Exception {
         Path dataDir = Files.createTempDirectory("pgrelay-zk-");
         int port = Kafka.freePort();
-        InstanceSpec spec = new InstanceSpec(dataDir.toFile(), port, -1, -1, true, 1, -1, -1,
-                Map.of("clientPortAddress", "127.0.0.1", "admin.enableServer", "false"), "127.0.0.1");
+        // ZooKeeper expires sessions on its ticks, so a dead client's session lasts up to one tick past
+        // its timeout; Curator's test default tick is 1 s. 200 ms is what an operator who wants fast
+        // failover would set (and keeps 2 s sessions legal: the minimum is 2 ticks).
+        InstanceSpec spec = new InstanceSpec(dataDir.toFile(), port, -1, -1, true, 1, TICK_MILLIS, -1,
+                Map.of("clientPortAddress", "127.0.0.1", "admin.enableServer", "false", "maxSessionTimeout", "60000"), "127.0.0.1");
         return new ZooKeeper(new TestingServer(spec, true), dataDir);
     }
 

@@ -48,15 +48,26 @@ public final class CheckpointReader extends CommittedTopicReader {
     }
 
     /**
-     * The result of an earlier {@link #readTail} if the topic's last stable offsets have not moved
-     * since (nothing committed or aborted after it, so the read_committed view is the same), else a
-     * fresh read. Call it after {@code initTransactions()}; then its answer is final.
+     * The result of an earlier {@link #readTail} brought up to date: as it was if the topic's last
+     * stable offsets have not moved since (nothing committed or aborted after it, so the
+     * read_committed view is the same), else with what was committed since read on from where it
+     * stopped. Call it after {@code initTransactions()}; then its answer is final.
      */
     public Optional<Checkpoint> settle(Tail early, Duration timeout) {
-        if (stableEndUnchanged(early.stableEnd(), timeout)) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (early.stableEnd().isEmpty() || !assignAll(timeout)) {
+            return latest(timeout);
+        }
+        Map<TopicPartition, Long> end = stableEnd(timeout);
+        if (end.equals(early.stableEnd())) {
             return early.checkpoint();
         }
-        return latest(timeout);
+        if (!canContinueFrom(early.stableEnd())) {
+            return latest(timeout);
+        }
+        Checkpoint[] latest = {early.checkpoint().orElse(null)};
+        pollUntil(end, deadline, "checkpoints", r -> latest[0] = newer(latest[0], r));
+        return Optional.ofNullable(latest[0]);
     }
 
     /**
@@ -80,25 +91,24 @@ public final class CheckpointReader extends CommittedTopicReader {
                 wholeTopic &= from == begin.get(tp);
                 consumer.seek(tp, from);
             }
-            Checkpoint latest = null;
-            while (!caughtUp(end)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("reading checkpoints from " + topic + " did not finish within " + timeout);
-                }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.key() != null && cluster.equals(new String(r.key(), StandardCharsets.UTF_8)) && r.value() != null) {
-                        Checkpoint c = Checkpoint.fromJson(r.value());
-                        // Ties go to the later record: a transaction that only moved the snapshot on
-                        // repeats the position of the one before it.
-                        if (latest == null || !latest.position().isAfter(c.position())) {
-                            latest = c;
-                        }
-                    }
-                }
-            }
-            if (latest != null || wholeTopic) {
-                return new Tail(Optional.ofNullable(latest), end);
+            Checkpoint[] latest = {null};
+            pollUntil(end, deadline, "checkpoints", r -> latest[0] = newer(latest[0], r));
+            if (latest[0] != null || wholeTopic) {
+                return new Tail(Optional.ofNullable(latest[0]), end);
             }
         }
+    }
+
+    /**
+     * The checkpoint of this cluster in {@code r} if it has one, else {@code latest}. Ties go to the
+     * later record: a transaction that only moved the snapshot on repeats the position of the one
+     * before it.
+     */
+    private Checkpoint newer(Checkpoint latest, ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null || r.value() == null || !cluster.equals(new String(r.key(), StandardCharsets.UTF_8))) {
+            return latest;
+        }
+        Checkpoint c = Checkpoint.fromJson(r.value());
+        return latest == null || !latest.position().isAfter(c.position()) ? c : latest;
     }
 }

@@ -1,6 +1,7 @@
 package io.pgrelay.agent.kafka;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A {@code read_committed} consumer of every partition of one topic, without a group: what the
@@ -54,9 +56,37 @@ abstract class CommittedTopicReader implements AutoCloseable {
         return Map.copyOf(consumer.endOffsets(partitions, timeout));
     }
 
-    /** True if an earlier read's stable end offsets are still the topic's: the read_committed view has not changed. */
-    final boolean stableEndUnchanged(Map<TopicPartition, Long> earlier, Duration timeout) {
-        return !earlier.isEmpty() && stableEnd(timeout).equals(earlier);
+    /**
+     * Polls until every partition's position reaches {@code end}, handing each record to
+     * {@code each}; {@code what} names the read in the error when the deadline passes first.
+     */
+    final void pollUntil(Map<TopicPartition, Long> end, long deadlineNanos, String what,
+                         java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        while (!caughtUp(end)) {
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw new IllegalStateException("reading " + what + " from " + topic + " did not finish in time");
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                each.accept(r);
+            }
+        }
+    }
+
+    /**
+     * Whether an earlier read that stopped at {@code earlier} can simply go on to newer stable end
+     * offsets: the consumer still stands exactly there. Everything below a last stable offset is
+     * decided, so the records between the old and the new one are just what was settled since.
+     */
+    final boolean canContinueFrom(Map<TopicPartition, Long> earlier) {
+        if (earlier.isEmpty() || !earlier.keySet().equals(Set.copyOf(partitions))) {
+            return false;
+        }
+        for (Map.Entry<TopicPartition, Long> e : earlier.entrySet()) {
+            if (consumer.position(e.getKey()) != e.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     final boolean caughtUp(Map<TopicPartition, Long> end) {

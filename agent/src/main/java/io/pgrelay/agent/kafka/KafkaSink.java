@@ -161,6 +161,21 @@ public final class KafkaSink implements AutoCloseable {
             this.producer = p;
         }
 
+        /**
+         * Creates ahead, unless they exist, the topics a new leader makes sure of before it streams
+         * (the listed tables' topics and the schema topic), so a takeover need not wait for them.
+         */
+        public void ensureTopics(java.util.Collection<String> tableTopics, String schemaTopic) {
+            for (String topic : tableTopics) {
+                if (knownTopics.add(topic)) {
+                    createTopic(admin, topic, partitions, topicConfig);
+                }
+            }
+            if (knownTopics.add(schemaTopic)) {
+                createTopic(admin, schemaTopic, 1, schemaTopicConfig(topicConfig));
+            }
+        }
+
         /** Fences every older producer of the cluster and returns the sink. */
         public KafkaSink activate() {
             return new KafkaSink(this);
@@ -213,9 +228,13 @@ public final class KafkaSink implements AutoCloseable {
      * events keep one order.
      */
     public void ensureSchemaTopic(String topic) {
+        ensureTopic(topic, 1, schemaTopicConfig(topicConfig));
+    }
+
+    private static Map<String, String> schemaTopicConfig(Map<String, String> topicConfig) {
         Map<String, String> config = new HashMap<>(topicConfig);
         config.putAll(SCHEMA_TOPIC_CONFIG);
-        ensureTopic(topic, 1, config);
+        return config;
     }
 
     private void ensureTopic(String topic, int partitionCount, Map<String, String> config) {

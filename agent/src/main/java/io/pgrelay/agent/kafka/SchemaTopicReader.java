@@ -45,25 +45,35 @@ public final class SchemaTopicReader extends CommittedTopicReader {
         }
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = stableEnd(timeout);
-        while (!caughtUp(end)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("reading schema events from " + topic + " did not finish within " + timeout);
-            }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                TableSchema schema = SchemaEvents.parseSchema(r.value());
-                if (schema != null) {
-                    last.put(schema.table(), schema);
-                }
-            }
-        }
+        pollUntil(end, deadline, "schema events", r -> remember(last, r));
         return new Published(last, end);
     }
 
-    /** The earlier read if the last stable offsets have not moved since, else a fresh read; final after fencing. */
+    /**
+     * The earlier read as it was if the last stable offsets have not moved since, else brought up
+     * to date by reading on from where it stopped; final after fencing.
+     */
     public Map<String, TableSchema> settle(Published early, Duration timeout) {
-        if (stableEndUnchanged(early.stableEnd(), timeout)) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (early.stableEnd().isEmpty() || !assignAll(timeout)) {
+            return read(timeout).tables();
+        }
+        Map<TopicPartition, Long> end = stableEnd(timeout);
+        if (end.equals(early.stableEnd())) {
             return early.tables();
         }
-        return read(timeout).tables();
+        if (!canContinueFrom(early.stableEnd())) {
+            return read(timeout).tables();
+        }
+        Map<String, TableSchema> last = new HashMap<>(early.tables());
+        pollUntil(end, deadline, "schema events", r -> remember(last, r));
+        return last;
+    }
+
+    private static void remember(Map<String, TableSchema> last, ConsumerRecord<byte[], byte[]> r) {
+        TableSchema schema = SchemaEvents.parseSchema(r.value());
+        if (schema != null) {
+            last.put(schema.table(), schema);
+        }
     }
 }

@@ -180,9 +180,11 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
+            // both settle at once: each is one end-offset lookup when nothing changed since the early read
+            var settlingSchemas = CompletableFuture.supplyAsync(kafkaState::schemas, Pipeline::onNewThread);
             Optional<Checkpoint> checkpoint = whileKeepingAlive(reader, kafkaState::checkpoint);
             Position skipThrough = checkpoint.map(Checkpoint::position).orElse(Position.NONE);
-            var published = whileKeepingAlive(reader, kafkaState::schemas);
+            var published = whileKeepingAlive(reader, settlingSchemas);
             sink.ensureSchemaTopic(settings.schemaTopic());
             long tCheckpoint = System.nanoTime();
             log.info("slot {}: streaming as leader, epoch {}, skipping events through {} (slot held after {} ms, "
@@ -228,11 +230,21 @@ public final class Pipeline {
             }
             reader.close();   // first: that releases the slot, which the next leader is waiting for
             if (sink != null) {
-                sink.close();
+                closeAside(sink);
             } else if (fencing != null) {
                 fencing.thenAccept(KafkaSink::close);   // failed before the producer was taken up
             }
         }
+    }
+
+    /**
+     * Closes the producer on a thread of its own, so that the term ends as soon as the slot is
+     * released (in ZooKeeper mode that is when the lock passes on). It has nothing in flight after
+     * a commit, and after an abort the next leader's fencing settles what it had; closing it only
+     * stops its threads. Not a daemon: a stopping agent waits for it (at most a few seconds).
+     */
+    private static void closeAside(KafkaSink sink) {
+        new Thread(sink::close, "pgrelay-close-producer").start();
     }
 
     /**

@@ -1,10 +1,14 @@
 package io.pgrelay.agent.postgres;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.config.PostgresConfig;
+
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Properties;
@@ -30,6 +34,9 @@ public final class PgConnections {
 
     private final PostgresConfig postgres;
     private final String agentId;
+    /** Created on first use, closed by {@link #close()}; guarded by this. */
+    private HikariDataSource pool;
+    private boolean closed;
 
     public PgConnections(PostgresConfig postgres, String agentId) {
         this.postgres = postgres;
@@ -43,6 +50,52 @@ public final class PgConnections {
     /** A plain connection, autocommit on. */
     public Connection open() throws PgConnectException {
         return connect(properties(false));
+    }
+
+    /**
+     * A plain connection from the agent's small pool, for short work: the election's looks at the
+     * slot, epochs, key and type lookups. Closing it returns it. A takeover then does not wait for
+     * a login (one to tens of milliseconds), and a leader does not log in twice a second to check
+     * its slot. Long-lived connections ({@code LISTEN}, snapshots, replication) are opened apart.
+     */
+    public Connection borrow() throws SQLException {
+        try {
+            return pool().getConnection();
+        } catch (SQLTransientConnectionException e) {
+            // Hikari says only that it timed out; the driver's reason is the cause
+            if (e.getCause() instanceof SQLException cause) {
+                throw new SQLException(describe(cause), cause.getSQLState(), e);
+            }
+            throw new SQLException("postgres: no connection to " + postgres.maskedUrl() + " within "
+                    + postgres.connectTimeout().toMillis() + " ms", "08001", e);
+        }
+    }
+
+    private synchronized HikariDataSource pool() throws SQLException {
+        if (closed) {
+            throw new SQLException("postgres: the agent is shutting down", "08003");
+        }
+        if (pool == null) {
+            HikariConfig c = new HikariConfig();
+            c.setPoolName("pgrelay-pg");
+            c.setJdbcUrl(postgres.url());
+            c.setDataSourceProperties(properties(false));
+            c.setConnectionInitSql(String.join("; ", SESSION_SETTINGS));
+            c.setMinimumIdle(1);
+            c.setMaximumPoolSize(6);
+            c.setConnectionTimeout(Math.max(250, postgres.connectTimeout().toMillis()));
+            c.setInitializationFailTimeout(-1);   // start without PostgreSQL; callers see the reason on use
+            pool = new HikariDataSource(c);
+        }
+        return pool;
+    }
+
+    /** Closes the pool; connections opened apart are their users' to close. */
+    public synchronized void close() {
+        closed = true;
+        if (pool != null) {
+            pool.close();
+        }
     }
 
     /**
@@ -91,9 +144,7 @@ public final class PgConnections {
             throw new PgConnectException(describe(e), e.getSQLState(), e);
         }
         try (Statement s = c.createStatement()) {
-            for (String set : SESSION_SETTINGS) {
-                s.execute(set);
-            }
+            s.execute(String.join("; ", SESSION_SETTINGS));   // one round trip
             return c;
         } catch (SQLException e) {
             closeQuietly(c);

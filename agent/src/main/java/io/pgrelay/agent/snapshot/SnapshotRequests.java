@@ -41,7 +41,7 @@ public final class SnapshotRequests {
                 problems.add("table '" + name + "': " + e.getMessage());
             }
         }
-        try (Connection c = connections.open()) {
+        try (Connection c = connections.borrow()) {
             for (TableId t : tables) {
                 if (!exists(c, t)) {
                     problems.add("table " + t + " does not exist");

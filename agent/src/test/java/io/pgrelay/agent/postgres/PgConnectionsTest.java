@@ -51,6 +51,42 @@ class PgConnectionsTest {
     }
 
     @Test
+    void pooledConnectionsHaveTheSameSettingsAndAreReused() throws Exception {
+        PgConnections connections = new PgConnections(TestPostgres.config(pg, "postgres", "postgres", "s", "p", List.of()), "a-1");
+        try {
+            int first;
+            try (Connection c = connections.borrow()) {
+                assertThat(settings(c)).containsExactly(
+                        Map.entry("TimeZone", "UTC"), Map.entry("DateStyle", "ISO, YMD"), Map.entry("IntervalStyle", "postgres"),
+                        Map.entry("bytea_output", "hex"), Map.entry("application_name", "pgrelay-a-1"));
+                first = c.unwrap(PGConnection.class).getBackendPID();
+            }
+            try (Connection c = connections.borrow()) {
+                assertThat(c.unwrap(PGConnection.class).getBackendPID()).as("same session, no new login").isEqualTo(first);
+            }
+        } finally {
+            connections.close();
+        }
+        assertThatThrownBy(connections::borrow).hasMessageContaining("shutting down");
+    }
+
+    @Test
+    void unreachableServerThroughThePoolIsOneLineWithoutThePassword() {
+        PostgresConfig cfg = new PostgresConfig("jdbc:postgresql://127.0.0.1:1/app?password=inurl", "bob", Secret.of("hunter2"),
+                "s", "p", List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2));
+        PgConnections connections = new PgConnections(cfg, "a");
+        try {
+            assertThatThrownBy(connections::borrow)
+                    .isInstanceOf(java.sql.SQLException.class)
+                    .hasMessageStartingWith("postgres: cannot connect to jdbc:postgresql://127.0.0.1:1/app?password=**** as bob: ")
+                    .hasMessageNotContaining("hunter2").hasMessageNotContaining("inurl")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        } finally {
+            connections.close();
+        }
+    }
+
+    @Test
     void unreachableServerIsOneLineWithoutThePassword() {
         PostgresConfig cfg = new PostgresConfig("jdbc:postgresql://127.0.0.1:1/app?password=inurl", "bob", Secret.of("hunter2"),
                 "s", "p", List.of(), Duration.ofSeconds(1), Duration.ofSeconds(2));
