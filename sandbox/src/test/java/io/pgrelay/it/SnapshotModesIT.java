@@ -30,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Snapshot modes other than SnapshotIT's: {@code snapshot.mode: always} across takeovers (a new
- * snapshot in a new term, the one in progress continued in the next).
+ * snapshot in a new term, the one in progress continued in the next), and the initial snapshot
+ * with {@code coordination.mode: zookeeper} and a leader SIGKILLed in the middle of it.
  */
 @ExtendWith(SandboxExtension.class)
 class SnapshotModesIT {
@@ -140,6 +141,72 @@ class SnapshotModesIT {
             assertThat(count(second.process().log(), requested)).as("requests in %s's log", second.id()).isEqualTo(1);
             assertThat(count(third.process().log(), requested)).as("requests in %s's log", third.id()).isZero();
             assertThat(count(third.process().log(), continued)).as("continued in %s's log", third.id()).isEqualTo(1);
+            passed.set(true);
+        } finally {
+            stop.set(true);
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+        }
+    }
+
+    /** SnapshotIT's first test with ZooKeeper electing the leader: 100,000 rows, one SIGKILL halfway. */
+    @Test
+    void initialSnapshotInZookeeperModeUnderWritesSurvivesALeaderKill() throws Exception {
+        String cluster = ItSupport.uniqueCluster("snapzk");
+        String table = "public." + cluster + "_orders";
+        int seeded = 100_000;
+        LoadGenerator load = new LoadGenerator(this::connect, table);
+        load.createTable();
+        sandbox.postgres().execute("INSERT INTO " + table + " SELECT g, 0, 'seed ' || g FROM generate_series("
+                + SEED_FROM + ", " + (SEED_FROM + seeded - 1) + ") g", "ANALYZE " + table);
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).mode("zookeeper").tables(table).snapshot("initial", 2048);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean passed = new AtomicBoolean();
+        try (Cluster agents = Cluster.start(configs, 2);
+             SnapshotIT.Rebuild kafka = new SnapshotIT.Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + table);
+             AutoCloseable dump = () -> SnapshotIT.dumpLogs(agents, passed)) {
+            CompletableFuture<Void> inserts = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 20, 3, 1_000, stop));
+            CompletableFuture<Long> churn = CompletableFuture.supplyAsync(() -> SnapshotIT.churn(sandbox, table, seeded, stop));
+            long t0 = System.nanoTime();
+            Cluster.Member leader = agents.awaitLeader(60_000);
+            long epoch = awaitEpochAbove(leader, 0);
+            ItSupport.await("every agent ready", Duration.ofSeconds(30), () -> agents.members().stream().allMatch(FailoverIT::ready));
+            ItSupport.await(leader.id() + " has sent 30000 snapshot rows", Duration.ofSeconds(60),
+                    () -> SnapshotIT.snapshotRows(leader) >= 30_000);
+            long sent = SnapshotIT.snapshotRows(leader);
+            long killedAt = System.nanoTime();
+            leader.process().kill();
+            Cluster.Member next = agents.awaitLeader(60_000);
+            long nextEpoch = awaitEpochAbove(next, epoch);
+            ItSupport.await(next.id() + " continuing the snapshot", Duration.ofSeconds(60), () -> SnapshotIT.resumedFrom(next) >= 0);
+            long resumedFrom = SnapshotIT.resumedFrom(next);
+            ItSupport.await(next.id() + " sending snapshot rows", Duration.ofSeconds(60), () -> SnapshotIT.snapshotRows(next) > resumedFrom);
+            long sendingAfterMs = (System.nanoTime() - killedAt) / 1_000_000;
+            ItSupport.await("the snapshot done", Duration.ofSeconds(60), () -> SnapshotIT.snapshotDone(agents));
+            long snapshotMs = (System.nanoTime() - t0) / 1_000_000;
+            JsonNode status = AgentHttp.status(next.url()).orElseThrow();
+            stop.set(true);
+            inserts.get();
+            long churned = churn.get();
+            Map<Long, String> expected = SnapshotIT.tableRows(sandbox, table);
+            ItSupport.await("Kafka rebuilt equal to the table", Duration.ofSeconds(60), () -> kafka.rows().equals(expected));
+            Thread.sleep(1_000);
+            SnapshotIT.Rebuild.Result r = kafka.result();
+            System.out.printf("SnapshotModesIT zookeeper: %d seeded rows snapshotted in %d ms (one takeover included) while %d"
+                            + " inserts and %d updates/deletes ran; %s killed with %d rows sent (epoch %d), %s (epoch %d) continued"
+                            + " after the %d committed, sending again %d ms after the kill; %d snapshot events, %d rows in Kafka = table%n",
+                    seeded, snapshotMs, load.inserted(), churned, leader.id(), sent, epoch, next.id(), nextEpoch, resumedFrom,
+                    sendingAfterMs, r.snapshotEvents(), r.rows().size());
+            assertThat(resumedFrom).as("rows the new leader found committed (it did not start over)").isGreaterThan(sent - 20_000);
+            assertThat(resumedFrom).as("rows the new leader found committed (the kill came before the end)").isLessThan(seeded);
+            assertThat(status.path("role").asText()).isEqualTo("leader");
+            assertThat(status.path("mode").asText()).isEqualTo("zookeeper");
+            assertThat(status.path("snapshot").path("tables").get(0).path("state").asText()).isEqualTo("done");
+            assertThat(status.path("snapshot").path("tables").get(0).path("rowsSent").asLong())
+                    .as("rows sent over both leaders").isGreaterThan(seeded / 2);
+            assertThat(r.rows()).isEqualTo(expected);
+            assertThat(r.keysSnapshottedTwice()).as("keys with two snapshot events").isZero();
+            assertThat(r.positionsOutOfOrder()).as("positions not growing").isZero();
+            assertThat(r.snapshotEvents()).isGreaterThan(seeded / 2).isLessThanOrEqualTo(seeded + load.inserted());
             passed.set(true);
         } finally {
             stop.set(true);
