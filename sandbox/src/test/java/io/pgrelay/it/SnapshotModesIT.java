@@ -41,9 +41,9 @@ class SnapshotModesIT {
 
     /**
      * Two tables, snapshotted in name order, three agents. Term 1 snapshots both. Term 2 (after a
-     * SIGKILL) snapshots both again, but once it has asked for them the test locks the second
-     * table: its first chunk waits, and term 2 dies (SIGKILL) with the snapshot in progress, the
-     * first table done. Term 3 must continue with the second table — not start over, which would
+     * SIGKILL) snapshots both again, but once it has sent the first table's first chunk the test
+     * locks the second table: its turn waits, and term 2 dies (SIGKILL) with the snapshot in
+     * progress, the first table done. Term 3 must continue with the second table — not start over, which would
      * send the first table a third time.
      */
     @Test
