@@ -253,7 +253,7 @@ class FailoverIT {
      * One leader at a time, seen from Kafka: once a record of a newer epoch is in the topic, no
      * record of an older epoch follows it (a zombie got nothing committed).
      */
-    private static boolean ready(Cluster.Member m) {
+    static boolean ready(Cluster.Member m) {
         try {
             return m.process().isAlive() && AgentHttp.get(m.url(), "/ready").status() == 200;
         } catch (java.io.IOException | InterruptedException e) {

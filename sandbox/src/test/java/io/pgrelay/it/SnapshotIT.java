@@ -57,7 +57,7 @@ class SnapshotIT {
              Rebuild kafka = new Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + table);
              AutoCloseable dump = () -> dumpLogs(agents, passed)) {
             CompletableFuture<Void> inserts = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 20, 3, 1_000, stop));
-            CompletableFuture<Long> churn = CompletableFuture.supplyAsync(() -> churn(table, seeded, stop));
+            CompletableFuture<Long> churn = CompletableFuture.supplyAsync(() -> churn(sandbox, table, seeded, stop));
             long t0 = System.nanoTime();
             List<String> kills = new ArrayList<>();
             for (long killAfter : new long[] {100_000, 250_000}) {
@@ -82,7 +82,7 @@ class SnapshotIT {
             stop.set(true);
             inserts.get();
             long churned = churn.get();
-            Map<Long, String> expected = tableRows(table);
+            Map<Long, String> expected = tableRows(sandbox, table);
             ItSupport.await("Kafka rebuilt equal to the table", Duration.ofSeconds(60), () -> kafka.rows().equals(expected));
             Thread.sleep(1_000);
             Rebuild.Result r = kafka.result();
@@ -146,7 +146,7 @@ class SnapshotIT {
             stop.set(true);
             inserts.get();
             logInserts.get();
-            Map<Long, String> expected = tableRows(table);
+            Map<Long, String> expected = tableRows(sandbox, table);
             ItSupport.await("Kafka rebuilt equal to the table", Duration.ofSeconds(60), () -> kafka.rows().equals(expected));
             long again = kafka.result().snapshotEvents() - before;
             long rowsAtRequest = 3000;
@@ -184,7 +184,7 @@ class SnapshotIT {
     }
 
     /** Unless the test got to its end (stop set): what the agents said about snapshots, and every warning. */
-    private static void dumpLogs(Cluster c, AtomicBoolean ended) {
+    static void dumpLogs(Cluster c, AtomicBoolean ended) {
         if (ended.get()) {
             return;
         }
@@ -216,9 +216,9 @@ class SnapshotIT {
     }
 
     /** Updates and deletes seeded rows — the ones the snapshot reads — until stopped; returns how many. */
-    private long churn(String table, int seeded, AtomicBoolean stop) {
+    static long churn(Sandbox sandbox, String table, int seeded, AtomicBoolean stop) {
         long n = 0;
-        try (Connection c = connect();
+        try (Connection c = sandbox.postgres().connect();
              PreparedStatement upd = c.prepareStatement("UPDATE " + table + " SET version = version + 1, payload = 'churned' WHERE id = ?");
              PreparedStatement del = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
             c.setAutoCommit(false);
@@ -243,7 +243,7 @@ class SnapshotIT {
     }
 
     /** From the agent's log: the rows of the snapshot its last term found committed; -1 before it says. */
-    private static long resumedFrom(Cluster.Member m) {
+    static long resumedFrom(Cluster.Member m) {
         try {
             java.util.regex.Matcher found = java.util.regex.Pattern.compile("continuing the snapshot in progress: \\S+ after (\\d+) rows")
                     .matcher(m.process().log());
@@ -257,7 +257,7 @@ class SnapshotIT {
         }
     }
 
-    private static long snapshotRows(Cluster.Member m) {
+    static long snapshotRows(Cluster.Member m) {
         return AgentHttp.status(m.url()).map(s -> {
             long rows = 0;
             for (JsonNode t : s.path("snapshot").path("tables")) {
@@ -267,15 +267,15 @@ class SnapshotIT {
         }).orElse(0L);
     }
 
-    private static boolean snapshotDone(Cluster agents) {
+    static boolean snapshotDone(Cluster agents) {
         return agents.leader().flatMap(l -> AgentHttp.status(l.url()))
                 .map(s -> s.path("snapshot").isObject() && !s.path("snapshot").path("active").asBoolean(true))
                 .orElse(false);
     }
 
-    private Map<Long, String> tableRows(String table) throws SQLException {
+    static Map<Long, String> tableRows(Sandbox sandbox, String table) throws SQLException {
         Map<Long, String> rows = new HashMap<>();
-        try (Connection c = connect(); Statement s = c.createStatement();
+        try (Connection c = sandbox.postgres().connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id, version, payload FROM " + table)) {
             while (rs.next()) {
                 rows.put(rs.getLong(1), rs.getInt(2) + "|" + rs.getString(3));
