@@ -72,43 +72,66 @@ final class StreamResources implements Pipeline.Resources {
         if (prepared() || !preparing.compareAndSet(false, true)) {
             return;
         }
-        Thread t = new Thread(() -> {
-            try {
-                if (warm.get() == null) {
-                    KafkaSink.Prepared p = prepareSink();
-                    p.ensureTopics(tableTopics(), config.kafka().schemaTopic());
-                    if (!warm.compareAndSet(null, p)) {
-                        p.close();
-                    }
-                }
-                try (java.sql.Connection c = connections.borrow()) {
-                    c.isValid(5);   // the pool's first connection: a takeover then borrows without a login
-                } catch (SQLException e) {
-                    log.debug("warming the connection pool failed: {}", e.toString());
-                }
-                if (warmReader.get() == null) {
-                    // Connected and assigned ahead: a takeover then only seeks and reads to the end.
-                    CheckpointReader reader = newCheckpointReader();
-                    reader.latest(Duration.ofSeconds(30));
-                    if (!warmReader.compareAndSet(null, reader)) {
-                        reader.close();
-                    }
-                }
-                if (warmSchemas.get() == null) {
-                    SchemaTopicReader reader = newSchemaReader();
-                    reader.read(Duration.ofSeconds(30));
-                    if (!warmSchemas.compareAndSet(null, reader)) {
-                        reader.close();
-                    }
-                }
-            } catch (RuntimeException e) {
-                log.debug("preparing Kafka clients ahead failed: {}", e.toString());
-            } finally {
-                preparing.set(false);
+        // Independent of each other: side by side, a cold start waits for the slowest, not the sum.
+        CompletableFuture<?>[] steps = {
+                CompletableFuture.runAsync(this::warmSink, Pipeline::onNewThread),
+                CompletableFuture.runAsync(this::warmPool, Pipeline::onNewThread),
+                CompletableFuture.runAsync(() -> warmUp(warmReader, this::newCheckpointReader,
+                        r -> r.latest(Duration.ofSeconds(30))), Pipeline::onNewThread),
+                CompletableFuture.runAsync(() -> warmUp(warmSchemas, this::newSchemaReader,
+                        r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)};
+        CompletableFuture.allOf(steps).whenComplete((done, failure) -> {
+            if (failure != null) {
+                log.debug("preparing Kafka clients ahead failed: {}", failure.toString());
             }
-        }, "pgrelay-prepare");
-        t.setDaemon(true);
-        t.start();
+            preparing.set(false);
+        });
+    }
+
+    private void warmSink() {
+        if (warm.get() == null) {
+            KafkaSink.Prepared p = prepareSink();
+            p.ensureTopics(tableTopics(), config.kafka().schemaTopic());
+            if (!warm.compareAndSet(null, p)) {
+                p.close();
+            }
+        }
+    }
+
+    /** The pool's first connection: a takeover then borrows one without a login. */
+    private void warmPool() {
+        try (java.sql.Connection c = connections.borrow()) {
+            c.isValid(5);
+        } catch (SQLException e) {
+            log.debug("warming the connection pool failed: {}", e.toString());
+        }
+    }
+
+    /** Connects and assigns a topic reader ahead (one read): a takeover then only seeks and reads to the end. */
+    private static <R extends AutoCloseable> void warmUp(java.util.concurrent.atomic.AtomicReference<R> slot,
+                                                         java.util.function.Supplier<R> open,
+                                                         java.util.function.Consumer<R> firstRead) {
+        if (slot.get() != null) {
+            return;
+        }
+        R reader = open.get();
+        try {
+            firstRead.accept(reader);
+        } catch (RuntimeException e) {
+            closeQuietly(reader);
+            throw e;
+        }
+        if (!slot.compareAndSet(null, reader)) {
+            closeQuietly(reader);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.debug("closing a Kafka client failed: {}", e.toString());
+        }
     }
 
     /** True once the Kafka clients a takeover needs are connected and the topic readers warm. */

@@ -23,7 +23,8 @@ public interface Leader {
      * Whether a term started now would start fast (clients connected, caches warm). In slot mode a
      * standby that is not ready lets a ready one have the first try at a freed slot, and races
      * itself only if the slot is still free a poll interval later — after a rolling restart the
-     * freshly started agent would otherwise often win and take longest.
+     * freshly started agent would otherwise often win and take longest. An agent that sees no other
+     * live member in the registry does not wait.
      */
     default boolean readyToLead() {
         return true;

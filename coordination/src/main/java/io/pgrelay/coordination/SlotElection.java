@@ -121,7 +121,7 @@ final class SlotElection extends LeaderElection {
         if (firstSight) {
             freeSince = now;
         }
-        if (!target && !leader.readyToLead() && now - freeSince < config.pollInterval().toNanos()) {
+        if (!target && !leader.readyToLead() && now - freeSince < config.pollInterval().toNanos() && anotherMemberLive()) {
             if (firstSight) {
                 log.info("agent {}: slot \"{}\" is free but this agent is not ready to lead yet; a ready standby gets {} ms first",
                         config.agentId(), config.slot(), config.pollInterval().toMillis());
@@ -134,6 +134,15 @@ final class SlotElection extends LeaderElection {
         // try. Wake-ups sent while we led are stale and must not cut that wait short.
         discardNotifications();
         return pause;
+    }
+
+    /** Whether the registry shows another live agent (which may be ready to lead); true when unsure. */
+    private boolean anotherMemberLive() {
+        try {
+            return registry.members().stream().anyMatch(m -> !m.id().equals(config.agentId()));
+        } catch (Exception e) {
+            return true;
+        }
     }
 
     /**

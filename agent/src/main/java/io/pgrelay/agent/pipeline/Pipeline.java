@@ -42,7 +42,7 @@ public final class Pipeline {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
     private static final int BATCH_SIZE = 512;
-    private static final int QUEUE_BATCHES = 64;
+    private static final int QUEUE_BATCHES = 16;
     private static final long IDLE_PARK_NANOS = 500_000;
 
     /** What the pipeline needs from leadership: the fencing epoch, asked for once the slot is held. */

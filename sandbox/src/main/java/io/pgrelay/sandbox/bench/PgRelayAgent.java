@@ -25,12 +25,12 @@ final class PgRelayAgent extends KafkaCandidate {
     private static final String[] KAFKA_LINES = System.getProperty("bench.agentKafka", "").isBlank()
             ? new String[0] : System.getProperty("bench.agentKafka").split(";");
 
-    /** {@link #JVM_ARGS} of both candidates; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording). */
+    /** {@link #JVM_ARGS} of both candidates; {@code -Dbench.agentJvmArgs="..."} adds more (e.g. a JFR recording), separated by spaces or ";". */
     private static String[] jvmArgs() {
         java.util.List<String> args = new java.util.ArrayList<>(KafkaCandidate.JVM_ARGS);
         String extra = System.getProperty("bench.agentJvmArgs", "").trim();
         if (!extra.isEmpty()) {
-            args.addAll(java.util.List.of(extra.split("\\s+")));
+            args.addAll(java.util.List.of(extra.split("[\\s;]+")));   // ";" too: BENCH_JAVA_OPTS is split on spaces
         }
         return args.toArray(String[]::new);
     }
