@@ -16,15 +16,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,8 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * checkpoint record, by {@link #commit}. Starting a sink fences every older producer of the cluster.
  *
  * <p>Thread rule: one thread (the pipeline's sink thread) calls every method except {@link #close}.
- * Send callbacks run on the producer's I/O thread; they only record the first failure. Commits run
- * on a thread of the sink's own ({@link #commitAsync}), while the sink thread only holds records.
+ * Send callbacks run on the producer's I/O thread; they only record the first failure.
  */
 public final class KafkaSink implements AutoCloseable {
 
@@ -57,12 +51,6 @@ public final class KafkaSink implements AutoCloseable {
             "cleanup.policy", "compact",
             "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
 
-    /**
-     * Records held while a commit is under way, at most: beyond it the sender waits for the commit.
-     * A commit takes milliseconds; this is what a fast stream encodes meanwhile, with room to spare.
-     */
-    static final long HOLD_MAX_BYTES = 2L * 1024 * 1024;
-
     /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
     private static final int RECORD_OVERHEAD = 128;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
@@ -82,23 +70,9 @@ public final class KafkaSink implements AutoCloseable {
             sendFailure.compareAndSet(null, exception);
         }
     };
-    /** Records sent (or {@link #begin()} called) since the last commit was started. */
     private boolean inTransaction;
-    /** Whether the producer has a transaction begun; lags {@link #inTransaction} while records are held. */
-    private boolean producerTransactionOpen;
     private long transactionBytes;
     private long transactionRecords;
-    /** The commit under way on {@link #committer}, or null; only the sink's thread reads or sets it. */
-    private CompletableFuture<Void> committing;
-    private Runnable afterCommit;
-    /** Records of the next transaction, sent while {@link #committing} was under way. */
-    private final List<ProducerRecord<byte[], byte[]>> held = new ArrayList<>();
-    private long heldBytes;
-    private final ExecutorService committer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "pgrelay-commit");
-        t.setDaemon(true);
-        return t;
-    });
 
     /**
      * Creates the producer and fences older producers of the cluster. Blocks until Kafka answers
@@ -300,63 +274,35 @@ public final class KafkaSink implements AutoCloseable {
         return maxRequestSize;
     }
 
-    /**
-     * Sends a record in the current transaction, opening one when none is open. While the previous
-     * transaction is still committing (see {@link #commitAsync}) the record is held, up to
-     * {@link #HOLD_MAX_BYTES}, and sent once that commit is through: the caller goes on encoding
-     * instead of waiting for the commit's round trips.
-     */
+    /** Sends a record in the current Kafka transaction, opening one when none is open. */
     public void send(String topic, byte[] key, byte[] value, Headers headers) {
         begin();
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, key, value, headers);
-        long bytes = (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        transactionBytes += bytes;
-        transactionRecords++;
-        if (committing != null) {
-            if (!committing.isDone() && heldBytes < HOLD_MAX_BYTES) {
-                held.add(record);
-                heldBytes += bytes;
-                return;
-            }
-            finishCommit();
-        }
-        produce(record, null);
-    }
-
-    private void produce(ProducerRecord<byte[], byte[]> record, Callback callback) {
         try {
-            if (!producerTransactionOpen) {
-                producer.beginTransaction();
-                producerTransactionOpen = true;
-            }
-            // Events get no callback: a failed send fails the transaction's commit, which is where we look.
-            producer.send(record, callback);
+            // No per-record callback: a failed send fails the transaction's commit, which is where we look.
+            producer.send(new ProducerRecord<>(topic, null, key, value, headers));
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         }
+        transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        transactionRecords++;
     }
 
     /**
-     * Opens a transaction unless one is open: for a transaction that writes no event but must
+     * Opens a Kafka transaction unless one is open: for a transaction that writes no event but must
      * commit a checkpoint (a snapshot's state moved on).
      */
     public void begin() {
         throwIfSendFailed();
         if (!inTransaction) {
+            producer.beginTransaction();
             inTransaction = true;
             transactionBytes = 0;
             transactionRecords = 0;
         }
     }
 
-    /** True from the first record (or {@link #begin()}) until the transaction is handed to a commit. */
     public boolean inTransaction() {
         return inTransaction;
-    }
-
-    /** True when nothing is open and no commit is under way: all that was sent is committed. */
-    public boolean idle() {
-        return !inTransaction && committing == null;
     }
 
     public long transactionBytes() {
@@ -369,72 +315,20 @@ public final class KafkaSink implements AutoCloseable {
 
     /**
      * Writes the checkpoint and commits the open transaction. When this returns, every record sent
-     * since the last commit is durable and visible to {@code read_committed} consumers, and the
-     * {@code onCommitted} of earlier {@link #commitAsync} calls has run.
+     * since the last commit is durable and visible to {@code read_committed} consumers.
      */
     public void commit(Checkpoint checkpoint) {
-        commit(checkpoint, () -> { });
-    }
-
-    /** {@link #commit(Checkpoint)}, running {@code onCommitted} once the commit is through. */
-    public void commit(Checkpoint checkpoint, Runnable onCommitted) {
-        commitAsync(checkpoint, onCommitted);
-        if (committing != null) {
-            finishCommit();
-        }
-    }
-
-    /**
-     * Writes the checkpoint and starts committing the open transaction on the committer thread;
-     * returns at once. {@code onCommitted} runs on the caller's thread, from a later call to this
-     * sink ({@link #send}, {@link #settle}, a commit) after the commit went through; a failed commit
-     * throws from that call instead. One commit is under way at a time: a second waits for the first.
-     */
-    public void commitAsync(Checkpoint checkpoint, Runnable onCommitted) {
         if (!inTransaction) {
             return;
         }
-        if (committing != null) {
-            finishCommit();
-        }
-        produce(new ProducerRecord<>(checkpointTopic, checkpointKey, checkpoint.toJson()), onAck);
-        inTransaction = false;
-        producerTransactionOpen = false;
-        afterCommit = onCommitted;
-        committing = CompletableFuture.runAsync(producer::commitTransaction, committer);
-    }
-
-    /** Finishes a commit that has gone through (runs its {@code onCommitted}, sends held records); never waits. */
-    public void settle() {
-        if (committing != null && committing.isDone()) {
-            finishCommit();
-        }
-    }
-
-    /** Waits for the commit under way, then runs its {@code onCommitted} and sends what was held meanwhile. */
-    private void finishCommit() {
         try {
-            committing.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException) {
-                throw new FencedException(cause);
-            }
-            throw new KafkaSinkException("committing a Kafka transaction failed: " + cause.getMessage(), cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaSinkException("interrupted while a Kafka transaction was committing", e);
+            producer.send(new ProducerRecord<>(checkpointTopic, checkpointKey, checkpoint.toJson()), onAck);
+            producer.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
         }
-        committing = null;
         throwIfSendFailed();
-        Runnable done = afterCommit;
-        afterCommit = null;
-        done.run();
-        for (ProducerRecord<byte[], byte[]> record : held) {
-            produce(record, null);
-        }
-        held.clear();
-        heldBytes = 0;
+        inTransaction = false;
     }
 
     private void throwIfSendFailed() {
@@ -450,7 +344,6 @@ public final class KafkaSink implements AutoCloseable {
     /** Closes without committing: an open transaction is aborted by the broker. */
     @Override
     public void close() {
-        committer.shutdownNow();
         try {
             producer.close(Duration.ofSeconds(5));
         } finally {

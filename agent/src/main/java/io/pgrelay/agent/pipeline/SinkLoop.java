@@ -130,7 +130,7 @@ final class SinkLoop {
             begin = null;
             completeThrough = m.endLsn();
             stats.transactionCommitted();
-            if (sink.idle()) {
+            if (!sink.inTransaction()) {
                 // Nothing of it was written (all skipped, or no published change): nothing to wait for.
                 progress.flushed(completeThrough);
             }
@@ -160,7 +160,7 @@ final class SinkLoop {
             if (at.isAfter(completeThrough)) {
                 completeThrough = at;
             }
-            if (sink.idle()) {
+            if (!sink.inTransaction()) {
                 progress.flushed(completeThrough);
             }
         } else if (message instanceof LogicalMessage m && begin != null && schemas.isOwnDdl(m)) {
@@ -422,59 +422,31 @@ final class SinkLoop {
      * Commits when the open Kafka transaction is old or big enough, or at once when the stream has
      * gone quiet — small batches when idle keep latency low, big ones under load keep throughput.
      */
-    /**
-     * Commits when it is time: at once when the stream is idle (nothing waiting to be handled),
-     * else once the transaction holds {@code commitMaxBytes} or has been open {@code commitInterval}.
-     * The commit runs beside the stream ({@link KafkaSink#commitAsync}): events that arrive while it
-     * does are encoded and held, and go out in the next transaction as soon as it is through.
-     */
     void maybeCommit(boolean idle) {
-        sink.settle();
         if (!sink.inTransaction()) {
-            if (sink.idle()) {
-                progress.flushed(completeThrough);   // transactions that wrote nothing ended meanwhile
-            }
             return;
         }
         if (idle || sink.transactionBytes() >= commitMaxBytes
                 || System.nanoTime() - transactionStartNanos >= commitIntervalNanos) {
-            sink.commitAsync(checkpoint(), committed());
+            commit();
         }
     }
 
-    /** Commits what is open and waits until it, and any commit before it, is through. */
     void commit() {
         if (!sink.inTransaction()) {
-            sink.settle();
-            if (sink.idle()) {
-                progress.flushed(completeThrough);
-                return;
-            }
+            progress.flushed(completeThrough);
+            return;
         }
-        sink.commit(checkpoint(), committed());
-        progress.flushed(completeThrough);
-    }
-
-    private Checkpoint checkpoint() {
-        return new Checkpoint(lastSent, epoch, agentId, snapshots.state());
-    }
-
-    /** What to record once the transaction being committed now is through, captured now. */
-    private Runnable committed() {
         long t0 = System.nanoTime();
         long records = sink.transactionRecords();
-        Position through = lastSent;
-        Lsn flushed = completeThrough;
-        long[] commitTimes = java.util.Arrays.copyOf(pendingCommitMicros, pendingCommits);
+        sink.commit(new Checkpoint(lastSent, epoch, agentId, snapshots.state()));
+        stats.kafkaCommitted(records, System.nanoTime() - t0);
+        stats.delivered(pendingCommitMicros, pendingCommits, nowMicros());
         pendingCommits = 0;
-        return () -> {
-            stats.kafkaCommitted(records, System.nanoTime() - t0);
-            stats.delivered(commitTimes, commitTimes.length, nowMicros());
-            progress.committed(through);
-            progress.flushed(flushed);
-            if (log.isDebugEnabled()) {
-                log.debug("slot {}: committed {} records through {}; flushed LSN {}", slot, records, through, flushed);
-            }
-        };
+        progress.committed(lastSent);
+        progress.flushed(completeThrough);
+        if (log.isDebugEnabled()) {
+            log.debug("slot {}: committed {} records through {}; flushed LSN {}", slot, records, lastSent, completeThrough);
+        }
     }
 }
