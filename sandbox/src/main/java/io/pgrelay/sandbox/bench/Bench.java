@@ -55,6 +55,8 @@ public final class Bench {
         long started = System.nanoTime();
         String loadBefore = loadAverage();
         try (Sandbox sandbox = Sandbox.start()) {
+            // -Dbench.warmup=0 skips it
+            BrokerWarmup.run(sandbox, Integer.getInteger("bench.warmup", 300_000));
             for (int repeat = 1; repeat <= options.repeats; repeat++) {
                 List<Candidate> order = new ArrayList<>(candidates);
                 if (repeat % 2 == 0) {
