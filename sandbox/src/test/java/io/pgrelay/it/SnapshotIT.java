@@ -294,8 +294,9 @@ class SnapshotIT {
 
     /**
      * A read_committed consumer on its own thread that rebuilds a LoadGenerator table from its
-     * topic (last value per key; a delete removes it) without keeping the records, and counts
-     * snapshot events per key and positions that do not grow.
+     * topic (last value per key; a delete removes it), notes per key the epochs of its snapshot
+     * events in order, and counts positions that do not grow. It keeps the records themselves only
+     * when asked (a 500,000-row snapshot need not).
      */
     static final class Rebuild implements AutoCloseable {
         record Result(Map<Long, String> rows, long snapshotEvents, long keysSnapshottedTwice, long positionsOutOfOrder,
@@ -304,14 +305,21 @@ class SnapshotIT {
 
         private final TopicReader reader;
         private final Thread thread;
+        private final boolean keepRecords;
+        private final List<ConsumerRecord<String, String>> records = new ArrayList<>();
         private final Map<Long, String> rows = new HashMap<>();
-        private final Map<Long, Integer> snapshots = new HashMap<>();
+        private final Map<Long, List<Long>> snapshotEpochs = new HashMap<>();
         private long snapshotEvents;
         private long outOfOrder;
         private Position last = Position.NONE;
         private volatile boolean closed;
 
         Rebuild(String bootstrap, String topic) {
+            this(bootstrap, topic, false);
+        }
+
+        Rebuild(String bootstrap, String topic, boolean keepRecords) {
+            this.keepRecords = keepRecords;
             reader = new TopicReader(bootstrap, topic);
             thread = new Thread(() -> {
                 while (!closed) {
@@ -322,6 +330,9 @@ class SnapshotIT {
         }
 
         private synchronized void apply(ConsumerRecord<String, String> r) {
+            if (keepRecords) {
+                records.add(r);
+            }
             if (r.value() == null) {
                 return;
             }
@@ -341,7 +352,8 @@ class SnapshotIT {
             rows.put(id, after.path("version").asInt() + "|" + after.path("payload").asText());
             if (op.equals("snapshot")) {
                 snapshotEvents++;
-                snapshots.merge(id, 1, Integer::sum);
+                snapshotEpochs.computeIfAbsent(id, k -> new ArrayList<>(1))
+                        .add(Long.parseLong(ItSupport.header(r, "pgrelay.epoch")));
             }
         }
 
@@ -349,9 +361,21 @@ class SnapshotIT {
             return new HashMap<>(rows);
         }
 
+        /** Per key, the epochs of its snapshot events in the order they arrived. */
+        synchronized Map<Long, List<Long>> snapshotEpochs() {
+            Map<Long, List<Long>> copy = new HashMap<>();
+            snapshotEpochs.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+            return copy;
+        }
+
+        /** Every record read so far; empty unless made with {@code keepRecords}. */
+        synchronized List<ConsumerRecord<String, String>> records() {
+            return new ArrayList<>(records);
+        }
+
         synchronized Result result() {
-            long twice = snapshots.values().stream().filter(c -> c > 1).count();
-            int most = snapshots.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+            long twice = snapshotEpochs.values().stream().filter(e -> e.size() > 1).count();
+            int most = snapshotEpochs.values().stream().mapToInt(List::size).max().orElse(0);
             return new Result(new HashMap<>(rows), snapshotEvents, twice, outOfOrder, most);
         }
 

@@ -7,9 +7,7 @@ import io.pgrelay.sandbox.Cluster;
 import io.pgrelay.sandbox.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
 import io.pgrelay.sandbox.Verdict;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -17,7 +15,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,8 +61,8 @@ class SnapshotModesIT {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean passed = new AtomicBoolean();
         try (Cluster agents = Cluster.start(configs, 3);
-             Snapshots items = new Snapshots(sandbox.kafka().bootstrapServers(), cluster + "." + table);
-             Snapshots notes = new Snapshots(sandbox.kafka().bootstrapServers(), cluster + "." + later);
+             SnapshotIT.Rebuild items = new SnapshotIT.Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + table, true);
+             SnapshotIT.Rebuild notes = new SnapshotIT.Rebuild(sandbox.kafka().bootstrapServers(), cluster + "." + later, true);
              AutoCloseable dump = () -> SnapshotIT.dumpLogs(agents, passed);
              Connection lock = connect()) {
             long t0 = System.nanoTime();
@@ -75,7 +72,7 @@ class SnapshotModesIT {
             Cluster.Member first = agents.awaitLeader(60_000);
             long epoch1 = awaitEpochAbove(first, 0);
             ItSupport.await("term 1's snapshot of both tables", Duration.ofSeconds(60),
-                    () -> items.seededKeysIn(epoch1, seeded) == seeded && notes.seededKeysIn(epoch1, seededLater) == seededLater);
+                    () -> seededKeysIn(items, epoch1, seeded) == seeded && seededKeysIn(notes, epoch1, seededLater) == seededLater);
             ItSupport.await("the first snapshot done", Duration.ofSeconds(30), () -> SnapshotIT.snapshotDone(agents));
             long term1Ms = (System.nanoTime() - t0) / 1_000_000;
 
@@ -93,7 +90,7 @@ class SnapshotModesIT {
             try (Statement s = lock.createStatement()) {
                 s.execute("LOCK TABLE " + later + " IN ACCESS EXCLUSIVE MODE");
             }
-            ItSupport.await("term 2's snapshot of " + table, Duration.ofSeconds(60), () -> items.seededKeysIn(epoch2, seeded) == seeded);
+            ItSupport.await("term 2's snapshot of " + table, Duration.ofSeconds(60), () -> seededKeysIn(items, epoch2, seeded) == seeded);
             long term2Ms = (System.nanoTime() - killed1) / 1_000_000;
             JsonNode waiting = AgentHttp.status(second.url()).orElseThrow().path("snapshot");
 
@@ -104,7 +101,7 @@ class SnapshotModesIT {
             Cluster.Member third = agents.awaitLeader(60_000);
             long epoch3 = awaitEpochAbove(third, epoch2);
             ItSupport.await("term 3's snapshot of " + later, Duration.ofSeconds(60),
-                    () -> notes.seededKeysIn(epoch3, seededLater) == seededLater);
+                    () -> seededKeysIn(notes, epoch3, seededLater) == seededLater);
             ItSupport.await("the second snapshot done", Duration.ofSeconds(30), () -> SnapshotIT.snapshotDone(agents));
             long term3Ms = (System.nanoTime() - killed2) / 1_000_000;
 
@@ -262,79 +259,16 @@ class SnapshotModesIT {
         }
     }
 
-    /**
-     * A read_committed consumer on its own thread for a LoadGenerator-shaped table's topic: keeps
-     * the records, rebuilds the table (last value per key; a delete removes it), and notes per key
-     * the epochs of its snapshot events, in order.
-     */
-    static final class Snapshots implements AutoCloseable {
-        private final TopicReader reader;
-        private final Thread thread;
-        private final List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        private final Map<Long, String> rows = new HashMap<>();
-        private final Map<Long, List<Long>> epochs = new HashMap<>();
-        private volatile boolean closed;
-
-        Snapshots(String bootstrap, String topic) {
-            reader = new TopicReader(bootstrap, topic);
-            thread = new Thread(() -> {
-                while (!closed) {
-                    reader.forEach(Long.MAX_VALUE, Duration.ofMillis(300), this::apply);
-                }
-            }, "snapshot-epochs");
-            thread.start();
-        }
-
-        private synchronized void apply(ConsumerRecord<String, String> r) {
-            records.add(r);
-            if (r.value() == null) {
-                return;
-            }
-            JsonNode e = ItSupport.json(r.value());
-            String op = e.path("op").asText();
-            if (op.equals("delete")) {
-                rows.remove(e.path("key").path("id").asLong());
-                return;
-            }
-            JsonNode after = e.path("after");
-            long id = after.path("id").asLong();
-            rows.put(id, after.path("version").asInt() + "|" + after.path("payload").asText());
-            if (op.equals("snapshot")) {
-                epochs.computeIfAbsent(id, k -> new ArrayList<>()).add(Long.parseLong(ItSupport.header(r, "pgrelay.epoch")));
+    /** Seeded keys (SEED_FROM …) with a snapshot event of this epoch. */
+    private static long seededKeysIn(SnapshotIT.Rebuild topic, long epoch, int seeded) {
+        Map<Long, List<Long>> epochs = topic.snapshotEpochs();
+        long n = 0;
+        for (long id = SEED_FROM; id < SEED_FROM + seeded; id++) {
+            List<Long> e = epochs.get(id);
+            if (e != null && e.contains(epoch)) {
+                n++;
             }
         }
-
-        /** Seeded keys (SEED_FROM …) with a snapshot event of this epoch. */
-        synchronized long seededKeysIn(long epoch, int seeded) {
-            long n = 0;
-            for (long id = SEED_FROM; id < SEED_FROM + seeded; id++) {
-                List<Long> e = epochs.get(id);
-                if (e != null && e.contains(epoch)) {
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        synchronized Map<Long, List<Long>> snapshotEpochs() {
-            Map<Long, List<Long>> copy = new HashMap<>();
-            epochs.forEach((k, v) -> copy.put(k, List.copyOf(v)));
-            return copy;
-        }
-
-        synchronized Map<Long, String> rows() {
-            return new HashMap<>(rows);
-        }
-
-        synchronized List<ConsumerRecord<String, String>> records() {
-            return new ArrayList<>(records);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            closed = true;
-            thread.join(5_000);
-            reader.close();
-        }
+        return n;
     }
 }
