@@ -48,26 +48,13 @@ public final class CheckpointReader extends CommittedTopicReader {
     }
 
     /**
-     * The result of an earlier {@link #readTail} brought up to date: as it was if the topic's last
-     * stable offsets have not moved since (nothing committed or aborted after it, so the
-     * read_committed view is the same), else with what was committed since read on from where it
-     * stopped. Call it after {@code initTransactions()}; then its answer is final.
+     * The result of an earlier {@link #readTail} brought up to date with what was committed since
+     * (see {@link CommittedTopicReader#settle}). Call it after {@code initTransactions()}; then its
+     * answer is final.
      */
     public Optional<Checkpoint> settle(Tail early, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        if (early.stableEnd().isEmpty() || !assignAll(timeout)) {
-            return latest(timeout);
-        }
-        Map<TopicPartition, Long> end = stableEnd(timeout);
-        if (end.equals(early.stableEnd())) {
-            return early.checkpoint();
-        }
-        if (!canContinueFrom(early.stableEnd())) {
-            return latest(timeout);
-        }
-        Checkpoint[] latest = {early.checkpoint().orElse(null)};
-        pollUntil(end, deadline, "checkpoints", r -> latest[0] = newer(latest[0], r));
-        return Optional.ofNullable(latest[0]);
+        return Optional.ofNullable(settle(early.stableEnd(), early.checkpoint().orElse(null), this::newer,
+                () -> latest(timeout).orElse(null), "checkpoints", timeout));
     }
 
     /**

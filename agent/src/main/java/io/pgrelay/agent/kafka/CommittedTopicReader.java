@@ -16,8 +16,8 @@ import java.util.Set;
 /**
  * A {@code read_committed} consumer of every partition of one topic, without a group: what the
  * takeover's readers of pgrelay's own topics share. Reads made before the new leader fenced the old
- * one are settled afterwards by comparing the partitions' last stable offsets
- * ({@link #stableEndUnchanged}): if they have not moved, nothing was committed or aborted since.
+ * one are settled afterwards ({@link #settle}) by comparing the partitions' last stable offsets: if
+ * they have not moved, nothing was committed or aborted since; if they have, the read goes on.
  *
  * <p>Thread rule: one thread at a time (the consumer is not thread-safe).
  */
@@ -73,11 +73,40 @@ abstract class CommittedTopicReader implements AutoCloseable {
     }
 
     /**
+     * Brings an earlier read, which stopped at the stable end offsets {@code earlyEnd} with the
+     * answer {@code early}, up to date; called after the new leader's producer fenced the old one,
+     * its answer is final. The answer stands as it was when the offsets have not moved since
+     * (nothing was committed or aborted after the read); else the records settled since are read on
+     * from where the read stopped, each added to the answer by {@code fold}; and when the read
+     * cannot go on from there (none was made, or the consumer moved past it), {@code readAgain}.
+     */
+    final <A> A settle(Map<TopicPartition, Long> earlyEnd, A early,
+                       java.util.function.BiFunction<A, ConsumerRecord<byte[], byte[]>, A> fold,
+                       java.util.function.Supplier<A> readAgain, String what, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (earlyEnd.isEmpty() || !assignAll(timeout)) {
+            return readAgain.get();
+        }
+        Map<TopicPartition, Long> end = stableEnd(timeout);
+        if (end.equals(earlyEnd)) {
+            return early;
+        }
+        if (!canContinueFrom(earlyEnd)) {
+            return readAgain.get();
+        }
+        var answer = new Object() {
+            A value = early;
+        };
+        pollUntil(end, deadline, what, r -> answer.value = fold.apply(answer.value, r));
+        return answer.value;
+    }
+
+    /**
      * Whether an earlier read that stopped at {@code earlier} can simply go on to newer stable end
      * offsets: the consumer still stands exactly there. Everything below a last stable offset is
      * decided, so the records between the old and the new one are just what was settled since.
      */
-    final boolean canContinueFrom(Map<TopicPartition, Long> earlier) {
+    private boolean canContinueFrom(Map<TopicPartition, Long> earlier) {
         if (earlier.isEmpty() || !earlier.keySet().equals(Set.copyOf(partitions))) {
             return false;
         }

@@ -50,24 +50,14 @@ public final class SchemaTopicReader extends CommittedTopicReader {
     }
 
     /**
-     * The earlier read as it was if the last stable offsets have not moved since, else brought up
-     * to date by reading on from where it stopped; final after fencing.
+     * The earlier read brought up to date with what was committed since (see
+     * {@link CommittedTopicReader#settle}); final after fencing.
      */
     public Map<String, TableSchema> settle(Published early, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        if (early.stableEnd().isEmpty() || !assignAll(timeout)) {
-            return read(timeout).tables();
-        }
-        Map<TopicPartition, Long> end = stableEnd(timeout);
-        if (end.equals(early.stableEnd())) {
-            return early.tables();
-        }
-        if (!canContinueFrom(early.stableEnd())) {
-            return read(timeout).tables();
-        }
-        Map<String, TableSchema> last = new HashMap<>(early.tables());
-        pollUntil(end, deadline, "schema events", r -> remember(last, r));
-        return last;
+        return settle(early.stableEnd(), new HashMap<>(early.tables()), (tables, r) -> {
+            remember(tables, r);
+            return tables;
+        }, () -> read(timeout).tables(), "schema events", timeout);
     }
 
     private static void remember(Map<String, TableSchema> last, ConsumerRecord<byte[], byte[]> r) {
