@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /** Opens the connections one pipeline run needs, from the agent's configuration. */
 final class StreamResources implements Pipeline.Resources {
@@ -28,24 +29,123 @@ final class StreamResources implements Pipeline.Resources {
     private final PgConnections connections;
     private final JdbcTypeCatalog typeCatalog;
     private final java.util.concurrent.atomic.AtomicReference<KafkaSink.Prepared> warm = new java.util.concurrent.atomic.AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicReference<CheckpointReader> warmReader = new java.util.concurrent.atomic.AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicReference<SchemaTopicReader> warmSchemas = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<Standing<CheckpointReader, CheckpointReader.Tail>> warmReader =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<Standing<SchemaTopicReader, SchemaTopicReader.Published>> warmSchemas =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    /** Keeps the standing readers' answers current while this agent stands by. */
+    private final java.util.concurrent.ScheduledExecutorService standingReads =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "pgrelay-standby-reads");
+                t.setDaemon(true);
+                return t;
+            });
     private final java.util.concurrent.atomic.AtomicBoolean preparing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<java.sql.Connection>> warmReplication =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
 
     StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
         this.connections = connections;
         this.typeCatalog = new JdbcTypeCatalog(connections::borrow);
+        standingReads.scheduleWithFixedDelay(this::refreshStanding, STANDING_REFRESH.toMillis(),
+                STANDING_REFRESH.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A standby's reader of one of pgrelay's topics with its last answer, which the standby keeps
+     * current (reading on from where it stopped) until a takeover takes both: the takeover then
+     * starts from an answer it already has and only reads what was committed since. The lock
+     * keeps the refresher and the takeover off the consumer at the same time.
+     */
+    private static final class Standing<R extends AutoCloseable, T> {
+        final R reader;
+        private T last;
+        private boolean taken;
+
+        Standing(R reader, T first) {
+            this.reader = reader;
+            this.last = first;
+        }
+
+        /** Reads on ({@code refresh}), or reads afresh after a failed refresh ({@code read}); a failure leaves no answer. */
+        synchronized void refresh(java.util.function.BiFunction<R, T, T> refresh, java.util.function.Function<R, T> read) {
+            if (taken) {
+                return;
+            }
+            try {
+                last = last == null ? read.apply(reader) : refresh.apply(reader, last);
+            } catch (RuntimeException e) {
+                log.debug("refreshing a standby's read of Kafka failed: {}", e.toString());
+                last = null;
+            }
+        }
+
+        /** Hands reader and answer (null: none) to the caller; no refresh touches them after. */
+        synchronized T take() {
+            taken = true;
+            return last;
+        }
     }
 
     @Override
     public WalReader openReader() throws SQLException {
+        java.sql.Connection c = takeWarmReplication();
         try {
-            return WalReader.start(connections.openReplication(), config.postgres().slot(), config.postgres().publication(),
+            if (c == null) {
+                c = connections.openReplication();
+            }
+            return WalReader.start(c, config.postgres().slot(), config.postgres().publication(),
                     config.postgres().statusInterval());
         } catch (io.pgrelay.agent.postgres.PgConnectException e) {
             throw new SQLException(e.getMessage(), e.sqlState(), e);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);   // 55006 (another walsender holds the slot) or a broken connection
+            throw e;
+        }
+    }
+
+    /**
+     * A handover names this agent: opens the replication connection of the coming term now, in the
+     * background, so the takeover only sends {@code START_REPLICATION}. Unused (the term never
+     * came), it is closed when the handover window ends.
+     */
+    void openReplicationAhead(Duration window) {
+        CompletableFuture<java.sql.Connection> opening = new CompletableFuture<>();
+        if (!warmReplication.compareAndSet(null, opening)) {
+            return;
+        }
+        Pipeline.onNewThread(() -> {
+            try {
+                opening.complete(connections.openReplication());
+            } catch (Throwable e) {
+                opening.completeExceptionally(e);
+            }
+        });
+        CompletableFuture.delayedExecutor(window.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(() -> {
+                    if (warmReplication.compareAndSet(opening, null)) {
+                        opening.thenAccept(StreamResources::closeQuietly);
+                    }
+                });
+    }
+
+    /** The connection {@link #openReplicationAhead} opened, or null (none, or it failed). */
+    private java.sql.Connection takeWarmReplication() {
+        CompletableFuture<java.sql.Connection> opening = warmReplication.getAndSet(null);
+        if (opening == null) {
+            return null;
+        }
+        try {
+            return opening.get(config.postgres().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            opening.thenAccept(StreamResources::closeQuietly);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            opening.thenAccept(StreamResources::closeQuietly);
+            return null;
         }
     }
 
@@ -77,7 +177,7 @@ final class StreamResources implements Pipeline.Resources {
                 CompletableFuture.runAsync(this::warmSink, Pipeline::onNewThread),
                 CompletableFuture.runAsync(this::warmPool, Pipeline::onNewThread),
                 CompletableFuture.runAsync(() -> warmUp(warmReader, this::newCheckpointReader,
-                        r -> r.latest(Duration.ofSeconds(30))), Pipeline::onNewThread),
+                        r -> r.readTail(Duration.ofSeconds(30))), Pipeline::onNewThread),
                 CompletableFuture.runAsync(() -> warmUp(warmSchemas, this::newSchemaReader,
                         r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)};
         CompletableFuture.allOf(steps).whenComplete((done, failure) -> {
@@ -107,30 +207,59 @@ final class StreamResources implements Pipeline.Resources {
         }
     }
 
-    /** Connects and assigns a topic reader ahead (one read): a takeover then only seeks and reads to the end. */
-    private static <R extends AutoCloseable> void warmUp(java.util.concurrent.atomic.AtomicReference<R> slot,
-                                                         java.util.function.Supplier<R> open,
-                                                         java.util.function.Consumer<R> firstRead) {
+    /** Connects, assigns and reads a topic ahead; the standby then keeps that read current. */
+    private static <R extends AutoCloseable, T> void warmUp(java.util.concurrent.atomic.AtomicReference<Standing<R, T>> slot,
+                                                            java.util.function.Supplier<R> open,
+                                                            java.util.function.Function<R, T> firstRead) {
         if (slot.get() != null) {
             return;
         }
         R reader = open.get();
+        T first;
         try {
-            firstRead.accept(reader);
+            first = firstRead.apply(reader);
         } catch (RuntimeException e) {
             closeQuietly(reader);
             throw e;
         }
-        if (!slot.compareAndSet(null, reader)) {
+        if (!slot.compareAndSet(null, new Standing<>(reader, first))) {
             closeQuietly(reader);
         }
     }
 
+    /** How often a standby brings its reads of the checkpoint and schema topics up to date. */
+    private static final Duration STANDING_REFRESH = Duration.ofSeconds(1);
+    /** A refresh gives up after this (Kafka slow or gone); the next takeover then reads afresh. */
+    private static final Duration STANDING_READ_TIMEOUT = Duration.ofSeconds(2);
+
+    private void refreshStanding() {
+        Standing<CheckpointReader, CheckpointReader.Tail> checkpoints = warmReader.get();
+        if (checkpoints != null) {
+            checkpoints.refresh((r, t) -> r.refresh(t, STANDING_READ_TIMEOUT), r -> r.readTail(STANDING_READ_TIMEOUT));
+        }
+        Standing<SchemaTopicReader, SchemaTopicReader.Published> schemas = warmSchemas.get();
+        if (schemas != null) {
+            schemas.refresh((r, p) -> r.refresh(p, STANDING_READ_TIMEOUT), r -> r.read(STANDING_READ_TIMEOUT));
+        }
+    }
+
+    /** Takes a standing reader out of {@code slot} for good and closes it. */
+    private static void closeStanding(java.util.concurrent.atomic.AtomicReference<? extends Standing<?, ?>> slot) {
+        Standing<?, ?> s = slot.getAndSet(null);
+        if (s != null) {
+            s.take();
+            closeQuietly(s.reader);
+        }
+    }
+
     private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
         try {
             c.close();
         } catch (Exception e) {
-            log.debug("closing a Kafka client failed: {}", e.toString());
+            log.debug("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
         }
     }
 
@@ -140,18 +269,17 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     void close() {
+        CompletableFuture<java.sql.Connection> replication = warmReplication.getAndSet(null);
+        if (replication != null) {
+            replication.thenAccept(StreamResources::closeQuietly);
+        }
         KafkaSink.Prepared p = warm.getAndSet(null);
         if (p != null) {
             p.close();
         }
-        CheckpointReader r = warmReader.getAndSet(null);
-        if (r != null) {
-            r.close();
-        }
-        SchemaTopicReader s = warmSchemas.getAndSet(null);
-        if (s != null) {
-            s.close();
-        }
+        standingReads.shutdownNow();
+        closeStanding(warmReader);
+        closeStanding(warmSchemas);
     }
 
     @Override
@@ -161,14 +289,14 @@ final class StreamResources implements Pipeline.Resources {
 
     @Override
     public Pipeline.KafkaState readAhead() {
-        CheckpointReader warmed = warmReader.getAndSet(null);
-        CheckpointReader checkpoints = warmed != null ? warmed : newCheckpointReader();
-        SchemaTopicReader warmedSchemas = warmSchemas.getAndSet(null);
-        SchemaTopicReader schemas = warmedSchemas != null ? warmedSchemas : newSchemaReader();
-        CompletableFuture<CheckpointReader.Tail> earlyCheckpoint = CompletableFuture
-                .supplyAsync(() -> checkpoints.readTail(KAFKA_READ_TIMEOUT), Pipeline::onNewThread);
-        CompletableFuture<SchemaTopicReader.Published> earlySchemas = CompletableFuture
-                .supplyAsync(() -> schemas.read(KAFKA_READ_TIMEOUT), Pipeline::onNewThread);
+        Standing<CheckpointReader, CheckpointReader.Tail> standingCheckpoints = warmReader.getAndSet(null);
+        CheckpointReader checkpoints = standingCheckpoints != null ? standingCheckpoints.reader : newCheckpointReader();
+        CompletableFuture<CheckpointReader.Tail> earlyCheckpoint = earlyRead(standingCheckpoints,
+                () -> checkpoints.readTail(KAFKA_READ_TIMEOUT));
+        Standing<SchemaTopicReader, SchemaTopicReader.Published> standingSchemas = warmSchemas.getAndSet(null);
+        SchemaTopicReader schemas = standingSchemas != null ? standingSchemas.reader : newSchemaReader();
+        CompletableFuture<SchemaTopicReader.Published> earlySchemas = earlyRead(standingSchemas,
+                () -> schemas.read(KAFKA_READ_TIMEOUT));
         return new Pipeline.KafkaState() {
             @Override
             public Optional<Checkpoint> checkpoint() {
@@ -191,10 +319,18 @@ final class StreamResources implements Pipeline.Resources {
                 if (!earlySchemas.isDone()) {
                     schemas.wakeup();
                 }
-                earlyCheckpoint.whenComplete((tail, failure) -> checkpoints.close());
-                earlySchemas.whenComplete((published, failure) -> schemas.close());
+                // aside: closing a consumer takes tens of ms, and in zookeeper mode the lock waits for the term's end
+                earlyCheckpoint.whenCompleteAsync((tail, failure) -> checkpoints.close(), Pipeline::onNewThread);
+                earlySchemas.whenCompleteAsync((published, failure) -> schemas.close(), Pipeline::onNewThread);
             }
         };
+    }
+
+    /** The standby's current answer if it has one, else a read started now. */
+    private static <R extends AutoCloseable, T> CompletableFuture<T> earlyRead(Standing<R, T> standing,
+                                                                            java.util.function.Supplier<T> read) {
+        T ready = standing == null ? null : standing.take();
+        return ready != null ? CompletableFuture.completedFuture(ready) : CompletableFuture.supplyAsync(read, Pipeline::onNewThread);
     }
 
     /** An early read's result, or {@code none} (meaning: read again when settling) if it failed. */

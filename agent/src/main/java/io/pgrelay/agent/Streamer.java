@@ -28,6 +28,8 @@ final class Streamer implements Leader {
 
     private static final Logger log = LoggerFactory.getLogger(Streamer.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** How long after a term a standby waits before it prepares Kafka clients for the next one. */
+    private static final Duration PREPARE_AFTER_TERM = Duration.ofSeconds(1);
 
     private final PgRelayConfig config;
     private final StreamResources resources;
@@ -73,6 +75,13 @@ final class Streamer implements Leader {
     }
 
     @Override
+    public void handoverComing(Duration window) {
+        if (current == null && !shuttingDown) {
+            resources.openReplicationAhead(window);
+        }
+    }
+
+    @Override
     public void lead(Term term) throws Exception {
         String slot = config.postgres().slot();
         for (int attempt = 0; ; attempt++) {
@@ -110,7 +119,14 @@ final class Streamer implements Leader {
             } finally {
                 current = null;
                 if (!shuttingDown) {
-                    resources.prepareAhead(); // ready for the next takeover
+                    // Ready for the next takeover, but not at once: a term (or a lost race) ends just as
+                    // another agent takes over, and new Kafka clients cost CPU that its takeover needs.
+                    CompletableFuture.delayedExecutor(PREPARE_AFTER_TERM.toMillis(), TimeUnit.MILLISECONDS)
+                            .execute(() -> {
+                                if (!shuttingDown && current == null) {
+                                    resources.prepareAhead();
+                                }
+                            });
                 }
             }
         }

@@ -29,4 +29,13 @@ public interface Leader {
     default boolean readyToLead() {
         return true;
     }
+
+    /**
+     * A handover in progress names this agent as the next leader: a hint to get ready for a term
+     * that will probably start within moments (open what a takeover would open). It may never
+     * come, and the hint is void after {@code window}; called on an election thread, so it must
+     * not block.
+     */
+    default void handoverComing(java.time.Duration window) {
+    }
 }

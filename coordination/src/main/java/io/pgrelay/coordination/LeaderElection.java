@@ -168,6 +168,7 @@ public abstract class LeaderElection implements AutoCloseable {
         Duration window = config.handoverWindow();
         holdBackUntilNanos = System.nanoTime() + window.toNanos();
         recordHandover(to, window);
+        awaitHandoverOrder(to);   // still streaming meanwhile: the wait is not part of the gap
         log.info("agent {} hands over leadership of cluster {} to {} (epoch {}, window {} ms)",
                 config.agentId(), config.cluster(), to.orElse("any standby"), t.epoch(), window.toMillis());
         t.revoke("handover to " + to.orElse("any standby"));
@@ -301,6 +302,13 @@ public abstract class LeaderElection implements AutoCloseable {
     abstract long assignEpoch(LeaderTerm t, Connection c) throws Exception;
 
     abstract void recordHandover(Optional<String> to, Duration window) throws Exception;
+
+    /**
+     * Between recording a handover and stopping, while this agent still streams: waits (briefly)
+     * until the election would pass leadership straight to {@code to}.
+     */
+    void awaitHandoverOrder(Optional<String> to) throws Exception {
+    }
 
     /** Reads the cluster's leader and epoch into {@link #knownLeader} and {@link #knownEpoch}. */
     abstract void refreshKnown() throws Exception;

@@ -89,6 +89,9 @@ final class SlotElection extends LeaderElection {
         // the named target ignores its own hold-back: it may be the agent that handed over to a third one before
         boolean heldBack = !target && (inLocalHoldBack() || (row.handoverPending() && row.handoverTo() != null));
         Duration pause = target ? config.handoverPoll() : config.pollInterval();
+        if (target) {
+            leader.handoverComing(config.handoverWindow());
+        }
         HangDetector.SlotObservation seen = SlotQueries.observe(c, config.slot(), config.cluster());
         long now = System.nanoTime();
         HangDetector.Verdict verdict = detector.judge(seen, now);

@@ -3,6 +3,9 @@ package io.pgrelay.coordination;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderSelector;
 import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
 import org.apache.curator.framework.recipes.leader.Participant;
@@ -31,17 +34,28 @@ import java.util.concurrent.TimeUnit;
  * stops promptly has stopped before the next one starts. Holding the lock is not holding the slot:
  * the leader evicts a stale walsender with {@link Term#evictSlotHolder()}.
  *
- * <p>A handover writes {@code /pgrelay/<cluster>/handover} ({@code to}, {@code untilMillis}); an
- * agent other than the target that gets the lock during the window gives it back at once. The
+ * <p>A handover writes {@code /pgrelay/<cluster>/handover} ({@code to}, {@code untilMillis}). Every
+ * agent watches that node: the named target gets ready ({@link Leader#handoverComing}), and
+ * the others waiting in Curator's queue leave it and queue again, behind the target; the leader
+ * keeps streaming until the target is next, so that the lock goes straight from it to the target. An agent other than the target that gets
+ * the lock during the window all the same (it was not told in time) gives it back at once. The
  * window is judged by each agent's wall clock, so clocks must agree to well within the window.
  */
 final class ZooKeeperElection extends LeaderElection {
 
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperElection.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long a handing-over leader waits for the target to come next in the lock's queue. */
+    private static final Duration HANDOVER_ORDER_WAIT = Duration.ofSeconds(1);
 
     private final CuratorFramework client;
     private final LeaderSelector selector;
+    private final CuratorCache handoverWatch;
+    /** Guards {@link #inTakeLeadership}: a requeue must never interrupt a term. */
+    private final Object queueLock = new Object();
+    private boolean inTakeLeadership;
+    /** How often this agent got the lock (led, or gave it back); for tests. */
+    final java.util.concurrent.atomic.AtomicInteger locksTaken = new java.util.concurrent.atomic.AtomicInteger();
     /** The epoch being assigned to the term that is starting; set before the term runs. */
     private volatile CompletableFuture<Long> pendingEpoch;
 
@@ -60,6 +74,11 @@ final class ZooKeeperElection extends LeaderElection {
         this.selector = new LeaderSelector(client, config.zkRoot() + "/leader", new LockListener());
         selector.setId(config.agentId());
         selector.autoRequeue();
+        this.handoverWatch = CuratorCache.build(client, config.zkRoot() + "/handover",
+                CuratorCache.Options.SINGLE_NODE_CACHE);
+        handoverWatch.listenable().addListener(CuratorCacheListener.builder()
+                .forCreatesAndChanges((before, after) -> onHandoverRecorded(after))
+                .build());
     }
 
     @Override
@@ -75,11 +94,13 @@ final class ZooKeeperElection extends LeaderElection {
 
     @Override
     void doStart() {
+        handoverWatch.start();
         selector.start();
     }
 
     @Override
     void doClose() {
+        handoverWatch.close();
         selector.close();
         registry.close();
         client.close();
@@ -93,6 +114,20 @@ final class ZooKeeperElection extends LeaderElection {
     private final class LockListener extends LeaderSelectorListenerAdapter {
         @Override
         public void takeLeadership(CuratorFramework c) throws Exception {
+            synchronized (queueLock) {
+                inTakeLeadership = true;
+            }
+            locksTaken.incrementAndGet();
+            try {
+                lockTaken();
+            } finally {
+                synchronized (queueLock) {
+                    inTakeLeadership = false;
+                }
+            }
+        }
+
+        private void lockTaken() throws Exception {
             if (state.get() != State.STARTED) {
                 return;
             }
@@ -131,6 +166,60 @@ final class ZooKeeperElection extends LeaderElection {
                 }
             }
             super.stateChanged(c, newState);   // throws CancelLeadershipException on SUSPENDED/LOST
+        }
+    }
+
+    /**
+     * A handover was recorded (or this agent started while one is recorded). The target gets
+     * ready; any other agent that is only waiting in the lock's queue leaves it and queues again,
+     * now behind the target, so the lock does not stop at it on the way. Runs on the cache's thread.
+     */
+    private void onHandoverRecorded(ChildData node) {
+        Map<?, ?> h;
+        try {
+            h = JSON.readValue(node.getData(), Map.class);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.debug("agent {}: unreadable handover record: {}", config.agentId(), e.toString());
+            return;
+        }
+        Object to = h.get("to");
+        boolean pending = h.get("untilMillis") instanceof Number until && until.longValue() > System.currentTimeMillis();
+        if (!pending || to == null || state.get() != State.STARTED) {
+            return;
+        }
+        if (config.agentId().equals(to)) {
+            leader.handoverComing(config.handoverWindow());
+            return;
+        }
+        synchronized (queueLock) {
+            if (!inTakeLeadership) {
+                leaveQueue(to);
+            }
+        }
+    }
+
+    /**
+     * Deletes this agent's node in the lock's queue. Curator's waiting thread notices when its
+     * predecessor goes, finds its own node gone and queues again (autoRequeue), now at the end.
+     * ({@link LeaderSelector#interruptLeadership()} does not reach a participant that is only
+     * waiting.) Were the lock ours by the time the node goes, {@link #holdBackReason} gives it back.
+     */
+    private void leaveQueue(Object to) {
+        String queue = config.zkRoot() + "/leader";
+        try {
+            for (String node : client.getChildren().forPath(queue)) {
+                String path = queue + "/" + node;
+                try {
+                    if (config.agentId().equals(new String(client.getData().forPath(path), StandardCharsets.UTF_8))) {
+                        log.debug("agent {}: a handover to {} is pending; queueing again behind it", config.agentId(), to);
+                        client.delete().forPath(path);
+                    }
+                } catch (KeeperException.NoNodeException gone) {
+                    // released or requeued meanwhile
+                }
+            }
+        } catch (Exception e) {
+            log.debug("agent {}: could not leave the lock's queue: {}", config.agentId(), e.toString());
         }
     }
 
@@ -211,6 +300,35 @@ final class ZooKeeperElection extends LeaderElection {
         } catch (KeeperException.NoNodeException e) {
             client.create().creatingParentsIfNeeded().forPath(path, data);
         }
+    }
+
+    /**
+     * Waits until the named target is next in the lock's queue — the agents ahead of it requeue
+     * when they see the handover record — or it is not queued at all, for at most
+     * {@link #HANDOVER_ORDER_WAIT}. Then releasing passes the lock straight to it, instead of
+     * through agents that would only give it back.
+     */
+    @Override
+    void awaitHandoverOrder(Optional<String> to) throws Exception {
+        if (to.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + HANDOVER_ORDER_WAIT.toNanos();
+        while (true) {
+            java.util.List<String> queue = queue();
+            int at = queue.indexOf(to.get());
+            if (at <= 1 || System.nanoTime() - deadline > 0) {
+                log.debug("agent {}: {} is {} in the lock's queue {}", config.agentId(), to.get(),
+                        at < 0 ? "not" : "at " + at, queue);
+                return;
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** The agents in the lock's queue, the holder first. */
+    java.util.List<String> queue() throws Exception {
+        return selector.getParticipants().stream().map(Participant::getId).toList();
     }
 
     @SuppressWarnings("unchecked")

@@ -45,6 +45,8 @@ final class StreamingLeader implements Leader {
     volatile boolean streaming;
     volatile long lastCommitNanos;
     final AtomicInteger terms = new AtomicInteger();
+    /** Calls of {@link #handoverComing}: a handover named this agent. */
+    final AtomicInteger handoverHints = new AtomicInteger();
 
     StreamingLeader(String id, Postgres postgres, String slot, String publication, Scoreboard board, boolean lockMode) {
         this.id = id;
@@ -53,6 +55,11 @@ final class StreamingLeader implements Leader {
         this.publication = publication;
         this.board = board;
         this.lockMode = lockMode;
+    }
+
+    @Override
+    public void handoverComing(java.time.Duration window) {
+        handoverHints.incrementAndGet();
     }
 
     @Override

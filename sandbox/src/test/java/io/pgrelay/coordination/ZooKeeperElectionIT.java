@@ -141,19 +141,32 @@ class ZooKeeperElectionIT {
         assertThat(cluster.board.epochs).isSorted().doesNotHaveDuplicates();
     }
 
+    private int locksTaken(int i) {
+        return ((ZooKeeperElection) cluster.elections.get(i)).locksTaken.get();
+    }
+
     @Test
     void handoverToANamedMemberMovesTheLockToIt() throws Exception {
         cluster = startZk("zkhandover", 3);
         for (int round = 0; round < 3; round++) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(10));
             Thread.sleep(300);
-            int target = (leader + 2) % 3;
+            // the target last in the lock's queue, so another agent stands between it and the leader
+            List<String> queue = ((ZooKeeperElection) cluster.elections.get(leader)).queue();
+            assertThat(queue).hasSize(3).startsWith("agent-" + (leader + 1));
+            int bystander = Integer.parseInt(queue.get(1).substring("agent-".length())) - 1;
+            int target = Integer.parseInt(queue.get(2).substring("agent-".length())) - 1;
+            int bystanderLocks = locksTaken(bystander);
+            int hints = cluster.leaders.get(target).handoverHints.get();
             cluster.elections.get(leader).handover(Optional.of("agent-" + (target + 1)));
             int next = cluster.awaitLeaderOtherThan(leader, Duration.ofSeconds(5));
             long gapMs = cluster.awaitStreamingAfter(next, cluster.leaders.get(leader).lastCommitNanos);
             System.out.printf("zookeeper handover agent-%d -> agent-%d: gap %d ms%n", leader + 1, target + 1, gapMs);
             assertThat(next).isEqualTo(target);
             assertThat(gapMs).isLessThan(300);
+            assertThat(cluster.leaders.get(target).handoverHints.get()).as("hints to the target").isGreaterThan(hints);
+            // the agent between leader and target in the lock's queue stepped out of the way
+            assertThat(locksTaken(bystander)).as("locks taken by agent-" + (bystander + 1)).isEqualTo(bystanderLocks);
         }
         assertThat(cluster.board.maxInLead.get()).as("agents inside lead() at once").isEqualTo(1);
     }

@@ -100,6 +100,55 @@ class CheckpointReaderIT {
         }
     }
 
+    @Test
+    void aStandbyKeepsItsReadCurrentAndATakeoverSettlesFromIt() throws Exception {
+        String cluster = ItSupport.uniqueCluster("standing");
+        String topic = "_pgrelay." + cluster + ".checkpoints";
+        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
+        try (Admin admin = Admin.create(client)) {
+            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        Duration timeout = Duration.ofSeconds(30);
+        try (CheckpointReader reader = new CheckpointReader(client, topic, cluster)) {
+            KafkaProducer<String, byte[]> leader = fence(cluster, null);
+            for (int i = 1; i <= 3; i++) {
+                write(leader, topic, cluster, i, true);
+            }
+            CheckpointReader.Tail standing = reader.readTail(timeout);
+            assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(3L);
+
+            // the leader goes on committing (and aborting); the standby refreshes now and then
+            write(leader, topic, cluster, 4, true);
+            write(leader, topic, cluster, 5, false);
+            write(leader, topic, cluster, 6, true);
+            standing = reader.refresh(standing, timeout);
+            assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
+            standing = reader.refresh(standing, timeout);   // nothing new: the answer stands
+            assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
+
+            // a transaction open at the last refresh: the read stops before it
+            leader.beginTransaction();
+            leader.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(7L << 8), 7), 1, "a").toJson()));
+            leader.flush();
+            standing = reader.refresh(standing, timeout);
+            assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
+
+            // takeover: fencing aborts it, and the settled answer is the last committed one
+            KafkaProducer<String, byte[]> next = fence(cluster, leader);
+            assertThat(reader.settle(standing, timeout)).map(c -> c.position().seq()).contains(6L);
+
+            // had the old leader committed it before the fence, the settled answer would include it
+            write(next, topic, cluster, 8, true);
+            CheckpointReader.Tail later = reader.refresh(standing, timeout);
+            next.beginTransaction();
+            next.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(9L << 8), 9), 1, "a").toJson()));
+            next.commitTransaction();
+            next = fence(cluster, next);
+            assertThat(reader.settle(later, timeout)).map(c -> c.position().seq()).contains(9L);
+            next.close();
+        }
+    }
+
     /** A new producer with the cluster's transactional id; its initTransactions fences {@code previous}. */
     private KafkaProducer<String, byte[]> fence(String cluster, KafkaProducer<String, byte[]> previous) {
         Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers(),

@@ -38,7 +38,7 @@ public final class CheckpointReader extends CommittedTopicReader {
         }
     }
 
-    /** What one read saw: the newest checkpoint below the partitions' last stable offsets. */
+    /** What one read saw: the newest checkpoint before the offsets where the read stopped. */
     public record Tail(Optional<Checkpoint> checkpoint, Map<TopicPartition, Long> stableEnd) {
     }
 
@@ -55,6 +55,12 @@ public final class CheckpointReader extends CommittedTopicReader {
     public Optional<Checkpoint> settle(Tail early, Duration timeout) {
         return Optional.ofNullable(settle(early.stableEnd(), early.checkpoint().orElse(null), this::newer,
                 () -> latest(timeout).orElse(null), "checkpoints", timeout));
+    }
+
+    /** {@link #settle} for a standby keeping its read current: the answer and where it now stands. */
+    public Tail refresh(Tail early, Duration timeout) {
+        Optional<Checkpoint> now = settle(early, timeout);
+        return new Tail(now, positions());
     }
 
     /**
@@ -81,7 +87,7 @@ public final class CheckpointReader extends CommittedTopicReader {
             Checkpoint[] latest = {null};
             pollUntil(end, deadline, "checkpoints", r -> latest[0] = newer(latest[0], r));
             if (latest[0] != null || wholeTopic) {
-                return new Tail(Optional.ofNullable(latest[0]), end);
+                return new Tail(Optional.ofNullable(latest[0]), positions());
             }
         }
     }

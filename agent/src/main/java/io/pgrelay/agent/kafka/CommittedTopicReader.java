@@ -51,6 +51,19 @@ abstract class CommittedTopicReader implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Where the consumer stands after a read: it has handed out every record before these offsets,
+     * and with read_committed all of those were settled (it stops at the last stable offsets).
+     * A read's answer covers exactly these records, so {@link #settle} can go on from here.
+     */
+    final Map<TopicPartition, Long> positions() {
+        Map<TopicPartition, Long> at = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            at.put(tp, consumer.position(tp));
+        }
+        return Map.copyOf(at);
+    }
+
     /** With read_committed, the end offsets are the last stable offsets: everything before them is settled. */
     final Map<TopicPartition, Long> stableEnd(Duration timeout) {
         return Map.copyOf(consumer.endOffsets(partitions, timeout));
@@ -73,8 +86,8 @@ abstract class CommittedTopicReader implements AutoCloseable {
     }
 
     /**
-     * Brings an earlier read, which stopped at the stable end offsets {@code earlyEnd} with the
-     * answer {@code early}, up to date; called after the new leader's producer fenced the old one,
+     * Brings an earlier read, which stopped at the offsets {@code earlyEnd} ({@link #positions()}
+     * after it) with the answer {@code early}, up to date; called after the new leader's producer fenced the old one,
      * its answer is final. The answer stands as it was when the offsets have not moved since
      * (nothing was committed or aborted after the read); else the records settled since are read on
      * from where the read stopped, each added to the answer by {@code fold}; and when the read

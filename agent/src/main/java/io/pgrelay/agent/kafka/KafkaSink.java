@@ -163,7 +163,9 @@ public final class KafkaSink implements AutoCloseable {
 
         /**
          * Creates ahead, unless they exist, the topics a new leader makes sure of before it streams
-         * (the listed tables' topics and the schema topic), so a takeover need not wait for them.
+         * (the listed tables' topics and the schema topic), and has the producer look up their
+         * partitions, so a takeover waits neither for the topics nor, on its first records, for
+         * their metadata.
          */
         public void ensureTopics(java.util.Collection<String> tableTopics, String schemaTopic) {
             for (String topic : tableTopics) {
@@ -174,6 +176,10 @@ public final class KafkaSink implements AutoCloseable {
             if (knownTopics.add(schemaTopic)) {
                 createTopic(admin, schemaTopic, 1, schemaTopicConfig(topicConfig));
             }
+            for (String topic : tableTopics) {
+                producer.partitionsFor(topic);
+            }
+            producer.partitionsFor(schemaTopic);
         }
 
         /** Fences every older producer of the cluster and returns the sink. */

@@ -21,7 +21,7 @@ import java.util.Map;
  */
 public final class SchemaTopicReader extends CommittedTopicReader {
 
-    /** What one read saw: each table's last shape below the partitions' last stable offsets. */
+    /** What one read saw: each table's last shape before the offsets where the read stopped. */
     public record Published(Map<String, TableSchema> tables, Map<TopicPartition, Long> stableEnd) {
     }
 
@@ -46,7 +46,13 @@ public final class SchemaTopicReader extends CommittedTopicReader {
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = stableEnd(timeout);
         pollUntil(end, deadline, "schema events", r -> remember(last, r));
-        return new Published(last, end);
+        return new Published(last, positions());
+    }
+
+    /** {@link #settle} for a standby keeping its read current: the answer and where it now stands. */
+    public Published refresh(Published early, Duration timeout) {
+        Map<String, TableSchema> now = settle(early, timeout);
+        return new Published(now, positions());
     }
 
     /**
