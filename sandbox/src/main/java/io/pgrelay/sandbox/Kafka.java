@@ -70,6 +70,15 @@ public final class Kafka implements AutoCloseable {
         props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
         // Zombie fencing tests abort transactions of a stopped producer; keep that quick.
         props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
+        // Transactions v2 (Kafka 4's default) retry adding a partition to a transaction on the broker
+        // while the previous commit's markers are still being written, every 20 ms by default: a
+        // producer that starts its next transaction right after a commit — pgrelay at a steady rate —
+        // then waits 20 ms about one commit in ten. 5 ms is what docs/deploy.md recommends to
+        // operators; -Dpgrelay.sandbox.kafka.add.partitions.to.txn.retry.backoff.ms=20 measures Kafka's default.
+        props.put("add.partitions.to.txn.retry.backoff.ms", "5");
+        String prefix = "pgrelay.sandbox.kafka.";
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))
+                .forEach(k -> props.put(k.substring(prefix.length()), System.getProperty(k)));
 
         KafkaConfig config = new KafkaConfig(props);
         new Formatter()
