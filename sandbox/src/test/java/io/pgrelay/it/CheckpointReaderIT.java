@@ -32,11 +32,8 @@ class CheckpointReaderIT {
     @Test
     void newestCommittedCheckpointWinsOverLaterAbortedOnes() throws Exception {
         String cluster = ItSupport.uniqueCluster("ckpt");
-        String topic = "_pgrelay." + cluster + ".checkpoints";
-        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
-        try (Admin admin = Admin.create(client)) {
-            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
+        String topic = createTopic(cluster);
+        Map<String, Object> client = client();
         assertThat(CheckpointReader.latest(client, topic, cluster, Duration.ofSeconds(30))).isEmpty();
 
         Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers(),
@@ -58,11 +55,8 @@ class CheckpointReaderIT {
     @Test
     void anEarlyReadStandsWhenNothingSettledSinceAndIsRedoneWhenSomethingDid() throws Exception {
         String cluster = ItSupport.uniqueCluster("early");
-        String topic = "_pgrelay." + cluster + ".checkpoints";
-        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
-        try (Admin admin = Admin.create(client)) {
-            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
+        String topic = createTopic(cluster);
+        Map<String, Object> client = client();
         Duration timeout = Duration.ofSeconds(30);
         // As in a takeover: each "new leader" reads early, then fences (initTransactions settles the
         // producer producer's last transaction: commit markers written or the transaction aborted), then settles.
@@ -80,9 +74,7 @@ class CheckpointReaderIT {
             assertThat(reader.settle(early, timeout)).map(c -> c.position().seq()).contains(4L);
 
             // a transaction open during the early read, committed before the fence (a zombie's last commit)
-            producer.beginTransaction();
-            producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(5L << 8), 5), 1, "a").toJson()));
-            producer.flush();
+            sendOpen(producer, topic, cluster, 5);
             CheckpointReader.Tail open = reader.readTail(timeout);
             assertThat(open.checkpoint()).map(c -> c.position().seq()).contains(4L);
             producer.commitTransaction();
@@ -90,9 +82,7 @@ class CheckpointReaderIT {
             assertThat(reader.settle(open, timeout)).map(c -> c.position().seq()).contains(5L);
 
             // one open during the early read and aborted by the fence: the answer stays the last committed
-            producer.beginTransaction();
-            producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(6L << 8), 6), 1, "a").toJson()));
-            producer.flush();
+            sendOpen(producer, topic, cluster, 6);
             CheckpointReader.Tail aborted = reader.readTail(timeout);
             producer = fence(cluster, producer);
             assertThat(reader.settle(aborted, timeout)).map(c -> c.position().seq()).contains(5L);
@@ -103,11 +93,8 @@ class CheckpointReaderIT {
     @Test
     void aStandbyKeepsItsReadCurrentAndATakeoverSettlesFromIt() throws Exception {
         String cluster = ItSupport.uniqueCluster("standing");
-        String topic = "_pgrelay." + cluster + ".checkpoints";
-        Map<String, Object> client = Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
-        try (Admin admin = Admin.create(client)) {
-            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
+        String topic = createTopic(cluster);
+        Map<String, Object> client = client();
         Duration timeout = Duration.ofSeconds(30);
         try (CheckpointReader reader = new CheckpointReader(client, topic, cluster)) {
             KafkaProducer<String, byte[]> leader = fence(cluster, null);
@@ -127,9 +114,7 @@ class CheckpointReaderIT {
             assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
 
             // a transaction open at the last refresh: the read stops before it
-            leader.beginTransaction();
-            leader.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(7L << 8), 7), 1, "a").toJson()));
-            leader.flush();
+            sendOpen(leader, topic, cluster, 7);
             standing = reader.refresh(standing, timeout);
             assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
 
@@ -140,13 +125,25 @@ class CheckpointReaderIT {
             // had the old leader committed it before the fence, the settled answer would include it
             write(next, topic, cluster, 8, true);
             CheckpointReader.Tail later = reader.refresh(standing, timeout);
-            next.beginTransaction();
-            next.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of(9L << 8), 9), 1, "a").toJson()));
+            sendOpen(next, topic, cluster, 9);
             next.commitTransaction();
             next = fence(cluster, next);
             assertThat(reader.settle(later, timeout)).map(c -> c.position().seq()).contains(9L);
             next.close();
         }
+    }
+
+    private Map<String, Object> client() {
+        return Map.of("bootstrap.servers", sandbox.kafka().bootstrapServers());
+    }
+
+    /** The cluster's checkpoints topic, one partition. */
+    private String createTopic(String cluster) throws Exception {
+        String topic = "_pgrelay." + cluster + ".checkpoints";
+        try (Admin admin = Admin.create(client())) {
+            admin.createTopics(Set.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        return topic;
     }
 
     /** A new producer with the cluster's transactional id; its initTransactions fences {@code previous}. */
@@ -159,6 +156,13 @@ class CheckpointReaderIT {
             previous.close(Duration.ZERO);
         }
         return next;
+    }
+
+    /** Begins a transaction and sends checkpoint {@code i} in it, left open. */
+    private static void sendOpen(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i) {
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of((long) i << 8), i), 1, "a").toJson()));
+        producer.flush();
     }
 
     private static void write(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i, boolean commit) {
