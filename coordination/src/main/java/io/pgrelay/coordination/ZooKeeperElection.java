@@ -131,9 +131,10 @@ final class ZooKeeperElection extends LeaderElection {
             if (state.get() != State.STARTED) {
                 return;
             }
-            Optional<String> holdBackFor = holdBackReason();
+            Optional<Handover> handover = readHandover();
+            Optional<String> holdBackFor = holdBackReason(handover);
             if (holdBackFor.isPresent()) {
-                giveBack(holdBackFor.get());
+                giveBack(holdBackFor.get(), handover);
                 return;
             }
             // The epoch's compare-and-set (a ZooKeeper write) runs while the leader takes the slot;
@@ -175,18 +176,11 @@ final class ZooKeeperElection extends LeaderElection {
      * now behind the target, so the lock does not stop at it on the way. Runs on the cache's thread.
      */
     private void onHandoverRecorded(ChildData node) {
-        Map<?, ?> h;
-        try {
-            h = JSON.readValue(node.getData(), Map.class);
-        } catch (java.io.IOException | RuntimeException e) {
-            log.debug("agent {}: unreadable handover record: {}", config.agentId(), e.toString());
+        Optional<Handover> h = Handover.parse(node.getData());
+        if (h.isEmpty() || !h.get().pending() || h.get().to() == null || state.get() != State.STARTED) {
             return;
         }
-        Object to = h.get("to");
-        boolean pending = h.get("untilMillis") instanceof Number until && until.longValue() > System.currentTimeMillis();
-        if (!pending || to == null || state.get() != State.STARTED) {
-            return;
-        }
+        String to = h.get().to();
         if (config.agentId().equals(to)) {
             leader.handoverComing(config.handoverWindow());
             return;
@@ -204,7 +198,7 @@ final class ZooKeeperElection extends LeaderElection {
      * ({@link LeaderSelector#interruptLeadership()} does not reach a participant that is only
      * waiting.) Were the lock ours by the time the node goes, {@link #holdBackReason} gives it back.
      */
-    private void leaveQueue(Object to) {
+    private void leaveQueue(String to) {
         String queue = config.zkRoot() + "/leader";
         try {
             for (String node : client.getChildren().forPath(queue)) {
@@ -224,10 +218,9 @@ final class ZooKeeperElection extends LeaderElection {
     }
 
     /** Why this agent must not lead now, if it must not. */
-    private Optional<String> holdBackReason() throws Exception {
-        Optional<Map<String, Object>> h = readHandover();
-        Object to = h.map(m -> m.get("to")).orElse(null);
-        boolean pending = h.isPresent() && ((Number) h.get().get("untilMillis")).longValue() > System.currentTimeMillis();
+    private Optional<String> holdBackReason(Optional<Handover> h) {
+        String to = h.map(Handover::to).orElse(null);
+        boolean pending = h.isPresent() && h.get().pending();
         if (pending && config.agentId().equals(to)) {
             return Optional.empty();   // the named target ignores its own hold-back from an earlier handover
         }
@@ -241,14 +234,11 @@ final class ZooKeeperElection extends LeaderElection {
     }
 
     /** Returns the lock at once when the target is queued for it; otherwise after a short pause, to avoid churning. */
-    private void giveBack(String why) throws Exception {
+    private void giveBack(String why, Optional<Handover> h) throws Exception {
         log.debug("agent {} gives the lock back: {}", config.agentId(), why);
-        Optional<Map<String, Object>> h = readHandover();
-        Object to = h.map(m -> m.get("to")).orElse(null);
-        boolean targetQueued = false;
-        for (Participant p : selector.getParticipants()) {
-            targetQueued |= p.getId().equals(to) || (to == null && !p.getId().equals(config.agentId()));
-        }
+        String to = h.map(Handover::to).orElse(null);
+        boolean targetQueued = queue().stream()
+                .anyMatch(id -> id.equals(to) || (to == null && !id.equals(config.agentId())));
         if (!targetQueued) {
             Thread.sleep(config.handoverPoll().toMillis());
         }
@@ -331,12 +321,33 @@ final class ZooKeeperElection extends LeaderElection {
         return selector.getParticipants().stream().map(Participant::getId).toList();
     }
 
-    @SuppressWarnings("unchecked")
-    private Optional<Map<String, Object>> readHandover() throws Exception {
+    private Optional<Handover> readHandover() throws Exception {
         try {
-            return Optional.of(JSON.readValue(client.getData().forPath(config.zkRoot() + "/handover"), Map.class));
+            return Handover.parse(client.getData().forPath(config.zkRoot() + "/handover"));
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
+        }
+    }
+
+    /** The handover record: {@code to} (null: any standby) and the end of its window. */
+    private record Handover(String to, long untilMillis) {
+
+        boolean pending() {
+            return untilMillis > System.currentTimeMillis();
+        }
+
+        /** Empty when the record cannot be read: it then holds nobody back. */
+        static Optional<Handover> parse(byte[] data) {
+            try {
+                Map<?, ?> m = JSON.readValue(data, Map.class);
+                Object to = m.get("to");
+                return m.get("untilMillis") instanceof Number until
+                        ? Optional.of(new Handover(to == null ? null : to.toString(), until.longValue()))
+                        : Optional.empty();
+            } catch (java.io.IOException | RuntimeException e) {
+                log.debug("unreadable handover record: {}", e.toString());
+                return Optional.empty();
+            }
         }
     }
 
