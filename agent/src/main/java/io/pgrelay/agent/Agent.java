@@ -87,10 +87,13 @@ public final class Agent {
     }
 
     int runUntilStopped() {
+        StreamResources resources = new StreamResources(config, connections);
+        // Kafka clients take the longest to build at start: under way while the server is checked
+        resources.prepareAhead();
         if (!prepareServer()) {
+            resources.close();
             return fatal.get() != null ? 1 : 0;
         }
-        StreamResources resources = new StreamResources(config, connections);
         streamer = new Streamer(config, resources, stats, progress, this::fatal);
         AdminServer admin = null;
         Heartbeat heartbeat = null;
@@ -119,7 +122,6 @@ public final class Agent {
             }, Runnable::run);
             admin = AdminServer.start(config.agent().http().host(), config.agent().http().port(),
                     config.agent().adminToken().reveal(), new AgentView(this));
-            resources.prepareAhead();
             election.start();
             if (role == AgentRole.STARTING) {
                 role = AgentRole.STANDBY;

@@ -41,6 +41,13 @@ final class StreamResources implements Pipeline.Resources {
                 return t;
             });
     private final java.util.concurrent.atomic.AtomicBoolean preparing = new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * The producer's warm-up by {@link #prepareAhead}, done or under way: a takeover that comes while
+     * it runs (a cold start: the slot is often taken before the producer is built) waits for it
+     * rather than building a second producer beside it on the same cores.
+     */
+    private volatile CompletableFuture<?> sinkWarming = CompletableFuture.completedFuture(null);
+    private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<java.sql.Connection>> warmReplication =
             new java.util.concurrent.atomic.AtomicReference<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
@@ -151,6 +158,7 @@ final class StreamResources implements Pipeline.Resources {
 
     @Override
     public KafkaSink openSink() {
+        awaitWarming(sinkWarming);
         KafkaSink.Prepared prepared = warm.getAndSet(null);
         if (prepared == null) {
             prepared = prepareSink();
@@ -177,9 +185,12 @@ final class StreamResources implements Pipeline.Resources {
                 CompletableFuture.runAsync(this::warmSink, Pipeline::onNewThread),
                 CompletableFuture.runAsync(this::warmPool, Pipeline::onNewThread),
                 CompletableFuture.runAsync(() -> warmUp(warmReader, this::newCheckpointReader,
-                        r -> r.readTail(Duration.ofSeconds(30))), Pipeline::onNewThread),
+                        r -> r.readTail(Duration.ofSeconds(30))), Pipeline::onNewThread)
+                        .thenRun(() -> closeStandingIfClosed(warmReader)),
                 CompletableFuture.runAsync(() -> warmUp(warmSchemas, this::newSchemaReader,
-                        r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)};
+                        r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)
+                        .thenRun(() -> closeStandingIfClosed(warmSchemas))};
+        sinkWarming = steps[0];
         CompletableFuture.allOf(steps).whenComplete((done, failure) -> {
             if (failure != null) {
                 log.debug("preparing Kafka clients ahead failed: {}", failure.toString());
@@ -194,7 +205,16 @@ final class StreamResources implements Pipeline.Resources {
             p.ensureTopics(tableTopics(), config.kafka().schemaTopic());
             if (!warm.compareAndSet(null, p)) {
                 p.close();
+            } else if (closed) {
+                closeWarmSink();   // the agent stopped while this was built
             }
+        }
+    }
+
+    private void closeWarmSink() {
+        KafkaSink.Prepared p = warm.getAndSet(null);
+        if (p != null) {
+            p.close();
         }
     }
 
@@ -268,15 +288,20 @@ final class StreamResources implements Pipeline.Resources {
         return warm.get() != null && warmReader.get() != null && warmSchemas.get() != null;
     }
 
+    /** A warm-up that finishes after {@link #close()} closes what it built. */
+    private void closeStandingIfClosed(java.util.concurrent.atomic.AtomicReference<? extends Standing<?, ?>> slot) {
+        if (closed) {
+            closeStanding(slot);
+        }
+    }
+
     void close() {
+        closed = true;
         CompletableFuture<java.sql.Connection> replication = warmReplication.getAndSet(null);
         if (replication != null) {
             replication.thenAccept(StreamResources::closeQuietly);
         }
-        KafkaSink.Prepared p = warm.getAndSet(null);
-        if (p != null) {
-            p.close();
-        }
+        closeWarmSink();
         standingReads.shutdownNow();
         closeStanding(warmReader);
         closeStanding(warmSchemas);
@@ -331,6 +356,20 @@ final class StreamResources implements Pipeline.Resources {
                                                                             java.util.function.Supplier<T> read) {
         T ready = standing == null ? null : standing.take();
         return ready != null ? CompletableFuture.completedFuture(ready) : CompletableFuture.supplyAsync(read, Pipeline::onNewThread);
+    }
+
+    /**
+     * Waits for a warm-up under way; whether it worked or not, the caller then takes what it left or
+     * builds its own. Bounded like Kafka's reads.
+     */
+    private static void awaitWarming(CompletableFuture<?> warming) {
+        try {
+            warming.get(KAFKA_READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.debug("a warm-up of Kafka clients did not finish, building them afresh: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** An early read's result, or {@code none} (meaning: read again when settling) if it failed. */

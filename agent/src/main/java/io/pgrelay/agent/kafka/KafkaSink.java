@@ -11,7 +11,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
@@ -268,9 +268,10 @@ public final class KafkaSink implements AutoCloseable {
     }
 
     /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
-    public static int estimateSize(byte[] key, byte[] value, Headers headers) {
+    public static int estimateSize(byte[] key, byte[] value, java.util.List<Header> headers) {
         int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        for (var h : headers) {
+        for (int i = 0; i < headers.size(); i++) {
+            Header h = headers.get(i);
             size += h.key().length() + (h.value() == null ? 0 : h.value().length) + 8;
         }
         return size;
@@ -281,7 +282,7 @@ public final class KafkaSink implements AutoCloseable {
     }
 
     /** Sends a record in the current Kafka transaction, opening one when none is open. */
-    public void send(String topic, byte[] key, byte[] value, Headers headers) {
+    public void send(String topic, byte[] key, byte[] value, Iterable<Header> headers) {
         begin();
         try {
             // No per-record callback: a failed send fails the transaction's commit, which is where we look.

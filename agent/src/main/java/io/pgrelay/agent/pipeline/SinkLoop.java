@@ -19,7 +19,7 @@ import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
 import io.pgrelay.agent.schema.SchemaEvents;
 import io.pgrelay.agent.snapshot.Watermark;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +55,7 @@ final class SinkLoop {
     private final long commitMaxBytes;
     private final long epoch;
     private final String agentId;
-    private final byte[] epochHeader;
-    private final byte[] agentHeader;
+    private final EventHeaders headers;
     private final Map<Integer, Route> routes = new HashMap<>();
     private final Position skipThrough;
     private final SchemaStream schemas;
@@ -101,8 +100,7 @@ final class SinkLoop {
         this.commitMaxBytes = settings.commitMaxBytes();
         this.epoch = settings.epoch();
         this.agentId = settings.agentId();
-        this.epochHeader = Long.toString(settings.epoch()).getBytes(StandardCharsets.UTF_8);
-        this.agentHeader = settings.agentId().getBytes(StandardCharsets.UTF_8);
+        this.headers = new EventHeaders(settings.epoch(), settings.agentId());
         this.skipThrough = skipThrough;
         this.schemas = schemas;
         this.snapshots = snapshots;
@@ -223,7 +221,7 @@ final class SinkLoop {
         Op op = event.op();
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
-        RecordHeaders headers = headers(event);
+        List<Header> headers = this.headers.of(event.lsn().value(), event.commitLsn().value(), event.seq(), op);
         int size = KafkaSink.estimateSize(key, value, headers);
         if (size > sink.maxRequestSize()) {
             oversized.handle(event, route.topic(), key, size, sink.maxRequestSize());
@@ -282,23 +280,17 @@ final class SinkLoop {
         lastSent = new Position(at.commitLsn(), eventSeq);
     }
 
-    private void sendToSchemaTopic(SchemaStream.Out out, SchemaEvents.At at, byte[] op) {
-        RecordHeaders h = new RecordHeaders();
-        h.add("pgrelay.lsn", Lsn.toAscii(at.lsn().value()));
-        h.add("pgrelay.commit-lsn", Lsn.toAscii(at.commitLsn().value()));
-        h.add("pgrelay.seq", Long.toString(at.seq()).getBytes(StandardCharsets.US_ASCII));
-        h.add("pgrelay.op", op);
-        h.add("pgrelay.epoch", epochHeader);
-        h.add("pgrelay.agent", agentHeader);
+    private void sendToSchemaTopic(SchemaStream.Out out, SchemaEvents.At at, Header op) {
         if (!sink.inTransaction()) {
             transactionStartNanos = System.nanoTime();
         }
-        sink.send(schemas.topic(), out.key(), out.value(), h);
+        sink.send(schemas.topic(), out.key(), out.value(),
+                headers.of(at.lsn().value(), at.commitLsn().value(), at.seq(), op));
         sentInTransaction = true;
     }
 
-    private static final byte[] SCHEMA_OP = "schema".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DDL_OP = "ddl".getBytes(StandardCharsets.US_ASCII);
+    private static final Header SCHEMA_OP = EventHeaders.opHeader("schema");
+    private static final Header DDL_OP = EventHeaders.opHeader("ddl");
 
     private void openTransaction() {
         if (!sink.inTransaction()) {
@@ -396,27 +388,6 @@ final class SinkLoop {
             lastSent = at;
         }
     }
-
-    /** Per event; the bytes that stay the same for a transaction or a term are made once. */
-    private RecordHeaders headers(ChangeEvent e) {
-        if (commitLsnHeaderFor != e.commitLsn().value()) {
-            commitLsnHeaderFor = e.commitLsn().value();
-            commitLsnHeader = Lsn.toAscii(commitLsnHeaderFor);
-        }
-        RecordHeaders h = new RecordHeaders();
-        h.add("pgrelay.lsn", Lsn.toAscii(e.lsn().value()));
-        h.add("pgrelay.commit-lsn", commitLsnHeader);
-        h.add("pgrelay.seq", Long.toString(e.seq()).getBytes(StandardCharsets.US_ASCII));
-        h.add("pgrelay.op", OP_HEADERS[e.op().ordinal()]);
-        h.add("pgrelay.epoch", epochHeader);
-        h.add("pgrelay.agent", agentHeader);
-        return h;
-    }
-
-    private static final byte[][] OP_HEADERS = java.util.Arrays.stream(Op.values())
-            .map(op -> op.jsonName().getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
-    private long commitLsnHeaderFor = -1;
-    private byte[] commitLsnHeader;
 
     /**
      * Commits when the open Kafka transaction is old or big enough, or at once when the stream has
