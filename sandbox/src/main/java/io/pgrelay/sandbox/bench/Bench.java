@@ -54,9 +54,14 @@ public final class Bench {
         List<BenchReport.Row> rows = new ArrayList<>();
         long started = System.nanoTime();
         String loadBefore = loadAverage();
+        Path cdsDir = Files.createTempDirectory("pgrelay-bench-cds-");
         try (Sandbox sandbox = Sandbox.start()) {
             // -Dbench.warmup=0 skips it
             BrokerWarmup.run(sandbox, Integer.getInteger("bench.warmup", 300_000));
+            // -Dbench.cds=false: every JVM candidate starts without a class-data sharing archive
+            if (Boolean.parseBoolean(System.getProperty("bench.cds", "true"))) {
+                trainCds(sandbox, candidates, cdsDir);
+            }
             for (int repeat = 1; repeat <= options.repeats; repeat++) {
                 List<Candidate> order = new ArrayList<>(candidates);
                 if (repeat % 2 == 0) {
@@ -73,6 +78,8 @@ public final class Bench {
                     rows.addAll(runLatency(sandbox, load, repeat, order));
                 }
             }
+        } finally {
+            io.pgrelay.sandbox.Directories.deleteRecursively(cdsDir);
         }
         String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage();
         BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9, load);
@@ -81,6 +88,32 @@ public final class Bench {
         System.out.println(report.latencyTable());
         report.write(options.out);
         System.out.println("written: " + options.out.resolve("latest.md") + ", " + options.out.resolve("latest.csv"));
+    }
+
+    private static final int CDS_TRAINING_ROWS = 20_000;
+
+    /**
+     * One untimed run of each JVM candidate (pgrelay, Debezium) over a small backlog, which writes
+     * the class-data sharing archive its measured runs then start with — the same for both, and
+     * what docs/deploy.md tells operators to do.
+     */
+    private static void trainCds(Sandbox sandbox, List<Candidate> candidates, Path dir) throws Exception {
+        List<Candidate> jvms = candidates.stream().filter(c -> c instanceof KafkaCandidate).toList();
+        if (jvms.isEmpty()) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        for (Candidate c : jvms) {
+            ((KafkaCandidate) c).trainCds(dir.resolve(c.slotPrefix() + "cds.jsa"));
+        }
+        runWorkload(sandbox, Workload.BATCHED, CDS_TRAINING_ROWS, 0, jvms);
+        for (Candidate c : jvms) {
+            if (!((KafkaCandidate) c).cdsTrained()) {
+                System.err.println("bench: " + c.name() + "'s training run left no class-data sharing archive; it starts without one");
+            }
+        }
+        System.err.printf("bench: class-data sharing archives written by an untimed training run of %,d rows in %.1f s%n",
+                CDS_TRAINING_ROWS, (System.nanoTime() - t0) / 1e9);
     }
 
     private static List<BenchReport.Row> runWorkload(Sandbox sandbox, Workload workload, long rowCount, int repeat,

@@ -103,6 +103,7 @@ final class DebeziumEmbedded extends KafkaCandidate {
         Path log = dir.resolve("debezium.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(JVM_ARGS);
+        cmd.addAll(cdsArgs());
         cmd.addAll(List.of("-jar", jar.toString(), engineFile.toString(), producerFile.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new Child() {
@@ -153,6 +154,6 @@ final class DebeziumEmbedded extends KafkaCandidate {
 
     @Override
     String note(String log) {
-        return JVM_NOTE + ", settings in BENCHMARKS.md; log: " + problemLines(log);
+        return JVM_NOTE + cdsNote() + ", settings in BENCHMARKS.md; log: " + problemLines(log);
     }
 }

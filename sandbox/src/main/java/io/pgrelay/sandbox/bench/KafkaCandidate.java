@@ -6,6 +6,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +30,43 @@ abstract class KafkaCandidate implements Candidate {
      */
     static final java.util.List<String> JVM_ARGS = java.util.List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
     static final String JVM_NOTE = "-Xmx192m -XX:+UseSerialGC";
+
+    /**
+     * Class-data sharing (CDS): an archive of the classes the candidate's JVM loads, written at the
+     * exit of an untimed training run ({@code -XX:ArchiveClassesAtExit}) and mapped by every run
+     * after it ({@code -XX:SharedArchiveFile}), which saves parsing and verifying them again at each
+     * start. Null: no archive. Only the benchmark's main thread touches these.
+     */
+    private Path cdsArchive;
+    private boolean cdsTraining;
+
+    /** The next launch is the training run that writes {@code archive}. */
+    void trainCds(Path archive) {
+        cdsArchive = archive;
+        cdsTraining = true;
+    }
+
+    /** After the training run: whether it left an archive for the runs to come. */
+    boolean cdsTrained() {
+        cdsTraining = false;
+        if (cdsArchive != null && !Files.isRegularFile(cdsArchive)) {
+            cdsArchive = null;
+        }
+        return cdsArchive != null;
+    }
+
+    /** The CDS option of the candidate's main process for this launch, if any. */
+    List<String> cdsArgs() {
+        if (cdsArchive == null) {
+            return List.of();
+        }
+        return List.of((cdsTraining ? "-XX:ArchiveClassesAtExit=" : "-XX:SharedArchiveFile=") + cdsArchive);
+    }
+
+    /** What the table's note says about class-data sharing. */
+    String cdsNote() {
+        return cdsArchive == null || cdsTraining ? "" : ", CDS archive from a training run";
+    }
 
     /** What a candidate streams: {@code table} through {@code publication} from {@code slot} into {@code topic}. */
     record Target(Sandbox sandbox, String table, String publication, String slot, String topic) {

@@ -87,7 +87,7 @@ final class PgRelayAgent extends KafkaCandidate {
             }
         }
         standbyNote = "no standby";
-        AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), JVM_ARGS);
+        AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), withCds(cdsArgs()));
         return new Child() {
             @Override
             public long pid() {
@@ -115,8 +115,16 @@ final class PgRelayAgent extends KafkaCandidate {
     void attached(Target t) throws Exception {
         if (withStandby) {
             // only now, so that the measured process is the one that won the slot
-            standby = AgentProcess.start("bench-2", configs.yaml("bench-2", freePort()), JVM_ARGS);
+            // never the training option: one process writes the archive
+            standby = AgentProcess.start("bench-2", configs.yaml("bench-2", freePort()),
+                    withCds(cdsArgs().stream().filter(a -> a.startsWith("-XX:SharedArchiveFile")).toList()));
         }
+    }
+
+    private static String[] withCds(java.util.List<String> cds) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(JVM_ARGS));
+        args.addAll(cds);
+        return args.toArray(String[]::new);
     }
 
     @Override
@@ -139,7 +147,7 @@ final class PgRelayAgent extends KafkaCandidate {
         if (standby != null) {
             standbyNote = "standby peak RSS " + ProcessMemory.peakRssKib(standby.pid()) / 1024 + " MB";
         }
-        return JVM_NOTE + ", " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
+        return JVM_NOTE + cdsNote() + ", " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
     }
 
     @Override
