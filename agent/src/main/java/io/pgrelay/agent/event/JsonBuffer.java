@@ -137,15 +137,44 @@ public final class JsonBuffer {
             bytes[size++] = '-';
             v = -v;
         }
-        int digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
+        int end = size + digits(v);
+        int i = end;
+        // two digits per division, from the right
+        while (v >= 100) {
+            int r = (int) (v % 100);
+            v /= 100;
+            bytes[--i] = TWO_DIGITS[2 * r + 1];
+            bytes[--i] = TWO_DIGITS[2 * r];
         }
-        for (int i = size + digits - 1; i >= size; i--) {
-            bytes[i] = (byte) ('0' + v % 10);
-            v /= 10;
+        if (v >= 10) {
+            bytes[--i] = TWO_DIGITS[2 * (int) v + 1];
+            bytes[--i] = TWO_DIGITS[2 * (int) v];
+        } else {
+            bytes[--i] = (byte) ('0' + v);
         }
-        size += digits;
+        size = end;
+    }
+
+    /** "00" "01" … "99", two bytes each. */
+    private static final byte[] TWO_DIGITS = new byte[200];
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            TWO_DIGITS[2 * i] = (byte) ('0' + i / 10);
+            TWO_DIGITS[2 * i + 1] = (byte) ('0' + i % 10);
+        }
+    }
+
+    /** Decimal digits of {@code v} ≥ 0. */
+    private static int digits(long v) {
+        long bound = 10;
+        for (int d = 1; d < 19; d++) {
+            if (v < bound) {
+                return d;
+            }
+            bound *= 10;
+        }
+        return 19;
     }
 
     /** An LSN in PostgreSQL's form, {@code "16/3002D50"}, quoted. */
@@ -168,11 +197,7 @@ public final class JsonBuffer {
     /** Writes a number with at least {@code width} digits, zero-padded; {@code v} ≥ 0. */
     void writePadded(long v, int width) {
         ensure(20);
-        int digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
-        }
-        for (int i = digits; i < width; i++) {
+        for (int i = digits(v); i < width; i++) {
             bytes[size++] = '0';
         }
         writeLong(v);

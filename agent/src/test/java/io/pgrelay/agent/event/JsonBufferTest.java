@@ -62,6 +62,28 @@ class JsonBufferTest {
     }
 
     @Test
+    void longsAreWrittenAsJavaPrintsThem() {
+        java.util.List<Long> values = new java.util.ArrayList<>(java.util.List.of(0L, 9L, 10L, 99L, 100L, 101L, Long.MAX_VALUE,
+                -Long.MAX_VALUE, Long.MIN_VALUE));
+        for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 10; p *= 10) {
+            values.addAll(java.util.List.of(p - 1, p, p + 1, -p, 10 * p - 1));
+        }
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 2000; i++) {
+            values.add(i % 2 == 0 ? random.nextLong() : random.nextInt(1_000_000));
+        }
+        for (long v : values) {
+            JsonBuffer out = new JsonBuffer(1);
+            out.writeLong(v);
+            assertThat(out.toString()).isEqualTo(Long.toString(v));
+        }
+        JsonBuffer padded = new JsonBuffer(1);
+        padded.writePadded(42, 6);
+        padded.writePadded(1234567, 3);
+        assertThat(padded.toString()).isEqualTo("0000421234567");
+    }
+
+    @Test
     void lsnIsWrittenAsLsnPrintsIt() {
         java.util.Random random = new java.util.Random(42);
         for (int i = 0; i < 1000; i++) {
