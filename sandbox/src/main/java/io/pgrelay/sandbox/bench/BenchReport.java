@@ -68,8 +68,8 @@ final class BenchReport {
 
     String markdownTable() {
         StringBuilder md = new StringBuilder();
-        md.append("| workload | candidate | rows/s | × ceiling | × Debezium | start-up s | rows/s once attached | peak RSS |\n");
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| workload | candidate | rows/s | × ceiling | × Debezium | start-up s | rows/s once attached | CPU s (JIT) | peak RSS |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (var workload : byWorkload(false).entrySet()) {
             double ceiling = workload.getValue().entrySet().stream()
                     .filter(e -> CEILINGS.contains(e.getKey()) && e.getValue().stream().anyMatch(r -> !r.failed()))
@@ -80,14 +80,14 @@ final class BenchReport {
                 List<Row> all = candidate.getValue();
                 List<Row> runs = all.stream().filter(r -> !r.failed()).toList();
                 if (runs.isEmpty()) {
-                    md.append(String.format("| %s | %s | failed: %s | | | | | |%n", workload.getKey(), candidate.getKey(), all.get(0).failure()));
+                    md.append(String.format("| %s | %s | failed: %s | | | | | | |%n", workload.getKey(), candidate.getKey(), all.get(0).failure()));
                     continue;
                 }
                 double rate = median(runs);
                 double attach = median(runs.stream().mapToDouble(r -> r.measurement().attachSeconds()).toArray());
                 double streaming = median(runs.stream().mapToDouble(r -> r.rows() / r.measurement().streamingSeconds()).toArray());
-                md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f%s | %.2f | %s | %.1f | %,.0f | %s |%n", workload.getKey(),
-                        candidate.getKey(), rate, failures(all), rate / ceiling, ratio(rate / dbz), attach, streaming, rss(runs)));
+                md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f%s | %.2f | %s | %.1f | %,.0f | %s | %s |%n", workload.getKey(),
+                        candidate.getKey(), rate, failures(all), rate / ceiling, ratio(rate / dbz), attach, streaming, cpu(runs), rss(runs)));
             }
         }
         return md.toString();
@@ -154,6 +154,9 @@ final class BenchReport {
                         + " and acknowledged; × ceiling is against the faster of pg_recvlogical and the bare pgjdbc reader"
                         + " in the same workload, × Debezium against Debezium's embedded engine. Start-up is launch until its"
                         + " walsender held the slot (pgrelay: JVM start, Kafka producer and election); \"once attached\" leaves it out."
+                        + " CPU s is the candidate process's CPU time (user + system, launch to done) and, in brackets, what"
+                        + " its JIT compiler threads used of it (a JVM's cost of warming up). JVM candidates start from a"
+                        + " class-data sharing archive written by an untimed training run (BENCHMARKS.md)."
                         + " Peak RSS is the process's VmHWM (the largest over repeats).%n%n",
                         rowCount, repeats, repeats == 1 ? "" : "s", totalSeconds)
                 + "Machine " + load + ".\n\n"
@@ -165,11 +168,11 @@ final class BenchReport {
                 + "![rows per second and latency](latest.png)\n\n"
                 + "Every measurement: [latest.csv](latest.csv).\n";
         Files.writeString(dir.resolve("latest.md"), md);
-        StringBuilder csv = new StringBuilder("workload,candidate,repeat,rows,seconds,attach_seconds,rows_per_second,peak_rss_kib,"
+        StringBuilder csv = new StringBuilder("workload,candidate,repeat,rows,seconds,attach_seconds,rows_per_second,peak_rss_kib,cpu_seconds,jit_cpu_seconds,"
                 + "append_p50_us,append_p95_us,append_p99_us,append_max_us,consumer_p50_us,consumer_p95_us,consumer_p99_us,consumer_max_us,note\n");
         for (Row r : rows) {
             if (r.failed()) {
-                csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,,,,,,,,,,,,,\"failed: %s\"%n", r.workload(), r.candidate(), r.repeat(),
+                csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,,,,,,,,,,,,,,,\"failed: %s\"%n", r.workload(), r.candidate(), r.repeat(),
                         r.rows(), r.failure().replace('"', '\'')));
                 continue;
             }
@@ -177,9 +180,11 @@ final class BenchReport {
             String latency = l == null ? ",,,,,,," : String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%d,%d",
                     l.toLogAppend().p50(), l.toLogAppend().p95(), l.toLogAppend().p99(), l.toLogAppend().max(),
                     l.toConsumer().p50(), l.toConsumer().p95(), l.toConsumer().p99(), l.toConsumer().max());
-            csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,%.3f,%.3f,%.0f,%d,%s,\"%s\"%n", r.workload(), r.candidate(), r.repeat(),
+            ProcessCpu cpu = r.measurement().cpu();
+            String cpuColumns = cpu == null ? "," : String.format(Locale.ROOT, "%.2f,%.2f", cpu.seconds(), cpu.jitSeconds());
+            csv.append(String.format(Locale.ROOT, "\"%s\",%s,%d,%d,%.3f,%.3f,%.0f,%d,%s,%s,\"%s\"%n", r.workload(), r.candidate(), r.repeat(),
                     r.rows(), r.measurement().seconds(), r.measurement().attachSeconds(), r.rowsPerSecond(), r.measurement().peakRssKib(),
-                    latency, r.measurement().note()));
+                    cpuColumns, latency, r.measurement().note()));
         }
         Files.writeString(dir.resolve("latest.csv"), csv);
     }
@@ -191,6 +196,16 @@ final class BenchReport {
                 .filter(e -> e.getValue().stream().anyMatch(r -> !r.failed()))
                 .forEach(e -> bars.add(new BenchChart.Bar(workload, e.getKey(), median(e.getValue())))));
         return bars;
+    }
+
+    /** Median CPU seconds of the process and of its JIT compiler threads, or n/a (not measured). */
+    private static String cpu(List<Row> runs) {
+        List<ProcessCpu> measured = runs.stream().map(r -> r.measurement().cpu()).filter(java.util.Objects::nonNull).toList();
+        if (measured.isEmpty()) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "%.1f (%.1f)", median(measured.stream().mapToDouble(ProcessCpu::seconds).toArray()),
+                median(measured.stream().mapToDouble(ProcessCpu::jitSeconds).toArray()));
     }
 
     /** Median latency percentiles to the read_committed consumer, per candidate. */

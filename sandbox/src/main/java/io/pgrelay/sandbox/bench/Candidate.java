@@ -17,8 +17,13 @@ interface Candidate {
      * @param attachSeconds from launching the candidate until its walsender held the slot (start-up)
      * @param peakRssKib  the candidate process's VmHWM, or -1 when it runs inside the benchmark's JVM
      * @param note        anything the reader of the table should know
+     * @param cpu         the candidate process's CPU time when it was done, or null (not measured)
      */
-    record Measurement(double seconds, double attachSeconds, long peakRssKib, String note) {
+    record Measurement(double seconds, double attachSeconds, long peakRssKib, String note, ProcessCpu cpu) {
+
+        Measurement(double seconds, double attachSeconds, long peakRssKib, String note) {
+            this(seconds, attachSeconds, peakRssKib, note, null);
+        }
 
         /** Time spent streaming, start-up excluded. */
         double streamingSeconds() {

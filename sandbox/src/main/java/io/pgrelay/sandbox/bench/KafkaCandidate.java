@@ -138,6 +138,7 @@ abstract class KafkaCandidate implements Candidate {
                 }
                 double seconds = (Math.max(flushedAt, reader.doneAt()) - t0) / 1e9;
                 peak = Math.max(peak, ProcessMemory.peakRssKib(child.pid()));
+                ProcessCpu cpu = ProcessCpu.of(child.pid());
                 // Untimed: one record too many is a duplicate.
                 Thread.sleep(1_000);
                 reader.stop();
@@ -145,7 +146,7 @@ abstract class KafkaCandidate implements Candidate {
                     throw new IllegalStateException("the read_committed consumer counted " + reader.count() + " records, expected "
                             + b.rows() + ": duplicates");
                 }
-                return new Measurement(seconds, attachedAt == 0 ? 0 : (attachedAt - t0) / 1e9, peak, note(child.log()));
+                return new Measurement(seconds, attachedAt == 0 ? 0 : (attachedAt - t0) / 1e9, peak, note(child.log()), cpu);
             } finally {
                 finished();
             }
