@@ -158,9 +158,14 @@ final class StreamResources implements Pipeline.Resources {
 
     @Override
     public KafkaSink openSink() {
-        awaitWarming(sinkWarming);
+        CompletableFuture<?> warming = sinkWarming;
+        boolean underWay = !warming.isDone();
+        RuntimeException failure = awaitWarming(warming);
         KafkaSink.Prepared prepared = warm.getAndSet(null);
         if (prepared == null) {
+            if (underWay && failure != null) {
+                throw failure;   // it just tried (no broker answering, say): trying again at once would only wait as long
+            }
             prepared = prepareSink();
         }
         return prepared.activate();
@@ -359,16 +364,22 @@ final class StreamResources implements Pipeline.Resources {
     }
 
     /**
-     * Waits for a warm-up under way; whether it worked or not, the caller then takes what it left or
-     * builds its own. Bounded like Kafka's reads.
+     * Waits for a warm-up under way, bounded like Kafka's reads; returns its failure, or null when it
+     * worked (or is not done in time: the caller then builds its own).
      */
-    private static void awaitWarming(CompletableFuture<?> warming) {
+    private static RuntimeException awaitWarming(CompletableFuture<?> warming) {
         try {
             warming.get(KAFKA_READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.debug("a warm-up of Kafka clients did not finish, building them afresh: {}", e.toString());
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+            return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.debug("a warm-up of the Kafka producer did not finish in time, building another");
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
         }
     }
 
