@@ -190,13 +190,14 @@ final class StreamResources implements Pipeline.Resources {
                 CompletableFuture.runAsync(this::warmSink, Pipeline::onNewThread),
                 CompletableFuture.runAsync(this::warmPool, Pipeline::onNewThread),
                 CompletableFuture.runAsync(() -> warmUp(warmReader, this::newCheckpointReader,
-                        r -> r.readTail(Duration.ofSeconds(30))), Pipeline::onNewThread)
-                        .thenRun(() -> closeStandingIfClosed(warmReader)),
+                        r -> r.readTail(Duration.ofSeconds(30))), Pipeline::onNewThread),
                 CompletableFuture.runAsync(() -> warmUp(warmSchemas, this::newSchemaReader,
-                        r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)
-                        .thenRun(() -> closeStandingIfClosed(warmSchemas))};
+                        r -> r.read(Duration.ofSeconds(30))), Pipeline::onNewThread)};
         sinkWarming = steps[0];
         CompletableFuture.allOf(steps).whenComplete((done, failure) -> {
+            if (closed) {
+                releaseWarm();   // the agent stopped while these were built
+            }
             if (failure != null) {
                 log.debug("preparing Kafka clients ahead failed: {}", failure.toString());
             }
@@ -210,16 +211,7 @@ final class StreamResources implements Pipeline.Resources {
             p.ensureTopics(tableTopics(), config.kafka().schemaTopic());
             if (!warm.compareAndSet(null, p)) {
                 p.close();
-            } else if (closed) {
-                closeWarmSink();   // the agent stopped while this was built
             }
-        }
-    }
-
-    private void closeWarmSink() {
-        KafkaSink.Prepared p = warm.getAndSet(null);
-        if (p != null) {
-            p.close();
         }
     }
 
@@ -293,21 +285,22 @@ final class StreamResources implements Pipeline.Resources {
         return warm.get() != null && warmReader.get() != null && warmSchemas.get() != null;
     }
 
-    /** A warm-up that finishes after {@link #close()} closes what it built. */
-    private void closeStandingIfClosed(java.util.concurrent.atomic.AtomicReference<? extends Standing<?, ?>> slot) {
-        if (closed) {
-            closeStanding(slot);
-        }
-    }
-
     void close() {
         closed = true;
         CompletableFuture<java.sql.Connection> replication = warmReplication.getAndSet(null);
         if (replication != null) {
             replication.thenAccept(StreamResources::closeQuietly);
         }
-        closeWarmSink();
         standingReads.shutdownNow();
+        releaseWarm();
+    }
+
+    /** Closes the clients a standby keeps warm; again by a warm-up that ends after {@link #close()}. */
+    private void releaseWarm() {
+        KafkaSink.Prepared p = warm.getAndSet(null);
+        if (p != null) {
+            p.close();
+        }
         closeStanding(warmReader);
         closeStanding(warmSchemas);
     }

@@ -36,10 +36,7 @@ class CheckpointReaderIT {
         Map<String, Object> client = client();
         assertThat(CheckpointReader.latest(client, topic, cluster, Duration.ofSeconds(30))).isEmpty();
 
-        Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers(),
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
-            producer.initTransactions();
+        try (KafkaProducer<String, byte[]> producer = fence(cluster, null)) {
             for (int i = 1; i <= 300; i++) {
                 write(producer, topic, cluster, i, true);
             }
@@ -108,6 +105,7 @@ class CheckpointReaderIT {
             write(leader, topic, cluster, 4, true);
             write(leader, topic, cluster, 5, false);
             write(leader, topic, cluster, 6, true);
+            awaitMarkersWritten(topic);   // transactions v2 writes them after commitTransaction returns
             standing = reader.refresh(standing, timeout);
             assertThat(standing.checkpoint()).map(c -> c.position().seq()).contains(6L);
             standing = reader.refresh(standing, timeout);   // nothing new: the answer stands
@@ -158,6 +156,28 @@ class CheckpointReaderIT {
         return next;
     }
 
+    /**
+     * Until the topic's last stable offset reaches its end: every transaction ended so far has its
+     * commit or abort marker written, so a read_committed read sees all of them.
+     */
+    private void awaitMarkersWritten(String topic) throws Exception {
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        try (Admin admin = Admin.create(client())) {
+            ItSupport.await("the last stable offset of " + topic + " at its end", Duration.ofSeconds(10), () -> {
+                try {
+                    long stable = admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()),
+                            new org.apache.kafka.clients.admin.ListOffsetsOptions(org.apache.kafka.common.IsolationLevel.READ_COMMITTED))
+                            .partitionResult(tp).get().offset();
+                    long end = admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                            .partitionResult(tp).get().offset();
+                    return stable == end;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+    }
+
     /** Begins a transaction and sends checkpoint {@code i} in it, left open. */
     private static void sendOpen(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i) {
         producer.beginTransaction();
@@ -166,12 +186,10 @@ class CheckpointReaderIT {
     }
 
     private static void write(KafkaProducer<String, byte[]> producer, String topic, String cluster, int i, boolean commit) {
-        producer.beginTransaction();
-        producer.send(new ProducerRecord<>(topic, cluster, new Checkpoint(new Position(Lsn.of((long) i << 8), i), 1, "a").toJson()));
+        sendOpen(producer, topic, cluster, i);
         if (commit) {
             producer.commitTransaction();
         } else {
-            producer.flush();
             producer.abortTransaction();
         }
     }

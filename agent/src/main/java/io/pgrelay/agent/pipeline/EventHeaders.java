@@ -44,15 +44,11 @@ final class EventHeaders {
 
     /** An event's headers, valid until the next call. */
     List<Header> of(long lsn, long commitLsn, long seq, Op op) {
-        return fill(lsn, commitLsn, seq, OPS[op.ordinal()]);
+        return of(lsn, commitLsn, seq, OPS[op.ordinal()]);
     }
 
     /** A schema or DDL event's headers ({@code op}: {@code schema}, {@code ddl}), valid until the next call. */
-    List<Header> of(long lsn, long commitLsn, long seq, Header op) {
-        return fill(lsn, commitLsn, seq, op);
-    }
-
-    private List<Header> fill(long lsn, long commitLsnValue, long seq, Header op) {
+    List<Header> of(long lsn, long commitLsnValue, long seq, Header op) {
         if (commitLsnOf != commitLsnValue) {
             commitLsnOf = commitLsnValue;
             commitLsn = new RecordHeader(COMMIT_LSN, Lsn.toAscii(commitLsnValue));

@@ -103,7 +103,7 @@ final class DebeziumEmbedded extends KafkaCandidate {
         Path log = dir.resolve("debezium.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(JVM_ARGS);
-        cmd.addAll(cdsArgs());
+        cmd.addAll(cdsArgs(true));
         cmd.addAll(List.of("-jar", jar.toString(), engineFile.toString(), producerFile.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new Child() {

@@ -55,9 +55,12 @@ abstract class KafkaCandidate implements Candidate {
         return cdsArchive != null;
     }
 
-    /** The CDS option of the candidate's main process for this launch, if any. */
-    List<String> cdsArgs() {
-        if (cdsArchive == null) {
+    /**
+     * The CDS option for a process of this launch, if any; only the {@code writer} (the candidate's
+     * main process) writes the archive in the training run.
+     */
+    List<String> cdsArgs(boolean writer) {
+        if (cdsArchive == null || (cdsTraining && !writer)) {
             return List.of();
         }
         return List.of((cdsTraining ? "-XX:ArchiveClassesAtExit=" : "-XX:SharedArchiveFile=") + cdsArchive);

@@ -87,7 +87,7 @@ final class PgRelayAgent extends KafkaCandidate {
             }
         }
         standbyNote = "no standby";
-        AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), withCds(cdsArgs()));
+        AgentProcess agent = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), withCds(cdsArgs(true)));
         return new Child() {
             @Override
             public long pid() {
@@ -115,9 +115,7 @@ final class PgRelayAgent extends KafkaCandidate {
     void attached(Target t) throws Exception {
         if (withStandby) {
             // only now, so that the measured process is the one that won the slot
-            // never the training option: one process writes the archive
-            standby = AgentProcess.start("bench-2", configs.yaml("bench-2", freePort()),
-                    withCds(cdsArgs().stream().filter(a -> a.startsWith("-XX:SharedArchiveFile")).toList()));
+            standby = AgentProcess.start("bench-2", configs.yaml("bench-2", freePort()), withCds(cdsArgs(false)));
         }
     }
 
