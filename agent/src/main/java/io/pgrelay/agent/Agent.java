@@ -8,6 +8,8 @@ import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.pipeline.StreamProgress;
 import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.agent.postgres.PgConnections;
+import io.pgrelay.agent.slot.SlotCheck;
+import io.pgrelay.agent.slot.SlotGuard;
 import io.pgrelay.coordination.ElectionConfig;
 import io.pgrelay.coordination.LeaderElection;
 import io.pgrelay.coordination.Member;
@@ -47,6 +49,7 @@ public final class Agent {
     private volatile AgentRole role = AgentRole.STARTING;
     private volatile LeaderElection election;
     private volatile SlotWatcher slotWatcher;
+    private volatile SlotGuard guard;
     private Streamer streamer;
     private final AlertRules alerts;
     private final AlertWebhook webhook;
@@ -90,11 +93,13 @@ public final class Agent {
         StreamResources resources = new StreamResources(config, connections);
         // Kafka clients take the longest to build at start: under way while the server is checked
         resources.prepareAhead();
+        guard = new SlotGuard(config, connections, resources::latestCheckpoint);
         if (!prepareServer()) {
+            guard.close();
             resources.close();
             return fatal.get() != null ? 1 : 0;
         }
-        streamer = new Streamer(config, resources, stats, progress, this::fatal);
+        streamer = new Streamer(config, resources, stats, progress, guard, this::fatal);
         AdminServer admin = null;
         Heartbeat heartbeat = null;
         try (SlotWatcher watcher = new SlotWatcher(connections, config.postgres().slot(), config.coordination().pollInterval(),
@@ -141,6 +146,7 @@ public final class Agent {
             if (election != null) {
                 election.close();
             }
+            guard.close();
             resources.close();
             if (admin != null) {
                 admin.close();
@@ -161,6 +167,7 @@ public final class Agent {
         while (stopRequested.getCount() > 0) {
             try {
                 SlotSetup.ensure(config, connections);
+                guard.atStart();
                 return true;
             } catch (Exception e) {
                 if (Failures.classify(e) == Failures.Kind.FATAL) {
@@ -197,8 +204,13 @@ public final class Agent {
         LeaderElection e = election;
         Optional<String> leader = e == null ? Optional.empty() : e.leader();
         leader.ifPresent(this::noteLeader);
+        SlotGuard g = guard;
+        if (g != null && slot.reachable() && (!slot.exists() || "lost".equals(slot.walStatus()))) {
+            g.lookAgain();
+        }
+        String refusal = g == null ? null : g.refusal().map(SlotCheck.Verdict::message).orElse(null);
         var observation = new AlertRules.Observation(slot.reachable(), slot.exists(), slot.active(), slot.walStatus(),
-                slot.lagBytes(), slot.lagSeconds(), leader.isPresent());
+                slot.lagBytes(), slot.lagSeconds(), leader.isPresent(), refusal);
         for (AlertRules.Change change : alerts.evaluate(observation, Instant.now())) {
             var rule = change.alert().rule();
             if (change.firing()) {
@@ -282,6 +294,17 @@ public final class Agent {
 
     LeaderElection election() {
         return election;
+    }
+
+    /** Why this agent refuses to stream from the slot now, or empty. */
+    Optional<SlotCheck.Verdict> slotRefusal() {
+        SlotGuard g = guard;
+        return g == null ? Optional.empty() : g.refusal();
+    }
+
+    long slotRecreations() {
+        SlotGuard g = guard;
+        return g == null ? 0 : g.recreations();
     }
 
     SlotWatcher.SlotSnapshot slot() {

@@ -6,6 +6,7 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.http.AgentStatus;
+import io.pgrelay.agent.slot.SlotCheck;
 import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.coordination.LeaderElection;
 
@@ -45,7 +46,9 @@ final class AgentView implements AdminServer.AgentView {
                         slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
                         slot.restartLsn() == null ? null : slot.restartLsn().toString(),
                         slot.walStatus(),
-                        slot.retainedBytes()),
+                        slot.retainedBytes(),
+                        missing(slot),
+                        agent.slotRefusal().map(SlotCheck.Verdict::message).orElse(null)),
                 new AgentStatus.Lag(slot.lagBytes(), slot.lagSeconds()),
                 new AgentStatus.Positions(
                         leading ? agent.progress().received().toString() : null,
@@ -57,6 +60,14 @@ final class AgentView implements AdminServer.AgentView {
                 agent.uptimeSeconds(),
                 "http://" + config.agent().http(),
                 snapshot(leading));
+    }
+
+    private Boolean missing(SlotWatcher.SlotSnapshot slot) {
+        var refusal = agent.slotRefusal();
+        if (refusal.isPresent()) {
+            return refusal.get().problem() != SlotCheck.Problem.LOST;
+        }
+        return slot.reachable() ? !slot.exists() : null;
     }
 
     /** The leader's view of the snapshot; null on a standby, and when none ran in this agent's terms. */

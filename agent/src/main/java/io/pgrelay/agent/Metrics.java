@@ -40,6 +40,12 @@ final class Metrics {
                 .baseUnit("bytes").description("WAL the server keeps for the slot").register(registry);
         Gauge.builder("pgrelay_slot_active", agent, a -> a.slot().exists() ? (a.slot().active() ? 1 : 0) : Double.NaN)
                 .description("1 while a walsender holds the slot").register(registry);
+        Gauge.builder("pgrelay_slot_missing", agent, a -> a.slotRefusal().isPresent() ? 1 : 0)
+                .description("1 while the agents refuse to stream because the cluster's slot is missing, lost or created anew")
+                .register(registry);
+        FunctionCounter.builder("pgrelay_slot_recreated_total", agent, Agent::slotRecreations)
+                .description("slots this agent created anew after the cluster's was lost, re-snapshotting every table "
+                        + "(snapshot.mode: when_needed)").register(registry);
         StreamStats stats = agent.stats();
         FunctionCounter.builder("pgrelay_transactions_total", stats, StreamStats::transactions)
                 .description("PostgreSQL transactions read from the slot (committed transactions that touched a published table)").register(registry);

@@ -6,20 +6,17 @@ import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
 import io.pgrelay.agent.postgres.ReplicationSetup;
-import io.pgrelay.agent.postgres.SlotAdmin;
-import io.pgrelay.agent.postgres.SlotState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Before streaming: checks the server (wal_level, privileges, tables), creates the publication and
- * the slot when missing, and refuses a slot that lost WAL — streaming from it would skip changes.
+ * Before streaming: checks the server (wal_level, privileges, tables) and creates the publication
+ * or adds the tables it lacks. The slot is the {@code SlotGuard}'s: created only for a new cluster.
  */
 final class SlotSetup {
 
@@ -29,20 +26,13 @@ final class SlotSetup {
     }
 
     static void ensure(PgRelayConfig config, PgConnections connections) throws SQLException {
-        String slot = config.postgres().slot();
         try (Connection c = connections.open()) {
             List<Finding> failures = new Preflight(connections, config.postgres()).run(c).stream()
                     .filter(Finding::failed).toList();
             if (!failures.isEmpty()) {
                 throw new Failures.FatalException(failures.stream().map(Finding::message).collect(Collectors.joining("\n")));
             }
-            Optional<SlotState> state = new SlotAdmin(c).read(slot);
-            if (state.isPresent() && state.get().walLost()) {
-                throw new Failures.FatalException("slot " + slot + " has lost WAL it needed (wal_status = lost; confirmed "
-                        + state.get().confirmedFlushLsn() + "): changes after that were not captured. Drop it with "
-                        + "'teardown', re-create it with 'init', and re-snapshot the tables");
-            }
-            for (String done : new ReplicationSetup(config.postgres()).ensure(c)) {
+            for (String done : new ReplicationSetup(config.postgres()).ensurePublication(c)) {
                 log.info("{}", done);
             }
         } catch (PgConnectException e) {

@@ -5,17 +5,16 @@ import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
 import io.pgrelay.agent.kafka.Checkpoint;
 import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.kafka.KafkaClients;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.kafka.SchemaTopicReader;
 import io.pgrelay.agent.schema.TableSchema;
 import io.pgrelay.agent.pipeline.Pipeline;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.WalReader;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -388,6 +387,12 @@ final class StreamResources implements Pipeline.Resources {
 
     private static final Duration KAFKA_READ_TIMEOUT = Duration.ofSeconds(60);
 
+    /** The newest committed checkpoint, read with a consumer of its own (not final: nobody was fenced). */
+    Optional<Checkpoint> latestCheckpoint() {
+        return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(),
+                Duration.ofSeconds(30));
+    }
+
     private SchemaTopicReader newSchemaReader() {
         return new SchemaTopicReader(kafkaClientConfig(config), config.kafka().schemaTopic());
     }
@@ -402,6 +407,13 @@ final class StreamResources implements Pipeline.Resources {
             return connections.openTextResults();
         } catch (io.pgrelay.agent.postgres.PgConnectException e) {
             throw new SQLException(e.getMessage(), e.sqlState(), e);
+        }
+    }
+
+    @Override
+    public Optional<io.pgrelay.agent.postgres.SlotState> slotState() throws SQLException {
+        try (java.sql.Connection c = connections.borrow()) {
+            return new io.pgrelay.agent.postgres.SlotAdmin(c).read(config.postgres().slot());
         }
     }
 
@@ -423,21 +435,8 @@ final class StreamResources implements Pipeline.Resources {
         }
     }
 
-    /**
-     * Settings every Kafka client of the agent shares: the bootstrap servers and whichever of the
-     * user's producer settings are client-wide (security, SASL, SSL, timeouts), so the admin client
-     * and the checkpoint reader connect the way the producer does.
-     */
     static Map<String, Object> kafkaClientConfig(PgRelayConfig config) {
-        Map<String, Object> props = new HashMap<>();
-        for (Map.Entry<String, String> e : config.kafka().producer().entrySet()) {
-            if (AdminClientConfig.configNames().contains(e.getKey())) {
-                props.put(e.getKey(), e.getValue());
-            }
-        }
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "pgrelay-" + config.agent().id());
-        return props;
+        return KafkaClients.config(config.kafka().bootstrapServers(), config.kafka().producer(), config.agent().id());
     }
 
     /** The topics of the tables listed in the config, which a leader creates before the first change. */

@@ -5,6 +5,8 @@ import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.pipeline.Pipeline;
 import io.pgrelay.agent.pipeline.StreamProgress;
 import io.pgrelay.agent.pipeline.StreamStats;
+import io.pgrelay.agent.slot.SlotGuard;
+import io.pgrelay.agent.slot.SlotRefusedException;
 import io.pgrelay.coordination.Leader;
 import io.pgrelay.coordination.SlotBusyException;
 import io.pgrelay.coordination.Term;
@@ -28,6 +30,8 @@ final class Streamer implements Leader {
 
     private static final Logger log = LoggerFactory.getLogger(Streamer.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** SQLSTATE undefined_object: START_REPLICATION on a slot that does not exist. */
+    private static final String UNDEFINED_OBJECT = "42704";
     /** How long after a term a standby waits before it prepares Kafka clients for the next one. */
     private static final Duration PREPARE_AFTER_TERM = Duration.ofSeconds(1);
 
@@ -36,12 +40,14 @@ final class Streamer implements Leader {
     private final StreamStats stats;
     private final StreamProgress progress;
     private final Consumer<Throwable> onFatal;
+    private final SlotGuard guard;
     private volatile Pipeline current;
     private volatile boolean shuttingDown;
     private Duration backoff = Duration.ofMillis(500);
 
     Streamer(PgRelayConfig config, StreamResources resources, StreamStats stats, StreamProgress progress,
-             Consumer<Throwable> onFatal) {
+             SlotGuard guard, Consumer<Throwable> onFatal) {
+        this.guard = guard;
         this.config = config;
         this.resources = resources;
         this.stats = stats;
@@ -84,6 +90,11 @@ final class Streamer implements Leader {
     @Override
     public void lead(Term term) throws Exception {
         String slot = config.postgres().slot();
+        if (!guard.mayLead()) {
+            // The slot is not the cluster's (missing, lost, created anew): stand by until that changes.
+            waitOut(term, config.coordination().pollInterval());
+            return;
+        }
         for (int attempt = 0; ; attempt++) {
             Pipeline pipeline = new Pipeline(resources.pipelineSettings(), resources, stats, progress);
             current = pipeline;
@@ -102,7 +113,13 @@ final class Streamer implements Leader {
                 runWatched(pipeline, term);
                 backoff = Duration.ofMillis(500);
                 return;
+            } catch (SlotRefusedException e) {
+                guard.refused(e.verdict());
+                return;
             } catch (Exception e) {
+                if (e instanceof SQLException sql && UNDEFINED_OBJECT.equals(sql.getSQLState())) {
+                    guard.lookAgain();   // the slot is gone: the guard says why, and whether to lead again
+                }
                 Failures.Kind kind = Failures.classify(e);
                 if (kind == Failures.Kind.SLOT_BUSY) {
                     if (zookeeperMode() && attempt < 10 && term.isValid()) {
@@ -129,6 +146,17 @@ final class Streamer implements Leader {
                             });
                 }
             }
+        }
+    }
+
+    /** Waits until the term is revoked or the time has passed. */
+    private static void waitOut(Term term, Duration time) {
+        try {
+            term.revoked().get(time.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException ignored) {
+            // waited it out
+        } catch (InterruptedException ignored) {
+            Thread.interrupted();
         }
     }
 
@@ -198,13 +226,7 @@ final class Streamer implements Leader {
                 stats.error();
                 log.warn("slot {}: {}; retrying in {} ms", slot, Agent.messageOf(e), backoff.toMillis());
                 log.debug("slot {}: failure detail", slot, e);
-                try {
-                    term.revoked().get(backoff.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException | ExecutionException ignored) {
-                    // waited out the backoff
-                } catch (InterruptedException ignored) {
-                    Thread.interrupted();
-                }
+                waitOut(term, backoff);
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
         }

@@ -28,6 +28,7 @@ public final class AlertRules {
         SLOT_INACTIVE("slot_inactive", "critical"),
         WAL_UNRESERVED("wal_unreserved", "critical"),
         WAL_LOST("wal_lost", "critical"),
+        SLOT_MISSING("slot_missing", "critical"),
         NO_LEADER("no_leader", "critical");
 
         public final String alertName;
@@ -39,9 +40,13 @@ public final class AlertRules {
         }
     }
 
-    /** What one look at the slot and the election showed; a null number is not known. */
+    /**
+     * What one look at the slot and the election showed; a null number is not known.
+     *
+     * @param slotRefusal why the agents refuse to stream from the slot (missing, lost, created anew), null when they do not
+     */
     public record Observation(boolean slotReadable, boolean slotExists, boolean slotActive, String walStatus,
-                              Long lagBytes, Double lagSeconds, boolean leaderKnown) {
+                              Long lagBytes, Double lagSeconds, boolean leaderKnown, String slotRefusal) {
     }
 
     public record Alert(Rule rule, String summary, Instant since) {
@@ -98,6 +103,9 @@ public final class AlertRules {
                 }
             }
         }
+        if (o.slotRefusal() != null) {
+            wanted.put(Rule.SLOT_MISSING, o.slotRefusal());
+        }
         noLeaderSince = o.leaderKnown() ? null : noLeaderSince == null ? now : noLeaderSince;
         if (noLeaderSince != null && !now.isBefore(noLeaderSince.plus(config.noLeaderFor()))) {
             wanted.put(Rule.NO_LEADER, "no agent has led the cluster for " + Duration.between(noLeaderSince, now).toSeconds()
@@ -106,7 +114,7 @@ public final class AlertRules {
         List<Change> changes = new ArrayList<>();
         synchronized (this) {
             for (Rule rule : Rule.values()) {
-                boolean slotRule = rule != Rule.NO_LEADER;
+                boolean slotRule = rule != Rule.NO_LEADER && rule != Rule.SLOT_MISSING;
                 if (slotRule && !o.slotReadable()) {
                     continue;
                 }

@@ -15,6 +15,6 @@ public record SnapshotConfig(Mode mode, int chunkSize) {
     public static final int MAX_CHUNK_SIZE = 1_000_000;
 
     public enum Mode {
-        INITIAL, NEVER, ALWAYS
+        INITIAL, NEVER, ALWAYS, WHEN_NEEDED
     }
 }

@@ -21,8 +21,13 @@ public record AgentStatus(String agent, String cluster, String role, String lead
     public record SnapshotTable(String table, String state, long rowsSent, Long estimatedRows, String note) {
     }
 
+    /**
+     * @param missing true while the agents refuse to stream because the cluster's slot is gone (missing, or
+     *                a slot of that name created anew), null when the slot could not be looked at
+     * @param problem why the agents refuse to stream from the slot (missing, lost, created anew), else null
+     */
     public record Slot(String name, Boolean active, Integer activePid, String confirmedFlushLsn, String restartLsn,
-                       String walStatus, Long retainedBytes) {
+                       String walStatus, Long retainedBytes, Boolean missing, String problem) {
     }
 
     public record Lag(Long bytes, Double seconds) {

@@ -2,13 +2,18 @@ package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.core.SlotOrigin;
+import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.kafka.Checkpoint;
 import io.pgrelay.agent.kafka.CheckpointReader;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pgoutput.PgMessage;
 import io.pgrelay.agent.pgoutput.PgOutputDecoder;
+import io.pgrelay.agent.postgres.SlotState;
 import io.pgrelay.agent.postgres.WalReader;
+import io.pgrelay.agent.slot.SlotCheck;
+import io.pgrelay.agent.slot.SlotRefusedException;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
 import io.pgrelay.agent.snapshot.SnapshotState;
 import io.pgrelay.agent.snapshot.SnapshotWorker;
@@ -19,9 +24,11 @@ import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -88,6 +95,9 @@ public final class Pipeline {
 
         /** A plain connection whose results come as text, for the snapshot worker. */
         java.sql.Connection openSnapshotConnection() throws SQLException;
+
+        /** The slot as {@code pg_replication_slots} shows it now; empty when missing. */
+        Optional<SlotState> slotState() throws SQLException;
     }
 
     private final PipelineSettings settings;
@@ -183,6 +193,11 @@ public final class Pipeline {
             // both settle at once: each is one end-offset lookup when nothing changed since the early read
             var settlingSchemas = CompletableFuture.supplyAsync(kafkaState::schemas, Pipeline::onNewThread);
             Optional<Checkpoint> checkpoint = whileKeepingAlive(reader, kafkaState::checkpoint);
+            // Final now that the old leader is fenced; the slot cannot move while we hold it.
+            SlotCheck.Verdict verdict = SlotCheck.judge(settings.slot(), checkpoint, resources.slotState());
+            if (verdict.refuses()) {
+                throw new SlotRefusedException(verdict);
+            }
             Position skipThrough = checkpoint.map(Checkpoint::position).orElse(Position.NONE);
             var published = whileKeepingAlive(reader, settlingSchemas);
             sink.ensureSchemaTopic(settings.schemaTopic());
@@ -196,16 +211,19 @@ public final class Pipeline {
                     encoder.types(), published);
             SnapshotState resumed = checkpoint.map(Checkpoint::snapshot).orElse(SnapshotState.NONE);
             ChunkRegistry chunks = new ChunkRegistry();
-            SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot());
+            SlotOrigin origin = checkpoint.map(Checkpoint::origin).orElse(null);
+            Set<TableId> keylessDone = ConcurrentHashMap.newKeySet();
+            checkpoint.ifPresent(c -> keylessDone.addAll(c.keylessDone()));
+            SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot(), keylessDone);
             SinkLoop loop = new SinkLoop(sink, encoder, resources::primaryKey, settings.topicFor(),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId()),
-                    skipThrough, schemas, windows);
+                    skipThrough, checkpoint.map(Checkpoint::flushed).orElse(Lsn.ZERO), origin, keylessDone, schemas, windows);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
-            snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks, windows);
+            snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks, origin, keylessDone);
             lastProgressNanos = System.nanoTime();
             streaming = true;
             readLoop(reader);
@@ -253,10 +271,10 @@ public final class Pipeline {
      * snapshot is in progress. A snapshot in progress (in the checkpoint) continues in every mode.
      */
     private SnapshotWorker startSnapshotWorker(Optional<Checkpoint> checkpoint, long epoch, ChunkRegistry chunks,
-                                               SnapshotWindows windows) {
+                                               SlotOrigin origin, Set<TableId> keylessDone) {
         boolean inProgress = checkpoint.map(c -> c.snapshot().active()).orElse(false);
         boolean requestAll = switch (settings.snapshotMode()) {
-            case INITIAL -> checkpoint.isEmpty();
+            case INITIAL, WHEN_NEEDED -> !checkpoint.map(Checkpoint::streamed).orElse(false);
             case ALWAYS -> !inProgress;
             case NEVER -> false;
         };
@@ -265,7 +283,8 @@ public final class Pipeline {
                     checkpoint.get().snapshot().current().map(t -> t.table() + " after " + t.rowsSent() + " rows").orElse(""));
         }
         SnapshotWorker worker = new SnapshotWorker(resources::openSnapshotConnection,
-                new SnapshotWorker.Settings(settings.slot(), settings.publication(), settings.snapshotChunkSize(), epoch, requestAll),
+                new SnapshotWorker.Settings(settings.slot(), settings.publication(), settings.snapshotChunkSize(), epoch, requestAll,
+                        origin, keylessDone),
                 chunks, stats.snapshot()::state);
         Thread t = new Thread(worker, "pgrelay-snapshot");
         t.setDaemon(true);

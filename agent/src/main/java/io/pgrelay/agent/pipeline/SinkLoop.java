@@ -2,10 +2,12 @@ package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
+import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.event.ChangeEvent;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.kafka.EventHeaders;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.Commit;
@@ -29,6 +31,7 @@ import io.pgrelay.agent.core.TableId;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -80,13 +83,22 @@ final class SinkLoop {
     private Position lastSent = Position.NONE;
     /** End LSN of the last PostgreSQL transaction whose every event is in the current or an earlier Kafka transaction. */
     private Lsn completeThrough = Lsn.ZERO;
+    /**
+     * The highest LSN a committed checkpoint allows the slot to confirm. The slot is never confirmed
+     * past it: a position beyond is first recorded by a Kafka commit, so that a slot created anew
+     * (which starts past it) is told from this cluster's own (see {@code SlotCheck}).
+     */
+    private Lsn recordedFlushed;
+    private final SlotOrigin origin;
+    /** Shared with the snapshot worker, which reads it; only this thread adds (through {@link SnapshotWindows}). */
+    private final Set<TableId> keylessDone;
 
     record Route(Relation relation, String topic, StreamStats.TableCounters counters) {
     }
 
     SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
-             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, SchemaStream schemas,
-             SnapshotWindows snapshots) {
+             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, Lsn recordedFlushed,
+             SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
         this.topicFor = topicFor;
@@ -102,6 +114,9 @@ final class SinkLoop {
         this.agentId = settings.agentId();
         this.headers = new EventHeaders(settings.epoch(), settings.agentId());
         this.skipThrough = skipThrough;
+        this.recordedFlushed = recordedFlushed;
+        this.origin = origin;
+        this.keylessDone = keylessDone;
         this.schemas = schemas;
         this.snapshots = snapshots;
     }
@@ -130,7 +145,7 @@ final class SinkLoop {
             stats.transactionCommitted();
             if (!sink.inTransaction()) {
                 // Nothing of it was written (all skipped, or no published change): nothing to wait for.
-                progress.flushed(completeThrough);
+                flushOrRecord();
             }
         } else if (message instanceof Relation m) {
             if (m.replicaIdentity() == Relation.IDENTITY_FULL) {
@@ -159,12 +174,25 @@ final class SinkLoop {
                 completeThrough = at;
             }
             if (!sink.inTransaction()) {
-                progress.flushed(completeThrough);
+                flushOrRecord();
             }
         } else if (message instanceof LogicalMessage m && begin != null && schemas.isOwnDdl(m)) {
             ddlEvent(m, lsn);
         }
         // Type, Origin and other logical decoding messages carry no row change.
+    }
+
+    /**
+     * With no Kafka transaction open: lets the slot confirm {@link #completeThrough} when a checkpoint
+     * already allows it, else opens a Kafka transaction that commits (soon: the stream is idle or
+     * the interval bounds it) only a checkpoint recording it, after which it is confirmed.
+     */
+    private void flushOrRecord() {
+        if (completeThrough.isAfter(recordedFlushed)) {
+            openTransaction();
+        } else {
+            progress.flushed(completeThrough);
+        }
     }
 
     private static long nowMicros() {
@@ -213,7 +241,7 @@ final class SinkLoop {
                     event.commitLsn(), event.xid(), event.seq(), event.committedAtMicros()));
         }
         snapshots.changed(table, key == null ? null : new String(key, StandardCharsets.UTF_8),
-                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8));
+                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8), event.op() != Op.INSERT);
     }
 
     /** Writes one event (and a delete's tombstone) into the open Kafka transaction, opening one if needed. */
@@ -405,12 +433,17 @@ final class SinkLoop {
 
     void commit() {
         if (!sink.inTransaction()) {
-            progress.flushed(completeThrough);
-            return;
+            if (!completeThrough.isAfter(recordedFlushed)) {
+                progress.flushed(completeThrough);
+                return;
+            }
+            openTransaction();
         }
         long t0 = System.nanoTime();
         long records = sink.transactionRecords();
-        sink.commit(new Checkpoint(lastSent, epoch, agentId, snapshots.state()));
+        Lsn flushed = completeThrough.isAfter(recordedFlushed) ? completeThrough : recordedFlushed;
+        sink.commit(new Checkpoint(lastSent, epoch, agentId, flushed, origin, keylessDone, snapshots.state()));
+        recordedFlushed = flushed;
         stats.kafkaCommitted(records, System.nanoTime() - t0);
         stats.delivered(pendingCommitMicros, pendingCommits, nowMicros());
         pendingCommits = 0;

@@ -40,6 +40,8 @@ final class SnapshotWindows {
     private final Map<String, Window> open = new LinkedHashMap<>();
     private final Map<TableId, Long> startedNanos = new HashMap<>();
     private final Map<TableId, Long> startedRows = new HashMap<>();
+    /** Keyless tables whose snapshot completed under the slot's origin; the snapshot worker reads it. */
+    private final Set<TableId> keylessDone;
     private long lastProgressLog = System.nanoTime();
     private SnapshotState state;
 
@@ -48,6 +50,8 @@ final class SnapshotWindows {
         final TableId table;
         final Set<String> touchedKeys = new HashSet<>();
         boolean changed;
+        /** An update, delete or truncate: a row version the chunk may have read is gone. */
+        boolean removed;
         boolean truncated;
 
         Window(TableId table) {
@@ -62,8 +66,10 @@ final class SnapshotWindows {
         }
     }
 
-    SnapshotWindows(ChunkRegistry registry, SnapshotState initial, SnapshotProgress progress, String slot) {
+    SnapshotWindows(ChunkRegistry registry, SnapshotState initial, SnapshotProgress progress, String slot,
+                    Set<TableId> keylessDone) {
         this.registry = registry;
+        this.keylessDone = keylessDone;
         this.progress = progress;
         this.slot = slot;
         this.state = initial;
@@ -97,11 +103,15 @@ final class SnapshotWindows {
         });
     }
 
-    /** A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when none. */
-    void changed(TableId table, String key, String oldKey) {
+    /**
+     * A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when
+     * none; {@code removes}: an update or delete (the row version it replaces may be in the chunk).
+     */
+    void changed(TableId table, String key, String oldKey, boolean removes) {
         for (Window w : open.values()) {
             if (w.table.equals(table)) {
                 w.changed = true;
+                w.removed |= removes;
                 if (key != null) {
                     w.touchedKeys.add(key);
                 }
@@ -116,6 +126,7 @@ final class SnapshotWindows {
         for (Window w : open.values()) {
             if (w.table.equals(table)) {
                 w.changed = true;
+                w.removed = true;
                 w.truncated = true;
             }
         }
@@ -142,7 +153,9 @@ final class SnapshotWindows {
             taken.tell(Chunk.Outcome.STALE);
             return new Closed(taken, List.of(), Chunk.Outcome.STALE);
         }
-        if (chunk.keyless() && window.changed) {
+        // A chunk filtered by the slot's origin holds only row versions the stream never carried: an
+        // insert in the window is not among them, but an update or delete may have removed one.
+        if (chunk.keyless() && (chunk.byOrigin() ? window.removed : window.changed)) {
             taken.tell(Chunk.Outcome.REDO);
             return new Closed(taken, List.of(), Chunk.Outcome.REDO);
         }
@@ -180,6 +193,9 @@ final class SnapshotWindows {
         progress.sent(c.table().toString(), rows);
         SnapshotState.TableProgress after = state.table(c.table()).orElseThrow();
         long now = System.nanoTime();
+        if (c.last() && c.keyless() && c.byOrigin()) {
+            keylessDone.add(c.table());
+        }
         if (c.last()) {
             long nanos = now - startedNanos.getOrDefault(c.table(), now);
             long thisTerm = after.rowsSent() - startedRows.getOrDefault(c.table(), 0L);

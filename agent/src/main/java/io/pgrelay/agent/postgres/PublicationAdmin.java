@@ -95,6 +95,21 @@ public final class PublicationAdmin {
         return done;
     }
 
+    /** The tables the publication sends, as {@code pg_publication_tables} lists them, by schema and name. */
+    public List<TableId> publishedTables(String publication) throws SQLException {
+        List<TableId> tables = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(new TableId(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return tables;
+    }
+
     /** Drops the publication; false when there was none. */
     public boolean drop(String publication) throws SQLException {
         if (read(publication).isEmpty()) {

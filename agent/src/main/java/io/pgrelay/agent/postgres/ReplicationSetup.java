@@ -29,13 +29,18 @@ public final class ReplicationSetup {
      * @return what was done, one line each; empty when everything was already there
      */
     public List<String> ensure(Connection c) throws SQLException {
-        List<String> done = new ArrayList<>(new PublicationAdmin(c).ensure(postgres.publication(), postgres.tables()));
+        List<String> done = new ArrayList<>(ensurePublication(c));
         SlotAdmin slots = new SlotAdmin(c);
         if (slots.read(postgres.slot()).isEmpty()) {
             Lsn from = slots.create(postgres.slot());
             done.add("created slot " + postgres.slot() + " (pgoutput); changes committed after " + from + " will be streamed");
         }
         return done;
+    }
+
+    /** The publication half of {@link #ensure}: the slot is created with its origin by {@code SlotCreation}. */
+    public List<String> ensurePublication(Connection c) throws SQLException {
+        return new PublicationAdmin(c).ensure(postgres.publication(), postgres.tables());
     }
 
     /**

@@ -1,10 +1,12 @@
 package io.pgrelay.agent.postgres;
 
 import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.core.SlotOrigin;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Optional;
 
 /**
@@ -65,6 +67,41 @@ public final class SlotAdmin {
                 rs.next();
                 return Lsn.parse(rs.getString(1));
             }
+        }
+    }
+
+    /**
+     * Creates the slot over a replication connection with an exported snapshot, and reads that
+     * snapshot back (on {@code plain}, in a transaction that imports it) while it is still valid —
+     * until the next command on {@code replication}. The result is the slot's {@link SlotOrigin}:
+     * exactly the transactions that committed before the slot's first change. On PostgreSQL 17
+     * and later the slot is a failover slot, as with {@link #create}.
+     *
+     * @param replication a replication connection ({@code replication=database}); left open for the caller to close
+     */
+    public static SlotOrigin createWithOrigin(Connection replication, Connection plain, String slot) throws SQLException {
+        int major = plain.getMetaData().getDatabaseMajorVersion();
+        String options = major >= 17 ? " (SNAPSHOT 'export', FAILOVER true)" : major >= 15 ? " (SNAPSHOT 'export')" : " EXPORT_SNAPSHOT";
+        Lsn consistentPoint;
+        String exported;
+        try (Statement s = replication.createStatement();
+             ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + slot + " LOGICAL pgoutput" + options)) {
+            rs.next();
+            consistentPoint = Lsn.parse(rs.getString("consistent_point"));
+            exported = rs.getString("snapshot_name");
+        }
+        boolean autoCommit = plain.getAutoCommit();
+        plain.setAutoCommit(false);
+        try (Statement s = plain.createStatement()) {
+            s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            s.execute("SET TRANSACTION SNAPSHOT '" + exported.replace("'", "''") + "'");
+            try (ResultSet rs = s.executeQuery(major >= 13 ? "SELECT pg_current_snapshot()::text" : "SELECT txid_current_snapshot()::text")) {
+                rs.next();
+                return new SlotOrigin(consistentPoint, rs.getString(1));
+            }
+        } finally {
+            plain.rollback();
+            plain.setAutoCommit(autoCommit);
         }
     }
 

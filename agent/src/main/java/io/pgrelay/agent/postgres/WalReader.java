@@ -48,9 +48,10 @@ public final class WalReader implements AutoCloseable {
                 .withSlotOption("publication_names", quotePublication(publication))
                 .withSlotOption("messages", true)
                 .withStatusInterval((int) Math.max(1, statusInterval.toMillis()), TimeUnit.MILLISECONDS)
-                // pgjdbc advances the flushed LSN on a keepalive only once our explicit flush covers the
-                // last message received, i.e. everything received is in Kafka; that keeps an idle slot moving.
-                .withAutomaticFlush(true)
+                // Not pgjdbc's automatic flush, which confirms keepalive positions past what a checkpoint
+                // records: the slot is confirmed only through what Kafka holds a record of (SlotCheck
+                // tells the cluster's slot from one created anew by that). Heartbeats keep an idle slot moving.
+                .withAutomaticFlush(false)
                 .start();
         return new WalReader(connection, slot, stream);
     }

@@ -1,7 +1,9 @@
 package io.pgrelay.agent.snapshot;
 
+import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.pgoutput.TupleData;
+import io.pgrelay.agent.postgres.PublicationAdmin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +53,13 @@ public final class SnapshotWorker implements Runnable {
     }
 
     /**
-     * @param requestAll write a request for every published table first (modes initial and always)
+     * @param requestAll  write a request for every published table first (modes initial and always)
+     * @param origin      the slot's origin, null when not known: then a keyless table gets every row its
+     *                    ranges hold, including rows the stream carried already
+     * @param keylessDone keyless tables already snapshotted under that origin (read only here)
      */
-    public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll) {
+    public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll,
+                           SlotOrigin origin, Set<TableId> keylessDone) {
     }
 
     private final Connections connections;
@@ -134,7 +141,10 @@ public final class SnapshotWorker implements Runnable {
                 }
             }
             emit(Watermark.WATERMARK, Watermark.low(id));
-            Chunk chunk = shape == null ? gone(id, progress)
+            Chunk chunk = shape == null ? ended(id, progress, "the table no longer exists or is not in the publication")
+                    : shape.keyless() && settings.origin() != null && settings.keylessDone().contains(table)
+                    ? ended(id, progress, "it has no key and its snapshot already completed on this slot: each of its rows is"
+                            + " in Kafka once, and sending them again would duplicate them")
                     : shape.keyless() ? byCtid(id, shape, progress) : byKey(id, shape, progress);
             registry.selected(chunk);
             emit(Watermark.WATERMARK, Watermark.high(id));
@@ -173,10 +183,10 @@ public final class SnapshotWorker implements Runnable {
         return Chunk.Outcome.STALE;
     }
 
-    /** A table that no longer exists or is no longer published: ends it with a note, through the watermarks like any chunk. */
-    private static Chunk gone(String id, SnapshotState.TableProgress p) {
+    /** A table that ends without rows (gone, or nothing to add): ends it with a note, through the watermarks like any chunk. */
+    private static Chunk ended(String id, SnapshotState.TableProgress p, String note) {
         return new Chunk(id, p.table(), null, List.of(), p.lastKey(), p.nextPage(), p.lastKey(), p.nextPage(), true, false,
-                p.estimate(), "the table no longer exists or is not in the publication");
+                false, p.estimate(), note);
     }
 
     private Chunk byKey(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
@@ -212,7 +222,7 @@ public final class SnapshotWorker implements Runnable {
         }
         boolean last = rows.size() < settings.chunkSize();
         return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(),
-                lastKey == null ? p.lastKey() : lastKey, null, last, false, shape.estimate(), null);
+                lastKey == null ? p.lastKey() : lastKey, null, last, false, false, shape.estimate(), null);
     }
 
     private Chunk byCtid(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
@@ -229,11 +239,16 @@ public final class SnapshotWorker implements Runnable {
         }
         List<TupleData> rows = new ArrayList<>();
         int n = shape.relation().columns().size();
+        SlotOrigin origin = settings.origin();
         if (from < pages) {
-            String sql = "SELECT " + shape.selectList() + " FROM " + shape.table().quoted() + " WHERE ctid >= ?::tid AND ctid < ?::tid";
+            String sql = "SELECT " + shape.selectList() + " FROM " + shape.table().quoted() + " WHERE ctid >= ?::tid AND ctid < ?::tid"
+                    + (origin == null ? "" : " AND " + VISIBLE_AT_ORIGIN);
             try (PreparedStatement ps = connection().prepareStatement(sql)) {
                 ps.setString(1, "(" + from + ",0)");
                 ps.setString(2, "(" + to + ",0)");
+                if (origin != null) {
+                    ps.setString(3, origin.snapshot());
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         rows.add(row(rs, n));
@@ -243,8 +258,20 @@ public final class SnapshotWorker implements Runnable {
         }
         // Rows on pages past the end counted here were written after the low watermark: the stream has them.
         return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(), null, to, to >= pages,
-                true, shape.estimate(), null);
+                true, origin != null, shape.estimate(), null);
     }
+
+    /**
+     * True for a row version whose inserting transaction is visible in the slot's origin snapshot
+     * (parameter 3): it committed before the slot's first change, so the stream never carried it.
+     * Every other committed row version came from a transaction the stream carries (see
+     * {@link SlotOrigin}). {@code xmin} is 32 bits; it is widened to the 64-bit {@code xid8} that
+     * {@code pg_visible_in_snapshot} takes against the statement's own next transaction id, which
+     * is exact for a row written fewer than 2^32 transactions ago.
+     */
+    private static final String VISIBLE_AT_ORIGIN = "pg_visible_in_snapshot(("
+            + "(SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint) - ((((SELECT pg_snapshot_xmax(pg_current_snapshot()))"
+            + "::text::bigint - xmin::text::bigint) % 4294967296) + 4294967296) % 4294967296)::text::xid8, ?::pg_snapshot)";
 
     private static TupleData row(ResultSet rs, int columns) throws SQLException {
         TupleData.Builder b = TupleData.builder();
@@ -265,17 +292,7 @@ public final class SnapshotWorker implements Runnable {
     }
 
     private List<TableId> publishedTables() throws SQLException {
-        List<TableId> tables = new ArrayList<>();
-        try (PreparedStatement ps = connection().prepareStatement(
-                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
-            ps.setString(1, settings.publication());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    tables.add(new TableId(rs.getString(1), rs.getString(2)));
-                }
-            }
-        }
-        return tables;
+        return new PublicationAdmin(connection()).publishedTables(settings.publication());
     }
 
     /** A transactional logical decoding message: in autocommit its own transaction, else part of the open one. */

@@ -18,7 +18,7 @@ class AlertRulesTest {
             Duration.ofSeconds(10), new AlertsConfig.Webhook(Secret.EMPTY, Duration.ofSeconds(1), 0, Duration.ofSeconds(1))), "s");
 
     private static Observation slot(long lag, boolean active, String walStatus, boolean leader) {
-        return new Observation(true, true, active, walStatus, lag, 0.0, leader);
+        return new Observation(true, true, active, walStatus, lag, 0.0, leader, null);
     }
 
     @Test
@@ -56,7 +56,7 @@ class AlertRulesTest {
 
     @Test
     void noLeaderFiresAfterItsDurationEvenWhenTheSlotCannotBeRead() {
-        Observation unreadable = new Observation(false, false, false, null, null, null, false);
+        Observation unreadable = new Observation(false, false, false, null, null, null, false, null);
         assertThat(rules.evaluate(unreadable, T0)).isEmpty();
         assertThat(rules.evaluate(unreadable, T0.plusSeconds(10))).extracting(c -> c.alert().rule()).containsExactly(Rule.NO_LEADER);
     }
@@ -64,7 +64,7 @@ class AlertRulesTest {
     @Test
     void anUnreadableSlotKeepsSlotAlertsAsTheyWere() {
         rules.evaluate(slot(2000, true, "reserved", true), T0);
-        assertThat(rules.evaluate(new Observation(false, false, false, null, null, null, true), T0.plusSeconds(1))).isEmpty();
+        assertThat(rules.evaluate(new Observation(false, false, false, null, null, null, true, null), T0.plusSeconds(1))).isEmpty();
         assertThat(rules.isFiring(Rule.SLOT_LAG_BYTES_WARNING)).isTrue();
     }
 }

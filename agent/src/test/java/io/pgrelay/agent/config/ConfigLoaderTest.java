@@ -187,7 +187,7 @@ class ConfigLoaderTest {
         assertThat(parse(MINIMAL + "snapshot: { mode: never, chunkSize: 500 }\n", Map.of()).snapshot())
                 .isEqualTo(new SnapshotConfig(SnapshotConfig.Mode.NEVER, 500));
         assertThat(problems(MINIMAL + "snapshot: { mode: sometimes, chunkSize: 0, size: 3 }\n")).containsExactly(
-                "snapshot.mode: 'sometimes' is not one of initial, never, always",
+                "snapshot.mode: 'sometimes' is not one of initial, never, always, when_needed",
                 "snapshot.chunkSize: '0' must be at least 1",
                 "snapshot.size: unknown key");
     }

@@ -1,6 +1,8 @@
 package io.pgrelay.agent.kafka;
 
 import io.pgrelay.agent.core.Lsn;
+import java.util.Set;
+import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.snapshot.SnapshotState;
@@ -31,6 +33,20 @@ class CheckpointTest {
         assertThat(back).isEqualTo(c);
         assertThat(back.snapshot().current().orElseThrow().lastKey()).containsExactly("42", "it's");
         assertThat(back.snapshot().tables().get(1).table()).isEqualTo(new TableId("Odd\".S", "T 1"));
+    }
+
+    @Test
+    void flushedPositionOriginAndKeylessTablesRoundTrip() {
+        SlotOrigin origin = new SlotOrigin(Lsn.parse("0/1500000"), "750:752:750");
+        Checkpoint c = new Checkpoint(new Position(Lsn.parse("0/1579D48"), 11), 4, "agent-3", Lsn.parse("0/1579E00"), origin,
+                Set.of(TableId.parse("public.log"), TableId.parse("\"Odd\".\"T 1\"")), SnapshotState.NONE);
+        Checkpoint back = Checkpoint.fromJson(c.toJson());
+        assertThat(back).isEqualTo(c);
+        assertThat(back.streamed()).isTrue();
+        assertThat(new Checkpoint(Position.NONE, 0, "a", Lsn.parse("0/1500000"), origin, Set.of(), SnapshotState.NONE).streamed())
+                .as("a record written when the slot was created, before any event").isFalse();
+        assertThat(Checkpoint.fromJson("{\"commitLsn\":\"0/10\",\"seq\":1}".getBytes(StandardCharsets.UTF_8)).flushed().isZero())
+                .as("a record of an older version: flushed not known").isTrue();
     }
 
     @Test

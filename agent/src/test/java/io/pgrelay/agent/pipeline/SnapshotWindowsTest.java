@@ -9,7 +9,9 @@ import io.pgrelay.agent.snapshot.SnapshotProgress;
 import io.pgrelay.agent.snapshot.SnapshotState;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,8 +25,9 @@ class SnapshotWindowsTest {
 
     private final ChunkRegistry registry = new ChunkRegistry();
     private final SnapshotProgress progress = new SnapshotProgress();
+    private final Set<TableId> keylessDone = new HashSet<>();
     private final SnapshotWindows windows = new SnapshotWindows(registry,
-            SnapshotState.NONE.request(List.of(ORDERS)), progress, "slot");
+            SnapshotState.NONE.request(List.of(ORDERS)), progress, "slot", keylessDone);
 
     private static TupleData row(long id, String v) {
         return TupleData.builder().text(Long.toString(id)).text(v).build();
@@ -37,7 +40,7 @@ class SnapshotWindowsTest {
 
     private static Chunk chunk(String id, List<TupleData> rows, List<String> from, boolean last) {
         List<String> lastKey = rows.isEmpty() ? from : List.of(rows.get(rows.size() - 1).text(0));
-        return new Chunk(id, ORDERS, RELATION, rows, from, null, lastKey, null, last, false, 1000L, null);
+        return new Chunk(id, ORDERS, RELATION, rows, from, null, lastKey, null, last, false, false, 1000L, null);
     }
 
     @Test
@@ -46,9 +49,9 @@ class SnapshotWindowsTest {
         windows.low("1-1");
         assertThat(windows.watching(ORDERS)).isTrue();
         assertThat(windows.watching(OTHER)).isFalse();
-        windows.changed(ORDERS, "{\"id\":2}", null);            // updated after the SELECT read it
-        windows.changed(ORDERS, "{\"id\":7}", "{\"id\":3}");    // key 3 became 7
-        windows.changed(OTHER, "{\"id\":1}", null);             // another table: no effect
+        windows.changed(ORDERS, "{\"id\":2}", null, true);            // updated after the SELECT read it
+        windows.changed(ORDERS, "{\"id\":7}", "{\"id\":3}", true);    // key 3 became 7
+        windows.changed(OTHER, "{\"id\":1}", null, true);             // another table: no effect
         registry.selected(chunk("1-1", List.of(row(1, "a"), row(2, "b"), row(3, "c"), row(4, "d")), null, false));
 
         SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
@@ -69,7 +72,7 @@ class SnapshotWindowsTest {
     @Test
     void changesBeforeTheLowWatermarkDoNotCount() {
         registry.expect("1-1", ORDERS);
-        windows.changed(ORDERS, "{\"id\":1}", null);
+        windows.changed(ORDERS, "{\"id\":1}", null, true);
         windows.low("1-1");
         registry.selected(chunk("1-1", List.of(row(1, "a")), null, true));
         SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
@@ -101,12 +104,42 @@ class SnapshotWindowsTest {
     void keylessChunkIsReadAgainWhenItsTableChangedInTheWindow() {
         CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
         windows.low("1-1");
-        windows.changed(ORDERS, null, null);
-        registry.selected(new Chunk("1-1", ORDERS, RELATION, List.of(row(1, "a")), null, null, null, 8L, false, true, null, null));
+        windows.changed(ORDERS, null, null, true);
+        registry.selected(keylessChunk("1-1", false, false));
         SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
         assertThat(closed.outcome()).isEqualTo(Chunk.Outcome.REDO);
         assertThat(outcome).isCompletedWithValue(Chunk.Outcome.REDO);
         assertThat(windows.state().table(ORDERS).orElseThrow().nextPage()).isNull();
+    }
+
+    private static Chunk keylessChunk(String id, boolean byOrigin, boolean last) {
+        return new Chunk(id, ORDERS, RELATION, List.of(row(1, "a")), null, null, null, 8L, last, true, byOrigin, null, null);
+    }
+
+    @Test
+    void keylessChunkFilteredByTheOriginIgnoresInsertsInTheWindow() {
+        CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
+        windows.low("1-1");
+        windows.changed(ORDERS, null, null, false);   // an insert: its row's xmin is after the origin, never in the chunk
+        registry.selected(keylessChunk("1-1", true, true));
+        SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
+        assertThat(closed.outcome()).isEqualTo(Chunk.Outcome.SENT);
+        assertThat(closed.rows()).hasSize(1);
+        windows.sent(closed, 1);
+        assertThat(outcome).isCompletedWithValue(Chunk.Outcome.SENT);
+        assertThat(keylessDone).as("a keyless table done under the origin is not sent again").containsExactly(ORDERS);
+    }
+
+    @Test
+    void keylessChunkFilteredByTheOriginIsReadAgainAfterAnUpdateOrDeleteInTheWindow() {
+        CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
+        windows.low("1-1");
+        windows.changed(ORDERS, null, null, false);
+        windows.changed(ORDERS, null, null, true);    // the old row version it replaced may be in the chunk
+        registry.selected(keylessChunk("1-1", true, true));
+        assertThat(windows.high("1-1", SnapshotWindowsTest::key).outcome()).isEqualTo(Chunk.Outcome.REDO);
+        assertThat(outcome).isCompletedWithValue(Chunk.Outcome.REDO);
+        assertThat(keylessDone).isEmpty();
     }
 
     @Test

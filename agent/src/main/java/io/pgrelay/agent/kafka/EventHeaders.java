@@ -1,4 +1,4 @@
-package io.pgrelay.agent.pipeline;
+package io.pgrelay.agent.kafka;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.event.Op;
@@ -17,9 +17,9 @@ import java.util.List;
  * That is safe because the producer copies a record's headers when the record is made, before
  * {@code send} returns.
  *
- * <p>Thread rule: the sink thread's, like {@link SinkLoop}.
+ * <p>Thread rule: one thread (the pipeline's sink thread).
  */
-final class EventHeaders {
+public final class EventHeaders {
 
     static final String LSN = "pgrelay.lsn";
     static final String COMMIT_LSN = "pgrelay.commit-lsn";
@@ -37,18 +37,18 @@ final class EventHeaders {
     private long commitLsnOf = -1;
     private Header commitLsn;
 
-    EventHeaders(long epoch, String agentId) {
+    public EventHeaders(long epoch, String agentId) {
         this.epoch = header(EPOCH, Long.toString(epoch));
         this.agent = header(AGENT, agentId);
     }
 
     /** An event's headers, valid until the next call. */
-    List<Header> of(long lsn, long commitLsn, long seq, Op op) {
+    public List<Header> of(long lsn, long commitLsn, long seq, Op op) {
         return of(lsn, commitLsn, seq, OPS[op.ordinal()]);
     }
 
     /** A schema or DDL event's headers ({@code op}: {@code schema}, {@code ddl}), valid until the next call. */
-    List<Header> of(long lsn, long commitLsnValue, long seq, Header op) {
+    public List<Header> of(long lsn, long commitLsnValue, long seq, Header op) {
         if (commitLsnOf != commitLsnValue) {
             commitLsnOf = commitLsnValue;
             commitLsn = new RecordHeader(COMMIT_LSN, Lsn.toAscii(commitLsnValue));
@@ -62,7 +62,7 @@ final class EventHeaders {
         return view;
     }
 
-    static Header opHeader(String op) {
+    public static Header opHeader(String op) {
         return header(OP, op);
     }
 

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.pipeline;
+package io.pgrelay.agent.kafka;
 
 import io.pgrelay.agent.event.Op;
 import org.apache.kafka.clients.producer.ProducerRecord;

@@ -1,0 +1,187 @@
+package io.pgrelay.agent.slot;
+
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.config.SnapshotConfig;
+import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.postgres.PgConnections;
+import io.pgrelay.agent.postgres.SlotAdmin;
+import io.pgrelay.agent.postgres.SlotState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Keeps the agent from leading on a slot the cluster did not stream from (see {@link SlotCheck}).
+ * At start it creates the slot of a new cluster; when the slot is missing, lost or recreated it
+ * either refuses — the default: one ERROR line, {@link #refusal()} for {@code /status} and the
+ * metrics, and a look again every poll interval, so that an operator's {@code init --resnapshot}
+ * ends it — or, with {@code snapshot.mode: when_needed}, creates the slot anew and queues a
+ * re-snapshot of every published table ({@link SlotCreation#recreate}).
+ *
+ * <p>Thread rule: {@link #atStart} on the agent's main thread before the election starts; then
+ * the guard's own thread re-judges while refusing; {@link #refused} from the leading thread.
+ */
+public final class SlotGuard implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SlotGuard.class);
+    /** How long an agent that finds a slot but no checkpoint waits for the agent that created it to record its origin. */
+    private static final Duration ORIGIN_WAIT = Duration.ofSeconds(10);
+
+    private final PgRelayConfig config;
+    private final PgConnections connections;
+    private final Supplier<Optional<Checkpoint>> checkpoints;
+    private final SlotCreation creation;
+    private final ScheduledExecutorService rechecks = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pgrelay-slot-guard");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicLong recreations = new AtomicLong();
+    private volatile SlotCheck.Verdict refusal;
+    /** Set when the slot looked missing or lost: the next look judges it even though nothing is refused yet. */
+    private volatile boolean suspect;
+    private String lastLogged;
+
+    /** @param checkpoints reads the newest committed checkpoint from Kafka (empty: none) */
+    public SlotGuard(PgRelayConfig config, PgConnections connections, Supplier<Optional<Checkpoint>> checkpoints) {
+        this.config = config;
+        this.connections = connections;
+        this.checkpoints = checkpoints;
+        this.creation = new SlotCreation(config, connections);
+        long every = Math.max(200, config.coordination().pollInterval().toMillis());
+        rechecks.scheduleWithFixedDelay(this::recheck, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** The reason this agent does not lead now, or empty. */
+    public Optional<SlotCheck.Verdict> refusal() {
+        return Optional.ofNullable(refusal);
+    }
+
+    public boolean mayLead() {
+        return refusal == null;
+    }
+
+    /** Slots this agent created anew after a loss ({@code when_needed}). */
+    public long recreations() {
+        return recreations.get();
+    }
+
+    /**
+     * Before joining the election: creates a new cluster's slot, or judges the one there. Throws
+     * when PostgreSQL or Kafka cannot be reached (the caller retries); a refusal is not thrown.
+     */
+    public void atStart() throws Exception {
+        Optional<SlotState> slot = readSlot();
+        Optional<Checkpoint> checkpoint = checkpoints.get();
+        if (slot.isPresent() && checkpoint.isEmpty()) {
+            // Another agent may have just created the slot: give it a moment to record the slot's origin.
+            long deadline = System.nanoTime() + ORIGIN_WAIT.toNanos();
+            while (checkpoint.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                checkpoint = checkpoints.get();
+            }
+        }
+        SlotCheck.Verdict verdict = SlotCheck.judge(config.postgres().slot(), checkpoint, slot);
+        if (verdict.problem() == SlotCheck.Problem.RECREATED) {
+            // A read that is not final may miss the newest commit, whose position the leader has just
+            // confirmed: judge again from fresh reads before calling the slot someone else's.
+            Thread.sleep(1_000);
+            slot = readSlot();
+            checkpoint = checkpoints.get();
+            verdict = SlotCheck.judge(config.postgres().slot(), checkpoint, slot);
+        }
+        act(verdict, checkpoint);
+    }
+
+    /** The leader found, after fencing, that it must not stream from the slot. */
+    public void refused(SlotCheck.Verdict verdict) {
+        refuse(verdict);
+    }
+
+    /** The slot looked missing or lost (the slot watcher, a failed start of replication): judge it on the next look. */
+    public void lookAgain() {
+        suspect = true;
+    }
+
+    private void recheck() {
+        if (refusal == null && !suspect) {
+            return;
+        }
+        suspect = false;
+        try {
+            Optional<SlotState> slot = readSlot();   // first: the checkpoint read after it is at least as new
+            Optional<Checkpoint> checkpoint = checkpoints.get();
+            act(SlotCheck.judge(config.postgres().slot(), checkpoint, slot), checkpoint);
+        } catch (Exception e) {
+            log.debug("slot {}: looking at the slot again failed: {}", config.postgres().slot(), e.toString());
+        }
+    }
+
+    private void act(SlotCheck.Verdict verdict, Optional<Checkpoint> checkpoint) throws SQLException {
+        String slot = config.postgres().slot();
+        if (verdict.create()) {
+            creation.createForNewCluster().ifPresentOrElse(
+                    origin -> log.info("slot {}: created (pgoutput); changes committed after {} will be streamed", slot,
+                            origin.consistentPoint()),
+                    () -> log.info("slot {}: created by another agent meanwhile", slot));
+            clear();
+            return;
+        }
+        if (!verdict.refuses()) {
+            clear();
+            return;
+        }
+        if (config.snapshot().mode() != SnapshotConfig.Mode.WHEN_NEEDED) {
+            refuse(verdict);
+            return;
+        }
+        log.warn("slot {}: {} (snapshot.mode: when_needed: creating it anew)", slot, verdict.problem().name().toLowerCase());
+        try {
+            SlotCreation.Recreated done = creation.recreate(checkpoint);
+            recreations.incrementAndGet();
+            log.warn("slot {}: {}created anew; changes committed after {} will be streamed, and every published table ({}) "
+                            + "is re-snapshotted after a truncate event marked \"resnapshot\"", slot, done.dropped() ? "dropped and " : "",
+                    done.origin().consistentPoint(), done.tables().size());
+            clear();
+        } catch (SlotAdmin.SlotInUseException e) {
+            refuse(verdict);
+            log.warn("slot {}: cannot re-create it yet: {}", slot, e.getMessage());
+        }
+    }
+
+    private synchronized void refuse(SlotCheck.Verdict verdict) {
+        refusal = verdict;
+        if (!verdict.message().equals(lastLogged)) {
+            log.error("{}", verdict.message());
+            lastLogged = verdict.message();
+        }
+    }
+
+    private synchronized void clear() {
+        if (refusal != null) {
+            log.info("slot {}: the slot is the cluster's again; joining the election", config.postgres().slot());
+        }
+        refusal = null;
+        lastLogged = null;
+    }
+
+    private Optional<SlotState> readSlot() throws SQLException {
+        try (Connection c = connections.borrow()) {
+            return new SlotAdmin(c).read(config.postgres().slot());
+        }
+    }
+
+    @Override
+    public void close() {
+        rechecks.shutdownNow();
+    }
+}
