@@ -43,7 +43,7 @@ final class InitCommand extends ConfiguredCommand {
                     .filter(Finding::failed).toList();
             if (!failed.isEmpty()) {
                 failed.forEach(f -> err().println(f.message()));
-                err().println("init: " + failed.size() + (failed.size() == 1 ? " problem" : " problems") + "; the publication and slot were not created");
+                err().println("init: " + failed.size() + (failed.size() == 1 ? " problem" : " problems") + "; nothing was created");
                 return Main.EXIT_FAILURE;
             }
             if (ddl) {
