@@ -6,6 +6,7 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.http.AgentStatus;
+import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.coordination.LeaderElection;
 
@@ -45,7 +46,8 @@ final class AgentView implements AdminServer.AgentView {
                         slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
                         slot.restartLsn() == null ? null : slot.restartLsn().toString(),
                         slot.walStatus(),
-                        slot.retainedBytes()),
+                        slot.retainedBytes(),
+                        failover()),
                 new AgentStatus.Lag(slot.lagBytes(), slot.lagSeconds()),
                 new AgentStatus.Positions(
                         leading ? agent.progress().received().toString() : null,
@@ -57,6 +59,11 @@ final class AgentView implements AdminServer.AgentView {
                 agent.uptimeSeconds(),
                 "http://" + config.agent().http(),
                 snapshot(leading));
+    }
+
+    private AgentStatus.Failover failover() {
+        FailoverSlots.Readiness r = agent.failover();
+        return r == null ? null : new AgentStatus.Failover(r.ready(), r.problemTexts(), r.syncedOn());
     }
 
     /** The leader's view of the snapshot; null on a standby, and when none ran in this agent's terms. */

@@ -21,8 +21,19 @@ public record AgentStatus(String agent, String cluster, String role, String lead
     public record SnapshotTable(String table, String state, long rowsSent, Long estimatedRows, String note) {
     }
 
+    /** @param failover whether the slot would survive a promotion of a physical standby; null while not known */
     public record Slot(String name, Boolean active, Integer activePid, String confirmedFlushLsn, String restartLsn,
-                       String walStatus, Long retainedBytes) {
+                       String walStatus, Long retainedBytes, Failover failover) {
+    }
+
+    /**
+     * PostgreSQL 17 failover slots: {@code ready} when a promoted standby would have the slot, synced
+     * and not behind what the agents were sent; otherwise each problem says what to set.
+     *
+     * @param syncedOn standbys ({@code host:port}) holding a synced copy; null when {@code postgres.url}
+     *                 names none that answered
+     */
+    public record Failover(boolean ready, List<String> problems, List<String> syncedOn) {
     }
 
     public record Lag(Long bytes, Double seconds) {
