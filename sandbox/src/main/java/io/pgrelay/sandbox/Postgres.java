@@ -130,19 +130,18 @@ public final class Postgres implements AutoCloseable {
     }
 
     /**
-     * Stops the server as a crash would: SIGQUIT to the postmaster, PostgreSQL's immediate
-     * shutdown ({@code pg_ctl stop -m immediate}) — no shutdown checkpoint, and no walsender kept
-     * on to send the last WAL. {@link #close()} then only cleans up.
+     * Stops the server as a crash would: SIGKILL to the postmaster alone; its processes notice the
+     * postmaster's death and exit, with no shutdown checkpoint and no walsender kept on to send the
+     * last WAL. {@link #close()} then only cleans up.
      */
     public void crash() throws IOException, InterruptedException {
         long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
-        Process kill = new ProcessBuilder("kill", "-QUIT", Long.toString(pid)).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IOException("kill -QUIT " + pid + " failed");
-        }
-        ProcessHandle postmaster = ProcessHandle.of(pid).orElse(null);
+        ProcessHandle postmaster = ProcessHandle.of(pid)
+                .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false))
+                .orElseThrow(() -> new IOException("process " + pid + " of " + dataDir + "/postmaster.pid is no postgres"));
+        postmaster.destroyForcibly();
         long deadline = System.nanoTime() + 30_000_000_000L;
-        while (postmaster != null && postmaster.isAlive() && System.nanoTime() < deadline) {
+        while (postmaster.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
     }

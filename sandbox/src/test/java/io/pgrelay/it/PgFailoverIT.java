@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A PostgreSQL primary failover under load: a physical standby syncing the failover slot is
- * promoted and the old primary crashed while three agents stream through a multi-host URL. A
+ * promoted and the old primary killed (SIGKILL) while three agents stream through a multi-host URL. A
  * {@code read_committed} consumer then rebuilds the table exactly as the new primary has it.
  */
 @ExtendWith(SandboxExtension.class)
