@@ -7,6 +7,7 @@ import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.pipeline.StreamProgress;
 import io.pgrelay.agent.pipeline.StreamStats;
+import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.slot.SlotCheck;
 import io.pgrelay.agent.slot.SlotGuard;
@@ -50,6 +51,7 @@ public final class Agent {
     private volatile LeaderElection election;
     private volatile SlotWatcher slotWatcher;
     private volatile SlotGuard guard;
+    private volatile FailoverWatcher failoverWatcher;
     private Streamer streamer;
     private final AlertRules alerts;
     private final AlertWebhook webhook;
@@ -103,9 +105,12 @@ public final class Agent {
         AdminServer admin = null;
         Heartbeat heartbeat = null;
         try (SlotWatcher watcher = new SlotWatcher(connections, config.postgres().slot(), config.coordination().pollInterval(),
-                this::observe)) {
+                this::observe);
+             FailoverWatcher failover = new FailoverWatcher(connections, config.postgres().slot())) {
             slotWatcher = watcher;
             watcher.start();
+            failoverWatcher = failover;
+            failover.start();
             if (config.heartbeat().enabled()) {
                 heartbeat = new Heartbeat(connections, config.postgres().slot(), config.heartbeat().interval(), this::streaming);
                 heartbeat.start();
@@ -310,6 +315,12 @@ public final class Agent {
     SlotWatcher.SlotSnapshot slot() {
         SlotWatcher w = slotWatcher;
         return w == null ? SlotWatcher.SlotSnapshot.UNKNOWN : w.latest();
+    }
+
+    /** Whether the slot would survive a promotion of a standby; null while not known. */
+    FailoverSlots.Readiness failover() {
+        FailoverWatcher w = failoverWatcher;
+        return w == null ? null : w.latest();
     }
 
     /** A standby that could take over at once: its Kafka clients are prepared (see {@link Streamer#readyToLead}). */

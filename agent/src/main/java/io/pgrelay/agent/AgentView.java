@@ -7,6 +7,7 @@ import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.http.AgentStatus;
 import io.pgrelay.agent.slot.SlotCheck;
+import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.coordination.LeaderElection;
 
@@ -48,7 +49,8 @@ final class AgentView implements AdminServer.AgentView {
                         slot.walStatus(),
                         slot.retainedBytes(),
                         missing(slot),
-                        agent.slotRefusal().map(SlotCheck.Verdict::message).orElse(null)),
+                        agent.slotRefusal().map(SlotCheck.Verdict::message).orElse(null),
+                        failover()),
                 new AgentStatus.Lag(slot.lagBytes(), slot.lagSeconds()),
                 new AgentStatus.Positions(
                         leading ? agent.progress().received().toString() : null,
@@ -68,6 +70,11 @@ final class AgentView implements AdminServer.AgentView {
             return refusal.get().problem() != SlotCheck.Problem.LOST;
         }
         return slot.reachable() ? !slot.exists() : null;
+    }
+
+    private AgentStatus.Failover failover() {
+        FailoverSlots.Readiness r = agent.failover();
+        return r == null ? null : new AgentStatus.Failover(r.ready(), r.problemTexts(), r.syncedOn());
     }
 
     /** The leader's view of the snapshot; null on a standby, and when none ran in this agent's terms. */

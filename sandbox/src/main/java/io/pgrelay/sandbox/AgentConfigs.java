@@ -27,6 +27,7 @@ public final class AgentConfigs {
     private String user = "postgres";
     private String password = "";
     private Postgres postgres;
+    private String postgresUrl;
     private String bootstrapServers;
 
     public AgentConfigs(Sandbox sandbox, String cluster) {
@@ -91,6 +92,12 @@ public final class AgentConfigs {
         return this;
     }
 
+    /** Points the agent at a JDBC URL of its own, e.g. {@link FailoverPair#multiHostUrl} (overrides {@link #postgres}). */
+    public AgentConfigs postgresUrl(String url) {
+        this.postgresUrl = url;
+        return this;
+    }
+
     /** Points the agent at other Kafka brokers than the sandbox's (e.g. a port where none listens yet). */
     public AgentConfigs bootstrapServers(String servers) {
         this.bootstrapServers = servers;
@@ -111,7 +118,8 @@ public final class AgentConfigs {
                 + "  http: 127.0.0.1:" + httpPort + "\n"
                 + "  adminToken: '" + adminToken + "'\n"
                 + "postgres:\n"
-                + "  url: " + (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database) + "\n"
+                + "  url: '" + (postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database))
+                + "'\n"
                 + "  user: " + user + "\n"
                 + "  password: '" + password + "'\n"
                 + "  tables: " + tableList + "\n"

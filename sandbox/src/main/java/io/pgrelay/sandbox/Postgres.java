@@ -1,6 +1,7 @@
 package io.pgrelay.sandbox;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,11 +32,37 @@ public final class Postgres implements AutoCloseable {
 
     /** Starts PostgreSQL {@code major} (15 to 18) with logical replication on. */
     public static Postgres start(int major, String... extraSettings) throws IOException {
-        io.zonky.test.db.postgres.embedded.PgBinaryResolver binaries = PostgresBinaries.resolver(major);
         Path dataDir = Files.createTempDirectory("pgrelay-pg-");
+        EmbeddedPostgres.Builder builder = builder(major, dataDir).setCleanDataDirectory(true);
+        for (int i = 0; i + 1 < extraSettings.length; i += 2) {
+            builder.setServerConfig(extraSettings[i], extraSettings[i + 1]);
+        }
+        return new Postgres(builder.start(), dataDir);
+    }
+
+    /**
+     * Starts a server on a data directory prepared by the caller (a base backup: {@link FailoverPair}),
+     * which it takes over: {@link #close()} deletes it. Settings given here override the files'.
+     */
+    static Postgres startOn(Path dataDir, int port, String... settings) throws IOException {
+        EmbeddedPostgres.Builder builder = builder(PostgresBinaries.DEFAULT_MAJOR, dataDir)
+                .setCleanDataDirectory(false)   // keep the backup: initdb only runs on an empty directory
+                .setPort(port);
+        for (int i = 0; i + 1 < settings.length; i += 2) {
+            builder.setServerConfig(settings[i], settings[i + 1]);
+        }
+        try {
+            return new Postgres(builder.start(), dataDir);
+        } catch (IOException | RuntimeException e) {
+            Directories.deleteRecursively(dataDir);
+            throw e;
+        }
+    }
+
+    private static EmbeddedPostgres.Builder builder(int major, Path dataDir) throws IOException {
+        PgBinaryResolver binaries = PostgresBinaries.resolver(major);
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
-                .setCleanDataDirectory(true)
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("wal_level", "logical")
@@ -51,10 +78,7 @@ public final class Postgres implements AutoCloseable {
         if (binaries != null) {
             builder.setPgBinaryResolver(binaries);
         }
-        for (int i = 0; i + 1 < extraSettings.length; i += 2) {
-            builder.setServerConfig(extraSettings[i], extraSettings[i + 1]);
-        }
-        return new Postgres(builder.start(), dataDir);
+        return builder;
     }
 
     public int port() {
@@ -67,6 +91,11 @@ public final class Postgres implements AutoCloseable {
 
     public String jdbcUrl(String database) {
         return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    /** The data directory (the server's own: read, never write, while it runs). */
+    Path dataDir() {
+        return dataDir;
     }
 
     public String superuser() {
@@ -97,6 +126,23 @@ public final class Postgres implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the server as a crash would: SIGKILL to the postmaster alone; its processes notice the
+     * postmaster's death and exit, with no shutdown checkpoint and no walsender kept on to send the
+     * last WAL. {@link #close()} then only cleans up.
+     */
+    public void crash() throws IOException, InterruptedException {
+        long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
+        ProcessHandle postmaster = ProcessHandle.of(pid)
+                .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false))
+                .orElseThrow(() -> new IOException("process " + pid + " of " + dataDir + "/postmaster.pid is no postgres"));
+        postmaster.destroyForcibly();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (postmaster.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
     }
 

@@ -3,8 +3,12 @@ package io.pgrelay.agent.cli;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.Finding;
 import io.pgrelay.agent.kafka.KafkaProbe;
+import io.pgrelay.agent.postgres.FailoverSlots;
+import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,12 +30,36 @@ final class CheckCommand extends ConfiguredCommand {
         List<Finding> findings = new ArrayList<>();
         findings.add(Finding.ok("config: " + configFile + " is valid (cluster " + config.cluster() + ", agent "
                 + config.agent().id() + ")"));
-        findings.addAll(new Preflight(PgConnections.of(config), config.postgres()).run());
+        PgConnections connections = PgConnections.of(config);
+        findings.addAll(new Preflight(connections, config.postgres()).run());
+        findings.addAll(failover(connections, config.postgres().slot()));
         findings.add(KafkaProbe.reach(config.kafka(), "pgrelay-check-" + config.agent().id(), kafkaTimeout));
         findings.forEach(out()::println);
         long failed = findings.stream().filter(Finding::failed).count();
         out().println(failed == 0 ? "check: all " + findings.size() + " checks passed"
                 : "check: " + failed + " of " + findings.size() + " checks failed");
         return failed == 0 ? Main.EXIT_OK : Main.EXIT_FAILURE;
+    }
+
+    /**
+     * Whether the slot survives a promotion of a standby. A server without standbys is a fine
+     * deployment, so what only matters after a promotion is a NOTE; what stalls streaming now fails.
+     */
+    static List<Finding> failover(PgConnections connections, String slot) {
+        try (Connection c = connections.open()) {
+            FailoverSlots.Readiness r = FailoverSlots.inspect(c, connections, slot);
+            if (r.ready()) {
+                return List.of(Finding.ok("postgres: failover: slot " + slot + " is a failover slot"
+                        + (r.syncedOn() == null ? "" : ", synced on standby " + String.join(", ", r.syncedOn()))
+                        + "; a promoted standby streams on from it"));
+            }
+            return r.problems().stream().map(p -> p.stallsStreaming() ? Finding.fail("postgres: failover: " + p.text())
+                    : Finding.note("postgres: failover: " + p.text())).toList();
+        } catch (PgConnectException e) {
+            return List.of();   // Preflight has said so already
+        } catch (SQLException e) {
+            return List.of(Finding.note("postgres: failover: cannot tell whether slot " + slot + " survives a promotion: "
+                    + e.getMessage()));
+        }
     }
 }

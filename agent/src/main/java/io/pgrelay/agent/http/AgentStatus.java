@@ -25,9 +25,20 @@ public record AgentStatus(String agent, String cluster, String role, String lead
      * @param missing true while the agents refuse to stream because the cluster's slot is gone (missing, or
      *                a slot of that name created anew), null when the slot could not be looked at
      * @param problem why the agents refuse to stream from the slot (missing, lost, created anew), else null
+     * @param failover whether the slot would survive a promotion of a physical standby; null while not known
      */
     public record Slot(String name, Boolean active, Integer activePid, String confirmedFlushLsn, String restartLsn,
-                       String walStatus, Long retainedBytes, Boolean missing, String problem) {
+                       String walStatus, Long retainedBytes, Boolean missing, String problem, Failover failover) {
+    }
+
+    /**
+     * PostgreSQL 17 failover slots: {@code ready} when a promoted standby would have the slot, synced
+     * and not behind what the agents were sent; otherwise each problem says what to set.
+     *
+     * @param syncedOn standbys ({@code host:port}) holding a synced copy; null when {@code postgres.url}
+     *                 names none that answered
+     */
+    public record Failover(boolean ready, List<String> problems, List<String> syncedOn) {
     }
 
     public record Lag(Long bytes, Double seconds) {

@@ -10,8 +10,10 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import org.postgresql.Driver;
 import org.postgresql.PGProperty;
 
 /**
@@ -115,6 +117,49 @@ public final class PgConnections {
      */
     public Connection openReplication() throws PgConnectException {
         return connect(properties(true));
+    }
+
+    /**
+     * The servers {@code postgres.url} names, as {@code host:port} in its order: one, or several
+     * for a URL that follows a promotion ({@code jdbc:postgresql://a:5432,b:5432/app?targetServerType=primary}).
+     */
+    public List<String> hosts() {
+        Properties parsed = Driver.parseURL(postgres.url(), new Properties());
+        if (parsed == null) {
+            return List.of();
+        }
+        String[] hosts = PGProperty.PG_HOST.getOrDefault(parsed).split(",");
+        String[] ports = PGProperty.PG_PORT.getOrDefault(parsed).split(",");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < hosts.length; i++) {
+            out.add(hosts[i] + ":" + ports[Math.min(i, ports.length - 1)]);
+        }
+        return out;
+    }
+
+    /**
+     * A plain connection to one of {@link #hosts()}, primary or standby alike, with the URL's other
+     * parameters: to read what only a standby shows ({@code pg_replication_slots.synced}).
+     */
+    public Connection openHost(String hostPort) throws PgConnectException {
+        Properties parsed = Driver.parseURL(postgres.url(), new Properties());
+        if (parsed == null || !hosts().contains(hostPort)) {
+            throw new PgConnectException("postgres: " + hostPort + " is not a host of " + postgres.maskedUrl(), "08001", null);
+        }
+        Properties p = new Properties();
+        for (String name : parsed.stringPropertyNames()) {
+            if (!name.equals(PGProperty.PG_HOST.getName()) && !name.equals(PGProperty.PG_PORT.getName())
+                    && !name.equals(PGProperty.PG_DBNAME.getName()) && !name.equals(PGProperty.TARGET_SERVER_TYPE.getName())) {
+                p.setProperty(name, parsed.getProperty(name));
+            }
+        }
+        p.putAll(properties(false));
+        String url = "jdbc:postgresql://" + hostPort + "/" + PGProperty.PG_DBNAME.getOrDefault(parsed);
+        try {
+            return DriverManager.getConnection(url, p);
+        } catch (SQLException e) {
+            throw new PgConnectException(describe(e), e.getSQLState(), e);
+        }
     }
 
     Properties properties(boolean replication) {
