@@ -298,7 +298,7 @@ class ManifestsIT {
         }
     }
 
-    /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (.ci/run installs it). */
+    /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (./scripts/test installs it). */
     private static String kubectl() {
         String configured = System.getProperty("pgrelay.kubectl", System.getenv("KUBECTL"));
         if (configured != null && !configured.isBlank()) {
@@ -309,7 +309,7 @@ class ManifestsIT {
                 return Path.of(dir, "kubectl").toString();
             }
         }
-        throw new AssertionError("kubectl not found on the PATH: install Debian's kubernetes-client (.ci/run does)");
+        throw new AssertionError("kubectl not found on the PATH: install Debian's kubernetes-client (./scripts/test does)");
     }
 
     private static String java() {
