@@ -6,6 +6,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpStatus;
+import io.javalin.util.JavalinLogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +67,9 @@ public final class AdminServer implements AutoCloseable {
     private AdminServer(AgentView agent, String adminToken) {
         this.agent = agent;
         this.adminToken = adminToken == null ? new byte[0] : adminToken.getBytes(StandardCharsets.UTF_8);
+        // Javalin's start-up lines (its own "listening on", and the version's age in days, which
+        // reads as a warning to anyone running a release): this server logs where it listens itself.
+        JavalinLogger.startupInfo = false;
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
