@@ -21,6 +21,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WalReader implements AutoCloseable {
 
+    /**
+     * For tests only: {@code -Dpgrelay.test.pgjdbcAutomaticFlush=false} turns pgjdbc's automatic
+     * flush off, so that a test can show the heartbeat alone keeps an idle slot moving (with it on,
+     * pgjdbc moves the slot on keepalives too, and a broken heartbeat would go unnoticed).
+     */
+    private static final boolean AUTOMATIC_FLUSH =
+            Boolean.parseBoolean(System.getProperty("pgrelay.test.pgjdbcAutomaticFlush", "true"));
+
     private final Connection connection;
     private final String slot;
     private final PGReplicationStream stream;
@@ -50,7 +58,7 @@ public final class WalReader implements AutoCloseable {
                 .withStatusInterval((int) Math.max(1, statusInterval.toMillis()), TimeUnit.MILLISECONDS)
                 // pgjdbc advances the flushed LSN on a keepalive only once our explicit flush covers the
                 // last message received, i.e. everything received is in Kafka; that keeps an idle slot moving.
-                .withAutomaticFlush(true)
+                .withAutomaticFlush(AUTOMATIC_FLUSH)
                 .start();
         return new WalReader(connection, slot, stream);
     }
