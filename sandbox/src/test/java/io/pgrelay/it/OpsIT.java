@@ -154,6 +154,7 @@ class OpsIT {
         assertThat(unknownLevel.statusCode()).isEqualTo(400);
         assertThat(unknownLevel.body()).contains("unknown level 'loud'");
         assertThat(noToken.statusCode()).isEqualTo(401);
+        assertThat(noToken.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
         assertThat(badToken.statusCode()).isEqualTo(401);
         assertThat(debug.statusCode()).as(debug.body()).isEqualTo(200);
         assertThat(ItSupport.json(debug.body()).get("level").asText()).isEqualTo("DEBUG");

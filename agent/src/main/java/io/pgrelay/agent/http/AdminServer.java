@@ -121,11 +121,11 @@ public final class AdminServer implements AutoCloseable {
         app.post(path, handler);
     }
 
-    /** Javalin answers an unknown method on a known path with 404; the HTTP answer is 405 with Allow. */
+    /**
+     * Javalin answers an unknown method on a known path with 404; the HTTP answer is 405 with Allow.
+     * Runs after the typed-error mapping above has written Javalin's own 404 (no handler answers 404).
+     */
     private void notFoundOrWrongMethod(Context ctx) {
-        if (ctx.result() != null && ctx.result().startsWith("{\"error\"")) {
-            return; // a handler's own 404
-        }
         Set<String> allowed = methodsByPath.get(ctx.path());
         if (allowed != null && !allowed.contains(ctx.method().name())) {
             ctx.header("Allow", String.join(", ", allowed));
