@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.sse.SseClient;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.util.JavalinLogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,9 @@ public final class DashboardServer implements AutoCloseable {
     private DashboardServer(ClusterWatch watch, boolean readOnly) {
         this.watch = watch;
         this.readOnly = readOnly;
+        // Javalin's start-up lines (its own "listening on", and the version's age in days, which
+        // reads as a warning to anyone running a release): this server logs where it listens itself.
+        JavalinLogger.startupInfo = false;
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;

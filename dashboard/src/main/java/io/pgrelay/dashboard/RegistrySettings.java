@@ -3,6 +3,7 @@ package io.pgrelay.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgrelay.common.EnvSubstitution;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +19,10 @@ import java.util.regex.Pattern;
 
 /**
  * What the dashboard needs from an agent's YAML config to find the cluster's members: the cluster
- * name and where its member registry lives. Read with the same {@code ${ENV}} and
- * {@code ${ENV:-default}} substitution as the agent; every other key is ignored, so the agent's
- * own file can be given as is. {@link #toString()} never shows the password.
+ * name and where its member registry lives. Read with the agent's own {@code ${ENV}} and
+ * {@code ${ENV:-default}} substitution ({@link EnvSubstitution}); every other key is ignored, so the
+ * agent's own file can be given as is — an unset variable is a problem only in a key read here.
+ * {@link #toString()} never shows the password.
  *
  * @param mode             {@code slot} (registry table in PostgreSQL) or {@code zookeeper}
  * @param pollInterval     {@code coordination.pollInterval}: sets how old a slot-mode heartbeat may be
@@ -29,26 +31,24 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
                                String postgresPassword, String zookeeperConnect, Duration pollInterval) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Pattern REFERENCE = Pattern.compile("\\$\\$\\{|\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
     /** Reads {@code file}; throws {@link IllegalArgumentException} listing every problem, one a line. */
     public static RegistrySettings read(Path file, Function<String, String> env) throws IOException {
         String raw = Files.readString(file, StandardCharsets.UTF_8);
         List<String> problems = new ArrayList<>();
-        JsonNode root = YAML.readTree(substitute(raw, env, problems));
+        JsonNode root = YAML.readTree(EnvSubstitution.substitute(raw, env));
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(file + ": not a YAML mapping");
         }
-        String cluster = text(root.path("cluster"));
+        String cluster = text(root, "cluster", problems);
         if (cluster == null || cluster.isBlank()) {
             problems.add("cluster: required");
         }
-        JsonNode coordination = root.path("coordination");
-        String mode = text(coordination.path("mode"));
+        String mode = text(root, "coordination.mode", problems);
         mode = mode == null ? "slot" : mode;
         Duration poll = Duration.ofMillis(500);
-        String pollText = text(coordination.path("pollInterval"));
+        String pollText = text(root, "coordination.pollInterval", problems);
         if (pollText != null) {
             Matcher m = DURATION.matcher(pollText.trim());
             if (m.matches()) {
@@ -63,11 +63,10 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
                 problems.add("coordination.pollInterval: '" + pollText + "' is not a duration like 500ms or 2s");
             }
         }
-        JsonNode postgres = root.path("postgres");
-        String url = text(postgres.path("url"));
-        String user = text(postgres.path("user"));
-        String password = text(postgres.path("password"));
-        String connect = text(coordination.path("zookeeper").path("connect"));
+        String url = text(root, "postgres.url", problems);
+        String user = text(root, "postgres.user", problems);
+        String password = text(root, "postgres.password", problems);
+        String connect = text(root, "coordination.zookeeper.connect", problems);
         switch (mode) {
             case "slot" -> {
                 if (url == null || !url.startsWith("jdbc:postgresql:")) {
@@ -87,34 +86,21 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll);
     }
 
-    /** Shell-like: the default applies when the variable is unset or empty; {@code $${} is a literal {@code ${}. */
-    static String substitute(String raw, Function<String, String> env, List<String> problems) {
-        Matcher m = REFERENCE.matcher(raw);
-        StringBuilder out = new StringBuilder(raw.length());
-        while (m.find()) {
-            String replacement;
-            if (m.group().equals("$${")) {
-                replacement = "${";
-            } else {
-                String value = env.apply(m.group(1));
-                String fallback = m.group(2);
-                if (value != null && !(value.isEmpty() && fallback != null)) {
-                    replacement = value;
-                } else if (fallback != null) {
-                    replacement = fallback;
-                } else {
-                    // only a problem if the dashboard needs that key; an unset HOSTNAME in agent.id is not
-                    replacement = "";
-                }
-            }
-            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+    /** The text at a dotted key path, or null; a value built from an unset variable is a problem. */
+    private static String text(JsonNode root, String path, List<String> problems) {
+        JsonNode n = root;
+        for (String key : path.split("\\.")) {
+            n = n.path(key);
         }
-        m.appendTail(out);
-        return out.toString();
-    }
-
-    private static String text(JsonNode n) {
-        return n == null || n.isMissingNode() || n.isNull() ? null : n.asText();
+        if (n.isMissingNode() || n.isNull()) {
+            return null;
+        }
+        String unset = EnvSubstitution.unsetVariableIn(n.asText());
+        if (unset != null) {
+            problems.add(path + ": environment variable " + unset + " is not set (write ${" + unset + ":-default} to give a default)");
+            return null;
+        }
+        return n.asText();
     }
 
     /** Where members are read from, for logs: the JDBC URL without its query (which may hold a password). */

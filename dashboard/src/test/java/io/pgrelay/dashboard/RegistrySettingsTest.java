@@ -58,4 +58,12 @@ class RegistrySettingsTest {
                         coordination.pollInterval: 'soon' is not a duration like 500ms or 2s
                         postgres.url: required in slot mode, a jdbc:postgresql: URL (the member registry lives there)""");
     }
+
+    @Test
+    void anUnsetVariableIsAProblemOnlyInAKeyTheDashboardReads() throws Exception {
+        RegistrySettings s = read("cluster: c\nagent: { id: ${UNSET_HOSTNAME} }\npostgres: { url: 'jdbc:postgresql://h/db' }\n", Map.of());
+        assertThat(s.cluster()).isEqualTo("c");
+        assertThatThrownBy(() -> read("cluster: c\npostgres: { url: 'jdbc:postgresql://h/db', password: ${PGPASS} }\n", Map.of()))
+                .hasMessage("postgres.password: environment variable PGPASS is not set (write ${PGPASS:-default} to give a default)");
+    }
 }

@@ -76,6 +76,16 @@ public final class Kafka implements AutoCloseable {
         // then waits 20 ms about one commit in ten. 5 ms is what docs/deploy.md recommends to
         // operators; -Dpgrelay.sandbox.kafka.add.partitions.to.txn.retry.backoff.ms=20 measures Kafka's default.
         props.put("add.partitions.to.txn.retry.backoff.ms", "5");
+        // The broker gives up after add.partitions.to.txn.retry.backoff.max.ms (100 ms by default) and
+        // answers CONCURRENT_TRANSACTIONS. When markers take longer (a cold or busy broker: the demo's
+        // first data transaction on two shared cores, in each run we made), the producer retries that
+        // first batch while its next batches for the partition are on the way; under transactions v2 a
+        // transaction's new epoch must start at sequence 0 (KAFKA-18202), so the broker rejects those with
+        // the retriable OutOfOrderSequenceException, logged at ERROR by ReplicaManager, and the producer
+        // logs CONCURRENT_TRANSACTIONS and OUT_OF_ORDER_SEQUENCE_NUMBER at WARN. Nothing is lost or
+        // duplicated; waiting the markers out on the broker keeps the race from the producer. As
+        // docs/deploy.md recommends to operators.
+        props.put("add.partitions.to.txn.retry.backoff.max.ms", "2000");
         String prefix = "pgrelay.sandbox.kafka.";
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))
                 .forEach(k -> props.put(k.substring(prefix.length()), System.getProperty(k)));

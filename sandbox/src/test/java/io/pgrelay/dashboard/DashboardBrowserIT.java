@@ -51,7 +51,7 @@ class DashboardBrowserIT {
     @Test
     void pageShowsTheClusterFollowsAKillAndHandsOverWithTheToken() throws Exception {
         assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
-                .as("%s and %s (apt-get install -y chromium chromium-driver)", CHROMIUM, CHROMEDRIVER).isTrue();
+                .as("%s and %s (./scripts/test installs them; or apt-get install -y chromium chromium-driver)", CHROMIUM, CHROMEDRIVER).isTrue();
         String name = DashboardItSupport.uniqueCluster("dweb");
         String table = "public." + name + "_load";
         LoadGenerator load = new LoadGenerator(this::connect, table);

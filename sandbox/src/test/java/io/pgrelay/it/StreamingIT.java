@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -166,7 +167,7 @@ class StreamingIT {
             for (ConsumerRecord<String, String> r : records) {
                 assertThat(partitionOfKey.computeIfAbsent(r.key(), k -> r.partition())).isEqualTo(r.partition());
             }
-            assertThat(partitionOfKey.values()).as("keys spread over partitions").hasSizeGreaterThan(1);
+            assertThat(new HashSet<>(partitionOfKey.values())).as("partitions the 10 keys went to (of 4)").hasSizeGreaterThan(1);
             // records of one partition come in offset order: each key's versions must rise 0..19
             records.stream().sorted(Comparator.comparingInt((ConsumerRecord<String, String> r) -> r.partition())
                     .thenComparingLong(ConsumerRecord::offset)).forEach(r -> {

@@ -271,6 +271,109 @@ class ManifestsIT {
         }
     }
 
+    /**
+     * The flapping rule, evaluated by Prometheus' own promtool: every agent counts each change of
+     * leader it sees, so with three agents two failovers in 15 minutes are six increments in all —
+     * the rule must still read them as two, and fire at four.
+     */
+    @Test
+    void leadershipFlappingCountsEachChangeOnceHoweverManyAgentsSawIt() throws Exception {
+        ObjectNode rule = one(rendered.get("monitoring"), "PrometheusRule", "pgrelay");
+        Path dir = Files.createTempDirectory("promtool-");
+        try {
+            Path rules = dir.resolve("rules.yaml");
+            YAML.writeValue(rules.toFile(), rule.get("spec"));
+            assertThat(run(dir, promtool(), "check", "rules", rules.toString())).as("promtool check rules").startsWith("0\n");
+
+            String flapping = null;
+            for (JsonNode r : rule.at("/spec/groups/0/rules")) {
+                if (r.path("alert").asText().equals("PgrelayLeadershipFlapping")) {
+                    flapping = r.path("expr").asText();
+                }
+            }
+            assertThat(flapping).as("PgrelayLeadershipFlapping in k8s/monitoring/prometheusrule.yaml").isNotNull();
+            // one sample a minute from 0 to 15 m: each agent's counter rises by `changes` in the window
+            String test = "rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n"
+                    + flappingCase(flapping, 2, "[]")
+                    + flappingCase(flapping, 4, "[{labels: '{}', value: 1}]");
+            Files.writeString(dir.resolve("test.yaml"), test);
+            String out = run(dir, promtool(), "test", "rules", "test.yaml");
+            assertThat(out).as("promtool test rules with\n" + test).startsWith("0\n");
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    /** Three agents that each saw {@code changes} changes of leader in 15 minutes; {@code expected} firing series. */
+    private static String flappingCase(String expr, int changes, String expected) {
+        StringBuilder series = new StringBuilder();
+        for (int agent = 1; agent <= 3; agent++) {
+            StringBuilder values = new StringBuilder();
+            for (int minute = 0; minute <= 15; minute++) {
+                values.append(minute == 0 ? "" : " ").append(1 + changes * minute / 15);
+            }
+            series.append("  - series: 'pgrelay_leadership_changes_total{namespace=\"pgrelay\",cluster=\"demo\",agent=\"agent-")
+                    .append(agent).append("\"}'\n    values: '").append(values).append("'\n");
+        }
+        return "- interval: 1m\n  input_series:\n" + series
+                + "  promql_expr_test:\n  - expr: 'count(" + expr.replace("'", "''") + ")'\n    eval_time: 15m\n"
+                + "    exp_samples: " + expected + "\n";
+    }
+
+    /** Exit status, a newline, then what the command printed. */
+    private static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", command) + " finished").isTrue();
+        return p.exitValue() + "\n" + out;
+    }
+
+    /** operations.md's sample rules and deploy.md's table name the shipped rules as the file does. */
+    @Test
+    void theDocsNameTheShippedAlertRulesAsTheFileDoes() throws IOException {
+        Map<String, JsonNode> shipped = new LinkedHashMap<>();
+        for (JsonNode r : one(rendered.get("monitoring"), "PrometheusRule", "pgrelay").at("/spec/groups/0/rules")) {
+            shipped.put(r.path("alert").asText(), r);
+        }
+        String operations = Files.readString(ROOT.resolve("docs/operations.md"));
+        int section = operations.indexOf("## Prometheus alert rules");
+        int start = operations.indexOf("```yaml\n", section) + "```yaml\n".length();
+        JsonNode sample = YAML.readTree(operations.substring(start, operations.indexOf("```", start)));
+        List<String> problems = new ArrayList<>();
+        for (JsonNode r : sample.at("/groups/0/rules")) {
+            JsonNode same = shipped.get(r.path("alert").asText());
+            if (same == null) {
+                continue; // an extra rule of the sample, named for nothing shipped
+            }
+            String where = "docs/operations.md " + r.path("alert").asText() + ": ";
+            if (!r.path("expr").asText().equals(same.path("expr").asText().replace("namespace, ", ""))) {
+                problems.add(where + "expr " + r.path("expr").asText() + ", shipped " + same.path("expr").asText());
+            }
+            if (!r.path("for").asText().equals(same.path("for").asText())) {
+                problems.add(where + "for " + r.path("for").asText() + ", shipped " + same.path("for").asText());
+            }
+        }
+        Set<String> inOperations = new TreeSet<>();
+        sample.at("/groups/0/rules").forEach(r -> inOperations.add(r.path("alert").asText()));
+        for (String meaning : List.of("PgrelayNoLeader", "PgrelaySeveralLeaders", "PgrelayLeadershipFlapping", "PgrelaySlotInactive")) {
+            if (!inOperations.contains(meaning)) {
+                problems.add("docs/operations.md has no rule " + meaning + " (shipped under that name)");
+            }
+        }
+        Set<String> inDeploy = new TreeSet<>();
+        Matcher m = Pattern.compile("^\\| `(Pgrelay[A-Za-z]+)` \\|", Pattern.MULTILINE).matcher(Files.readString(ROOT.resolve("docs/deploy.md")));
+        while (m.find()) {
+            inDeploy.add(m.group(1));
+        }
+        assertThat(inDeploy).as("alerts in docs/deploy.md's Monitoring table").isEqualTo(new TreeSet<>(shipped.keySet()));
+        assertThat(problems).isEmpty();
+    }
+
     // --- rendering and lookups
 
     private static List<ObjectNode> kustomize(String dir) throws IOException, InterruptedException {
@@ -298,18 +401,27 @@ class ManifestsIT {
         }
     }
 
-    /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (.ci/run installs it). */
+    /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (./scripts/test installs it). */
     private static String kubectl() {
-        String configured = System.getProperty("pgrelay.kubectl", System.getenv("KUBECTL"));
+        return tool("kubectl", "kubernetes-client");
+    }
+
+    /** {@code -Dpgrelay.promtool}, {@code $PROMTOOL}, else {@code promtool} on the PATH (./scripts/test installs it). */
+    private static String promtool() {
+        return tool("promtool", "prometheus");
+    }
+
+    private static String tool(String name, String debianPackage) {
+        String configured = System.getProperty("pgrelay." + name, System.getenv(name.toUpperCase(java.util.Locale.ROOT)));
         if (configured != null && !configured.isBlank()) {
             return configured;
         }
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, "kubectl"))) {
-                return Path.of(dir, "kubectl").toString();
+            if (Files.isExecutable(Path.of(dir, name))) {
+                return Path.of(dir, name).toString();
             }
         }
-        throw new AssertionError("kubectl not found on the PATH: install Debian's kubernetes-client (.ci/run does)");
+        throw new AssertionError(name + " not found on the PATH: install Debian's " + debianPackage + " (./scripts/test does)");
     }
 
     private static String java() {

@@ -11,6 +11,7 @@ import io.pgrelay.agent.config.CoordinationConfig.Mode;
 import io.pgrelay.agent.config.KafkaConfig.OnOversized;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.kafka.TopicNames;
+import io.pgrelay.common.EnvSubstitution;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;

@@ -2,6 +2,7 @@ package io.pgrelay.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import io.pgrelay.common.EnvSubstitution;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -17,7 +17,7 @@ public record CoordinationConfig(Mode mode, Zookeeper zookeeper, Duration pollIn
     public enum Mode {
         /** the agents race for the replication slot itself; nothing else to run */
         SLOT,
-        /** a ZooKeeper leader latch decides */
+        /** Curator's LeaderSelector lock in ZooKeeper decides */
         ZOOKEEPER
     }
 

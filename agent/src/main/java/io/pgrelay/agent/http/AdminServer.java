@@ -3,9 +3,15 @@ package io.pgrelay.agent.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.ConflictResponse;
 import io.javalin.http.Context;
+import io.javalin.http.ForbiddenResponse;
 import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import io.javalin.http.UnauthorizedResponse;
+import io.javalin.util.JavalinLogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,11 +22,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 
 /**
  * The agent's HTTP API (DESIGN.md "Agent HTTP"): health, readiness, status, stats, metrics and the
- * authenticated admin routes. Routes are declared in {@link #start}; handlers are small methods.
- * Error bodies are {@code {"error": "..."}} and never carry a stack trace.
+ * authenticated admin routes. Routes are declared in {@link #start}; handlers are small methods
+ * that throw Javalin's typed HTTP errors ({@link BadRequestResponse}, {@link ConflictResponse}, …),
+ * which {@link #routes} maps to {@code {"error": "..."}} in one place. No body carries a stack trace.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -66,6 +74,9 @@ public final class AdminServer implements AutoCloseable {
     private AdminServer(AgentView agent, String adminToken) {
         this.agent = agent;
         this.adminToken = adminToken == null ? new byte[0] : adminToken.getBytes(StandardCharsets.UTF_8);
+        // Javalin's start-up lines (its own "listening on", and the version's age in days, which
+        // reads as a warning to anyone running a release): this server logs where it listens itself.
+        JavalinLogger.startupInfo = false;
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
@@ -89,6 +100,7 @@ public final class AdminServer implements AutoCloseable {
         post("/admin/handover", this::handover);
         post("/admin/log-level", this::logLevel);
         post("/admin/snapshot", this::snapshot);
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, HttpStatus.forStatus(e.getStatus()), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
             // the class name only: a message may quote configuration, and a stack trace helps no client
             log.warn("HTTP {} {} failed: {}", ctx.method(), ctx.path(), e.getClass().getName());
@@ -109,11 +121,11 @@ public final class AdminServer implements AutoCloseable {
         app.post(path, handler);
     }
 
-    /** Javalin answers an unknown method on a known path with 404; the HTTP answer is 405 with Allow. */
+    /**
+     * Javalin answers an unknown method on a known path with 404; the HTTP answer is 405 with Allow.
+     * Runs after the typed-error mapping above has written Javalin's own 404 (no handler answers 404).
+     */
     private void notFoundOrWrongMethod(Context ctx) {
-        if (ctx.result() != null && ctx.result().startsWith("{\"error\"")) {
-            return; // a handler's own 404
-        }
         Set<String> allowed = methodsByPath.get(ctx.path());
         if (allowed != null && !allowed.contains(ctx.method().name())) {
             ctx.header("Allow", String.join(", ", allowed));
@@ -134,25 +146,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void handover(Context ctx) throws Exception {
-        if (!authorized(ctx)) {
-            return;
-        }
-        Optional<String> to;
-        try {
-            to = parseTarget(ctx.body());
-        } catch (IllegalArgumentException e) {
-            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
-            return;
-        }
-        try {
+        authorize(ctx);
+        Optional<String> to = badRequestIfIllegal(() -> parseTarget(ctx.body()));
+        asLeader(() -> {
             agent.handover(to);
-        } catch (IllegalStateException e) {
-            error(ctx, HttpStatus.CONFLICT, e.getMessage());
-            return;
-        } catch (IllegalArgumentException e) {
-            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
-            return;
-        }
+            return null;
+        });
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("accepted", true);
         body.put("to", to.orElse(null));
@@ -160,35 +159,24 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** {@code {"level":"debug"}} (the root logger) or {@code {"logger":"io.pgrelay","level":"info"}}. */
-    private void logLevel(Context ctx) {
-        if (!authorized(ctx)) {
-            return;
-        }
+    private void logLevel(Context ctx) throws Exception {
+        authorize(ctx);
         JsonNode node;
         try {
             node = JSON.readTree(ctx.body());
         } catch (Exception e) {
-            error(ctx, HttpStatus.BAD_REQUEST, "body is not JSON; expected {\"level\":\"debug\"} or {\"logger\":\"io.pgrelay\",\"level\":\"info\"}");
-            return;
+            throw new BadRequestResponse("body is not JSON; expected {\"level\":\"debug\"} or {\"logger\":\"io.pgrelay\",\"level\":\"info\"}");
         }
         if (node == null || !node.isObject() || !node.path("level").isTextual()) {
-            error(ctx, HttpStatus.BAD_REQUEST, "body must be a JSON object with a \"level\" string, like {\"level\":\"debug\"}");
-            return;
+            throw new BadRequestResponse("body must be a JSON object with a \"level\" string, like {\"level\":\"debug\"}");
         }
         JsonNode loggerNode = node.path("logger");
         if (!loggerNode.isMissingNode() && !loggerNode.isNull() && (!loggerNode.isTextual() || loggerNode.asText().isBlank())) {
-            error(ctx, HttpStatus.BAD_REQUEST, "\"logger\" must be a logger name such as io.pgrelay");
-            return;
+            throw new BadRequestResponse("\"logger\" must be a logger name such as io.pgrelay");
         }
         String logger = loggerNode.isTextual() ? loggerNode.asText() : org.slf4j.Logger.ROOT_LOGGER_NAME;
         String level = node.get("level").asText();
-        String name;
-        try {
-            name = agent.setLogLevel(logger, level);
-        } catch (IllegalArgumentException e) {
-            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
-            return;
-        }
+        String name = badRequestIfIllegal(() -> agent.setLogLevel(logger, level));
         log.info("log level of {} set to {} over HTTP", name, level.toUpperCase(java.util.Locale.ROOT));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("logger", name);
@@ -198,26 +186,9 @@ public final class AdminServer implements AutoCloseable {
 
     /** {@code {"tables":["public.orders"]}}: 202 once the request is durable in the WAL. */
     private void snapshot(Context ctx) throws Exception {
-        if (!authorized(ctx)) {
-            return;
-        }
-        java.util.List<String> tables;
-        try {
-            tables = parseTables(ctx.body());
-        } catch (IllegalArgumentException e) {
-            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
-            return;
-        }
-        java.util.List<String> accepted;
-        try {
-            accepted = agent.snapshot(tables);
-        } catch (IllegalStateException e) {
-            error(ctx, HttpStatus.CONFLICT, e.getMessage());
-            return;
-        } catch (IllegalArgumentException e) {
-            error(ctx, HttpStatus.BAD_REQUEST, e.getMessage());
-            return;
-        }
+        authorize(ctx);
+        java.util.List<String> tables = badRequestIfIllegal(() -> parseTables(ctx.body()));
+        java.util.List<String> accepted = asLeader(() -> agent.snapshot(tables));
         log.info("snapshot of {} requested over HTTP", accepted);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("accepted", true);
@@ -278,21 +249,39 @@ public final class AdminServer implements AutoCloseable {
         return Optional.of(to.asText());
     }
 
-    /** Bearer token, compared in constant time. Writes the 401/403 itself. */
-    private boolean authorized(Context ctx) {
+    /** Bearer token, compared in constant time: 403 when admin is disabled, 401 without the token. */
+    private void authorize(Context ctx) {
         if (adminToken.length == 0) {
-            error(ctx, HttpStatus.FORBIDDEN, "admin routes are disabled: set agent.adminToken");
-            return false;
+            throw new ForbiddenResponse("admin routes are disabled: set agent.adminToken");
         }
         String header = ctx.header("Authorization");
         byte[] given = header != null && header.startsWith("Bearer ")
                 ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(given, adminToken)) {
             ctx.header("WWW-Authenticate", "Bearer");
-            error(ctx, HttpStatus.UNAUTHORIZED, header == null ? "missing bearer token" : "bad bearer token");
-            return false;
+            throw new UnauthorizedResponse(header == null ? "missing bearer token" : "bad bearer token");
         }
-        return true;
+    }
+
+    /** What a bad request body or value throws ({@link IllegalArgumentException}) is a 400. */
+    private static <T> T badRequestIfIllegal(Callable<T> call) throws Exception {
+        try {
+            return call.call();
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+    }
+
+    /**
+     * An admin action only the leader takes ({@link AgentView}'s contract): not the leader
+     * ({@link IllegalStateException}) is a 409, a bad or unknown target ({@link IllegalArgumentException}) a 400.
+     */
+    private static <T> T asLeader(Callable<T> action) throws Exception {
+        try {
+            return badRequestIfIllegal(action);
+        } catch (IllegalStateException e) {
+            throw new ConflictResponse(e.getMessage());
+        }
     }
 
     private static void error(Context ctx, HttpStatus status, String message) {

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.config;
+package io.pgrelay.common;
 
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -11,7 +11,11 @@ import java.util.regex.Pattern;
  *
  * <p>The key path of a variable is not known yet when the raw text is rewritten, so an unset
  * variable without default is replaced by a marker ({@link #unsetMarker}); the reader of the
- * parsed tree reports it with its key path ({@link #unsetVariableIn}).
+ * parsed tree reports it with its key path ({@link #unsetVariableIn}) — or ignores it, for a key it
+ * does not use (the dashboard reads the agent's file and needs few of its keys).
+ *
+ * <p>The agent's config and the dashboard's both go through this one class, so a file means the
+ * same to both.
  */
 public final class EnvSubstitution {
 
@@ -48,12 +52,12 @@ public final class EnvSubstitution {
         return out.toString();
     }
 
-    static String unsetMarker(String name) {
+    public static String unsetMarker(String name) {
         return "pgrelay-unset-env-" + name + "-x";
     }
 
     /** The name of an unset variable this value was built from, or null. */
-    static String unsetVariableIn(String value) {
+    public static String unsetVariableIn(String value) {
         Matcher m = MARKER.matcher(value);
         return m.find() ? m.group(1) : null;
     }
