@@ -95,7 +95,7 @@ public final class Agent {
         StreamResources resources = new StreamResources(config, connections);
         // Kafka clients take the longest to build at start: under way while the server is checked
         resources.prepareAhead();
-        guard = new SlotGuard(config, connections, resources::latestCheckpoint);
+        guard = new SlotGuard(config, connections, resources::latestCheckpoint, this::isAlertSender);
         if (!prepareServer()) {
             guard.close();
             resources.close();
@@ -228,9 +228,10 @@ public final class Agent {
     }
 
     /**
-     * Whether this agent sends the cluster's webhook notifications now: the leader does; with no
-     * leader, the live member with the lowest id (live standbys all see the same member list, so
-     * they agree). When the member list cannot be read (PostgreSQL unreachable) every agent sends:
+     * Whether this agent speaks for the cluster now — sends its webhook notifications, re-creates a
+     * lost slot ({@code when_needed}): the leader does; with no leader, the live member with the
+     * lowest id (live standbys all see the same member list, so they agree). Before the election
+     * has started (an agent's start), every agent does. When the member list cannot be read (PostgreSQL unreachable) every agent sends:
      * a duplicate notification is better than none.
      */
     boolean isAlertSender() {

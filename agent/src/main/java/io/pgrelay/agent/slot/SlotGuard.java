@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -39,6 +40,7 @@ public final class SlotGuard implements AutoCloseable {
     private final PgRelayConfig config;
     private final PgConnections connections;
     private final Supplier<Optional<Checkpoint>> checkpoints;
+    private final BooleanSupplier mayRecreate;
     private final SlotCreation creation;
     private final ScheduledExecutorService rechecks = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pgrelay-slot-guard");
@@ -51,13 +53,20 @@ public final class SlotGuard implements AutoCloseable {
     private volatile boolean suspect;
     private String lastLogged;
 
-    /** @param checkpoints reads the newest committed checkpoint from Kafka (empty: none) */
-    public SlotGuard(PgRelayConfig config, PgConnections connections, Supplier<Optional<Checkpoint>> checkpoints) {
+    /**
+     * @param checkpoints  reads the newest committed checkpoint from Kafka (empty: none)
+     * @param mayRecreate  whether this agent is the one to re-create a lost slot ({@code when_needed}):
+     *                     one agent of the cluster does it, the others wait for it
+     */
+    public SlotGuard(PgRelayConfig config, PgConnections connections, Supplier<Optional<Checkpoint>> checkpoints,
+                     BooleanSupplier mayRecreate) {
         this.config = config;
         this.connections = connections;
         this.checkpoints = checkpoints;
+        this.mayRecreate = mayRecreate;
         this.creation = new SlotCreation(config, connections);
-        long every = Math.max(200, config.coordination().pollInterval().toMillis());
+        // each look opens a Kafka consumer of its own: not more often than every two seconds
+        long every = Math.max(2_000, config.coordination().pollInterval().toMillis());
         rechecks.scheduleWithFixedDelay(this::recheck, every, every, TimeUnit.MILLISECONDS);
     }
 
@@ -90,10 +99,17 @@ public final class SlotGuard implements AutoCloseable {
                 checkpoint = checkpoints.get();
             }
         }
+        judgeTwiceAndAct(slot, checkpoint);
+    }
+
+    /**
+     * A read of the checkpoint that is not final may miss the newest commit, whose position the
+     * leader has just confirmed, or the record of a slot another agent has just created: a slot
+     * that looks created anew is judged again from fresh reads before it is called someone else's.
+     */
+    private void judgeTwiceAndAct(Optional<SlotState> slot, Optional<Checkpoint> checkpoint) throws Exception {
         SlotCheck.Verdict verdict = SlotCheck.judge(config.postgres().slot(), checkpoint, slot);
         if (verdict.problem() == SlotCheck.Problem.RECREATED) {
-            // A read that is not final may miss the newest commit, whose position the leader has just
-            // confirmed: judge again from fresh reads before calling the slot someone else's.
             Thread.sleep(1_000);
             slot = readSlot();
             checkpoint = checkpoints.get();
@@ -119,14 +135,13 @@ public final class SlotGuard implements AutoCloseable {
         suspect = false;
         try {
             Optional<SlotState> slot = readSlot();   // first: the checkpoint read after it is at least as new
-            Optional<Checkpoint> checkpoint = checkpoints.get();
-            act(SlotCheck.judge(config.postgres().slot(), checkpoint, slot), checkpoint);
+            judgeTwiceAndAct(slot, checkpoints.get());
         } catch (Exception e) {
             log.debug("slot {}: looking at the slot again failed: {}", config.postgres().slot(), e.toString());
         }
     }
 
-    private void act(SlotCheck.Verdict verdict, Optional<Checkpoint> checkpoint) throws SQLException {
+    private void act(SlotCheck.Verdict verdict, Optional<Checkpoint> checkpoint) throws Exception {
         String slot = config.postgres().slot();
         if (verdict.create()) {
             creation.createForNewCluster().ifPresentOrElse(
@@ -142,6 +157,16 @@ public final class SlotGuard implements AutoCloseable {
         }
         if (config.snapshot().mode() != SnapshotConfig.Mode.WHEN_NEEDED) {
             refuse(verdict);
+            return;
+        }
+        if (!mayRecreate.getAsBoolean()) {
+            // One agent of the cluster re-creates it (the leader, else the live one with the lowest
+            // id); this one stands by and looks again.
+            if (refusal == null) {
+                log.info("slot {}: {}; snapshot.mode when_needed: waiting for the agent that speaks for the cluster"
+                        + " to create it anew", slot, verdict.problem().name().toLowerCase());
+            }
+            refusal = verdict;
             return;
         }
         log.warn("slot {}: {} (snapshot.mode: when_needed: creating it anew)", slot, verdict.problem().name().toLowerCase());
