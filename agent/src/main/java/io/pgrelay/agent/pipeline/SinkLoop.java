@@ -8,7 +8,7 @@ import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.kafka.Checkpoint;
 import io.pgrelay.agent.kafka.EventHeaders;
-import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.Commit;
 import io.pgrelay.agent.pgoutput.Delete;
@@ -45,7 +45,7 @@ final class SinkLoop {
 
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
 
-    private final KafkaSink sink;
+    private final Sink sink;
     private final EventEncoder encoder;
     private final Function<Relation, String> topicFor;
     private final Function<TableId, List<String>> primaryKeys;
@@ -78,8 +78,7 @@ final class SinkLoop {
      */
     private long[] pendingCommitMicros = new long[256];
     private int pendingCommits;
-    // Kafka transaction state.
-    private long transactionStartNanos;
+    /** Position of the last event sent (or state moved) in the open Kafka transaction or an earlier one. */
     private Position lastSent = Position.NONE;
     /** End LSN of the last PostgreSQL transaction whose every event is in the current or an earlier Kafka transaction. */
     private Lsn completeThrough = Lsn.ZERO;
@@ -96,7 +95,7 @@ final class SinkLoop {
     record Route(Relation relation, String topic, StreamStats.TableCounters counters) {
     }
 
-    SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
+    SinkLoop(Sink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
              StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, Lsn recordedFlushed,
              SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
@@ -250,7 +249,7 @@ final class SinkLoop {
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
         List<Header> headers = this.headers.of(event.lsn().value(), event.commitLsn().value(), event.seq(), op);
-        int size = KafkaSink.estimateSize(key, value, headers);
+        int size = Sink.estimateSize(key, value, headers);
         if (size > sink.maxRequestSize()) {
             oversized.handle(event, route.topic(), key, size, sink.maxRequestSize());
             return;
@@ -309,9 +308,6 @@ final class SinkLoop {
     }
 
     private void sendToSchemaTopic(SchemaStream.Out out, SchemaEvents.At at, Header op) {
-        if (!sink.inTransaction()) {
-            transactionStartNanos = System.nanoTime();
-        }
         sink.send(schemas.topic(), out.key(), out.value(),
                 headers.of(at.lsn().value(), at.commitLsn().value(), at.seq(), op));
         sentInTransaction = true;
@@ -322,7 +318,6 @@ final class SinkLoop {
 
     private void openTransaction() {
         if (!sink.inTransaction()) {
-            transactionStartNanos = System.nanoTime();
             sink.begin();
         }
     }
@@ -426,7 +421,7 @@ final class SinkLoop {
             return;
         }
         if (idle || sink.transactionBytes() >= commitMaxBytes
-                || System.nanoTime() - transactionStartNanos >= commitIntervalNanos) {
+                || System.nanoTime() - sink.transactionStartNanos() >= commitIntervalNanos) {
             commit();
         }
     }
