@@ -1,5 +1,6 @@
 package io.pgrelay.agent;
 
+import io.pgrelay.agent.core.Backoff;
 import io.pgrelay.agent.alert.AlertRules;
 import io.pgrelay.agent.alert.AlertWebhook;
 import io.pgrelay.agent.config.CoordinationConfig;
@@ -168,7 +169,7 @@ public final class Agent {
      * server cannot be reached. Returns false when the agent must not go on.
      */
     private boolean prepareServer() {
-        Duration backoff = Duration.ofMillis(500);
+        Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
         while (stopRequested.getCount() > 0) {
             try {
                 SlotSetup.ensure(config, connections);
@@ -182,15 +183,15 @@ public final class Agent {
                     fatal.set(e);
                     return false;
                 }
-                log.warn("slot {}: {}; retrying in {} ms", config.postgres().slot(), messageOf(e), backoff.toMillis());
+                log.warn("slot {}: {}; retrying in {} ms", config.postgres().slot(), messageOf(e), backoff.current().toMillis());
                 try {
-                    if (stopRequested.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
+                    if (stopRequested.await(backoff.current().toMillis(), TimeUnit.MILLISECONDS)) {
                         return false;
                     }
                 } catch (InterruptedException ie) {
                     return false;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : backoff.multipliedBy(2);
+                backoff.increase();
             }
         }
         return false;

@@ -1,5 +1,6 @@
 package io.pgrelay.agent;
 
+import io.pgrelay.agent.core.Backoff;
 import io.pgrelay.agent.config.CoordinationConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.pipeline.Pipeline;
@@ -8,6 +9,7 @@ import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.agent.slot.SlotGuard;
 import io.pgrelay.agent.slot.SlotRefusedException;
 import io.pgrelay.coordination.Leader;
+import io.pgrelay.coordination.Revocation;
 import io.pgrelay.coordination.SlotBusyException;
 import io.pgrelay.coordination.Term;
 import org.slf4j.Logger;
@@ -43,7 +45,7 @@ final class Streamer implements Leader {
     private final SlotGuard guard;
     private volatile Pipeline current;
     private volatile boolean shuttingDown;
-    private Duration backoff = Duration.ofMillis(500);
+    private final Backoff backoff = new Backoff(Duration.ofMillis(500), MAX_BACKOFF);
 
     Streamer(PgRelayConfig config, StreamResources resources, StreamStats stats, StreamProgress progress,
              SlotGuard guard, Consumer<Throwable> onFatal) {
@@ -99,8 +101,7 @@ final class Streamer implements Leader {
             Pipeline pipeline = new Pipeline(resources.pipelineSettings(), resources, stats, progress);
             current = pipeline;
             term.revoked().thenRun(() -> {
-                String why = term.revocationReason().orElse("");
-                if (why.startsWith("handover") || why.startsWith("election closed")) {
+                if (term.revocation().map(Revocation::finishesCleanly).orElse(false)) {
                     pipeline.stop();     // finish cleanly: commit, flush, release the slot
                 } else {
                     pipeline.abort();    // someone else may lead already: write nothing more
@@ -111,7 +112,7 @@ final class Streamer implements Leader {
             }
             try {
                 runWatched(pipeline, term);
-                backoff = Duration.ofMillis(500);
+                backoff.reset();
                 return;
             } catch (SlotRefusedException e) {
                 guard.refused(e.verdict());
@@ -224,10 +225,10 @@ final class Streamer implements Leader {
             }
             default -> {
                 stats.error();
-                log.warn("slot {}: {}; retrying in {} ms", slot, Agent.messageOf(e), backoff.toMillis());
+                log.warn("slot {}: {}; retrying in {} ms", slot, Agent.messageOf(e), backoff.current().toMillis());
                 log.debug("slot {}: failure detail", slot, e);
-                waitOut(term, backoff);
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                waitOut(term, backoff.current());
+                backoff.increase();
             }
         }
     }
