@@ -1,13 +1,13 @@
 package io.pgrelay.it;
 
 import io.pgrelay.agent.core.Lsn;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
-import io.pgrelay.sandbox.Kafka;
-import io.pgrelay.sandbox.Postgres;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.server.Kafka;
+import io.pgrelay.sandbox.server.Postgres;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

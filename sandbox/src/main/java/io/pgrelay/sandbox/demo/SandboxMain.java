@@ -1,5 +1,6 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
+import io.pgrelay.sandbox.Sandbox;
 import java.util.concurrent.CountDownLatch;
 
 /** Starts PostgreSQL, Kafka and ZooKeeper on 127.0.0.1, prints their addresses and runs until Ctrl-C. */

@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.server;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

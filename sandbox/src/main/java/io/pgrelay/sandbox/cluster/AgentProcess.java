@@ -1,5 +1,6 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
 
+import io.pgrelay.sandbox.server.Directories;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,10 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.server.TopicReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;

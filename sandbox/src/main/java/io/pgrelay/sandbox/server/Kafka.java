@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.server;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;

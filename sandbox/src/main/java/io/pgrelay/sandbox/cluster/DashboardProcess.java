@@ -1,4 +1,7 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
+
+import io.pgrelay.sandbox.server.Directories;
+import io.pgrelay.sandbox.server.Ports;
 
 import java.io.IOException;
 import java.net.URI;
@@ -31,7 +34,7 @@ public final class DashboardProcess implements AutoCloseable {
 
     /** Starts the dashboard with {@code args} (e.g. {@code --agents …}) plus {@code --http}; returns once it answers. */
     public static DashboardProcess start(String... args) throws IOException, InterruptedException {
-        int port = Cluster.freePort();
+        int port = Ports.free();
         Path dir = Files.createTempDirectory("pgrelay-dashboard-");
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));

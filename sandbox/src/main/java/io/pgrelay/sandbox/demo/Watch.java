@@ -1,5 +1,6 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.server;
 
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;

@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

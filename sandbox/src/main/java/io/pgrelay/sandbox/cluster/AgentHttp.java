@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

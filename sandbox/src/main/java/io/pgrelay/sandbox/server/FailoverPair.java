@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.server;
 
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -67,7 +67,7 @@ public final class FailoverPair implements AutoCloseable {
 
     private static Postgres startStandby(Postgres primary) throws IOException {
         Path dir = Files.createTempDirectory("pgrelay-pg-standby-");
-        int port = Cluster.freePort();
+        int port = Ports.free();
         try (Connection c = primary.connect(); Statement s = c.createStatement()) {
             s.execute("SELECT pg_backup_start('pgrelay sandbox standby', true)");
             copyDataDirectory(primary.dataDir(), dir);

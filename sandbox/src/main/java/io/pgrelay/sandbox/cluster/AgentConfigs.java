@@ -1,5 +1,8 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
 
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.server.FailoverPair;
+import io.pgrelay.sandbox.server.Postgres;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

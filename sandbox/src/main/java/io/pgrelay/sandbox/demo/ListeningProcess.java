@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
+import io.pgrelay.sandbox.server.Directories;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 

@@ -1,5 +1,10 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.demo;
 
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.cluster.DashboardProcess;
+import io.pgrelay.sandbox.server.PostgresBinaries;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,7 +130,7 @@ public final class Demo {
         System.out.println("  dashboard  " + dashboard.url() + "   (admin token for handover: demo-token)");
         System.out.println("  load       ~" + options.rate() + " rows/s into public.orders");
         System.out.println();
-        System.out.println("watch the topic:   java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.Watch "
+        System.out.println("watch the topic:   java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.demo.Watch "
                 + sandbox.kafka().bootstrapServers() + " " + topic);
         System.out.println("kill the leader:   kill -9 " + leader.process().pid() + "   (a killed agent is restarted after 3 s)");
         System.out.println("failover drill:    ./scripts/failover-drill --kills 3   (reads " + stateFile + ")");

@@ -1,9 +1,9 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
 
+import io.pgrelay.sandbox.server.Ports;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +28,7 @@ public final class Cluster implements AutoCloseable {
     public static Cluster start(AgentConfigs configs, int agents, String... jvmArgs) throws IOException {
         Cluster cluster = new Cluster();
         for (int i = 1; i <= agents; i++) {
-            int port = freePort();
+            int port = Ports.free();
             String id = "agent-" + i;
             cluster.members.add(new Member(AgentProcess.start(id, configs.yaml(id, port), jvmArgs), "http://127.0.0.1:" + port));
         }
@@ -118,12 +118,6 @@ public final class Cluster implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 

@@ -1,4 +1,4 @@
-package io.pgrelay.sandbox;
+package io.pgrelay.sandbox.cluster;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
