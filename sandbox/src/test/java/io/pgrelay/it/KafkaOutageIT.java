@@ -79,7 +79,7 @@ class KafkaOutageIT {
                 System.out.printf("KafkaOutageIT: %d retry lines in %d s; one walsender held the slot for up to %d ms%n",
                         problems.size(), OUTAGE.toSeconds(), longestHeldMillis);
                 assertThat(problems).as(outageLog).isNotEmpty().allSatisfy(line -> assertThat(line)
-                        .contains(" WARN ", "io.pgrelay.agent.Streamer - slot " + configs.slot()
+                        .contains(" WARN ", "io.pgrelay.agent.leader.Streamer - slot " + configs.slot()
                                 + ": kafka: no broker at 127.0.0.1:" + kafkaPort + " answered within", "; retrying in "));
                 assertThat(outageLog).doesNotContain("\tat ", "Caused by", "replication timeout");
                 assertThat(longestHeldMillis).as("one walsender held the slot past wal_sender_timeout (status updates kept it)"

@@ -1,5 +1,7 @@
 package io.pgrelay.agent.kafka;
 
+import io.pgrelay.agent.checkpoint.SchemaTopicReader;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;

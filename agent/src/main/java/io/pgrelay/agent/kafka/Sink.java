@@ -1,5 +1,6 @@
 package io.pgrelay.agent.kafka;
 
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import org.apache.kafka.common.header.Header;
 
 import java.util.List;

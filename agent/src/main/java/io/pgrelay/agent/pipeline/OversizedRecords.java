@@ -67,7 +67,7 @@ final class OversizedRecords {
         }
     }
 
-    static final class OversizedRecordException extends io.pgrelay.agent.Failures.FatalException {
+    static final class OversizedRecordException extends io.pgrelay.agent.failure.Failures.FatalException {
         OversizedRecordException(String message) {
             super(message);
         }

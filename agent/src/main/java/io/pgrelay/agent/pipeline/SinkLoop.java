@@ -6,7 +6,7 @@ import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.event.ChangeEvent;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.Op;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.EventHeaders;
 import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Begin;

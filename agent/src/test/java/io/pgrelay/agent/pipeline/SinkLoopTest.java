@@ -5,7 +5,7 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.BuiltinTypes;
 import io.pgrelay.agent.event.EventEncoder;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.Commit;

@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.observe;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
@@ -7,6 +7,7 @@ import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.http.AdminServer;
 import io.pgrelay.agent.http.AgentStatus;
 import io.pgrelay.agent.slot.SlotCheck;
+import io.pgrelay.agent.snapshot.SnapshotState;
 import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.pipeline.StreamStats;
 import io.pgrelay.coordination.LeaderElection;
@@ -17,12 +18,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /** The agent as its HTTP API shows it. Reads only; holds no state of its own. */
-final class AgentView implements AdminServer.AgentView {
+public final class AgentView implements AdminServer.AgentView {
 
-    private final Agent agent;
+    private final AgentState agent;
     private final Metrics metrics;
 
-    AgentView(Agent agent) {
+    public AgentView(AgentState agent) {
         this.agent = agent;
         this.metrics = new Metrics(agent);
     }
@@ -32,7 +33,7 @@ final class AgentView implements AdminServer.AgentView {
         var config = agent.config();
         LeaderElection election = agent.election();
         SlotWatcher.SlotSnapshot slot = agent.slot();
-        boolean leading = agent.role() == Agent.AgentRole.LEADER;
+        boolean leading = agent.role() == AgentState.AgentRole.LEADER;
         Position committed = agent.progress().committed();
         return new AgentStatus(
                 config.agent().id(),
@@ -58,7 +59,7 @@ final class AgentView implements AdminServer.AgentView {
                                 : slot.confirmedFlushLsn() == null ? null : slot.confirmedFlushLsn().toString(),
                         leading && committed != Position.NONE ? committed.toString() : null),
                 alerts(),
-                io.pgrelay.agent.cli.Main.version(),
+                AgentVersion.current(),
                 agent.uptimeSeconds(),
                 "http://" + config.agent().http(),
                 snapshot(leading));
@@ -79,7 +80,7 @@ final class AgentView implements AdminServer.AgentView {
 
     /** The leader's view of the snapshot; null on a standby, and when none ran in this agent's terms. */
     private AgentStatus.Snapshot snapshot(boolean leading) {
-        io.pgrelay.agent.snapshot.SnapshotState state = agent.stats().snapshot().state();
+        SnapshotState state = agent.stats().snapshot().state();
         if (!leading || state.tables().isEmpty()) {
             return null;
         }
@@ -150,7 +151,7 @@ final class AgentView implements AdminServer.AgentView {
 
     @Override
     public List<String> snapshot(List<String> tables) throws Exception {
-        if (agent.role() != Agent.AgentRole.LEADER) {
+        if (agent.role() != AgentState.AgentRole.LEADER) {
             LeaderElection election = agent.election();
             String leader = election == null ? null : election.leader().orElse(null);
             throw new IllegalStateException("agent " + agent.config().agent().id() + " is not the leader"

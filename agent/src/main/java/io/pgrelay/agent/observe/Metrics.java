@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.observe;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,17 +19,17 @@ import java.util.concurrent.TimeUnit;
  * The agent's Prometheus metrics, named as DESIGN.md lists them, in base units. Every agent,
  * leader or standby, exposes every metric; slot gauges come from the slot watcher.
  */
-final class Metrics {
+public final class Metrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Agent agent;
+    private final AgentState agent;
     private final Set<String> registeredTables = new HashSet<>();
     private final Set<String> registeredSnapshotTables = new HashSet<>();
 
-    Metrics(Agent agent) {
+    Metrics(AgentState agent) {
         this.agent = agent;
         registry.config().commonTags("cluster", agent.config().cluster());
-        Gauge.builder("pgrelay_leader", agent, a -> a.role() == Agent.AgentRole.LEADER ? 1 : 0)
+        Gauge.builder("pgrelay_leader", agent, a -> a.role() == AgentState.AgentRole.LEADER ? 1 : 0)
                 .tags(Tags.of("agent", agent.config().agent().id()))
                 .description("1 while this agent leads").register(registry);
         Gauge.builder("pgrelay_slot_lag_bytes", agent, a -> orNaN(a.slot().lagBytes()))
@@ -43,13 +43,13 @@ final class Metrics {
         Gauge.builder("pgrelay_slot_missing", agent, a -> a.slotRefusal().isPresent() ? 1 : 0)
                 .description("1 while the agents refuse to stream because the cluster's slot is missing, lost or created anew")
                 .register(registry);
-        FunctionCounter.builder("pgrelay_slot_recreated_total", agent, Agent::slotRecreations)
+        FunctionCounter.builder("pgrelay_slot_recreated_total", agent, AgentState::slotRecreations)
                 .description("slots this agent created anew after the cluster's was lost, re-snapshotting every table "
                         + "(snapshot.mode: when_needed)").register(registry);
         StreamStats stats = agent.stats();
         FunctionCounter.builder("pgrelay_transactions_total", stats, StreamStats::transactions)
                 .description("PostgreSQL transactions read from the slot (committed transactions that touched a published table)").register(registry);
-        FunctionCounter.builder("pgrelay_leadership_changes_total", agent, Agent::leadershipChanges)
+        FunctionCounter.builder("pgrelay_leadership_changes_total", agent, AgentState::leadershipChanges)
                 .description("times this agent saw the cluster's leader become a different agent (or the first one)").register(registry);
         FunctionCounter.builder("pgrelay_skipped_total", stats, StreamStats::skippedOversized)
                 .tags("reason", "oversized")

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.checkpoint;
 
 import io.pgrelay.agent.schema.SchemaEvents;
 import io.pgrelay.agent.schema.TableSchema;

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.postgres;
+package io.pgrelay.agent.replication;
 
 import io.pgrelay.agent.core.Lsn;
 import org.postgresql.PGConnection;

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.checkpoint;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;

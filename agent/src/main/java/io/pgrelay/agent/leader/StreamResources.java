@@ -1,17 +1,17 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.leader;
 
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
-import io.pgrelay.agent.kafka.Checkpoint;
-import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.checkpoint.Checkpoint;
+import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.kafka.KafkaClients;
 import io.pgrelay.agent.kafka.KafkaSink;
-import io.pgrelay.agent.kafka.SchemaTopicReader;
+import io.pgrelay.agent.checkpoint.SchemaTopicReader;
 import io.pgrelay.agent.schema.TableSchema;
 import io.pgrelay.agent.pipeline.Pipeline;
 import io.pgrelay.agent.postgres.PgConnections;
-import io.pgrelay.agent.postgres.WalReader;
+import io.pgrelay.agent.replication.WalReader;
 
 import java.sql.SQLException;
 import java.time.Duration;
@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /** Opens the connections one pipeline run needs, from the agent's configuration. */
-final class StreamResources implements Pipeline.Resources {
+public final class StreamResources implements Pipeline.Resources {
 
     private final PgRelayConfig config;
     private final PgConnections connections;
@@ -51,7 +51,7 @@ final class StreamResources implements Pipeline.Resources {
             new java.util.concurrent.atomic.AtomicReference<>();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamResources.class);
 
-    StreamResources(PgRelayConfig config, PgConnections connections) {
+    public StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
         this.connections = connections;
         this.typeCatalog = new JdbcTypeCatalog(connections::borrow);
@@ -180,7 +180,7 @@ final class StreamResources implements Pipeline.Resources {
      * checkpoint and schema topics), so that taking over waits only for fencing. Runs in the background; a failure only
      * means the takeover prepares them itself.
      */
-    void prepareAhead() {
+    public void prepareAhead() {
         if (prepared() || !preparing.compareAndSet(false, true)) {
             return;
         }
@@ -284,7 +284,7 @@ final class StreamResources implements Pipeline.Resources {
         return warm.get() != null && warmReader.get() != null && warmSchemas.get() != null;
     }
 
-    void close() {
+    public void close() {
         closed = true;
         CompletableFuture<java.sql.Connection> replication = warmReplication.getAndSet(null);
         if (replication != null) {
@@ -388,7 +388,7 @@ final class StreamResources implements Pipeline.Resources {
     private static final Duration KAFKA_READ_TIMEOUT = Duration.ofSeconds(60);
 
     /** The newest committed checkpoint, read with a consumer of its own (not final: nobody was fenced). */
-    Optional<Checkpoint> latestCheckpoint() {
+    public Optional<Checkpoint> latestCheckpoint() {
         return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(),
                 Duration.ofSeconds(30));
     }

@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.failure;
 
 import org.junit.jupiter.api.Test;
 
@@ -6,14 +6,14 @@ import java.sql.SQLException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class AgentTest {
+class FailureMessagesTest {
 
     @Test
     void eachFailedPreflightCheckIsALogLineOfItsOwn() {
         Failures.FatalException e = new Failures.FatalException("postgres: wal_level is 'replica'; set wal_level = logical"
                 + "\npostgres: role r lacks REPLICATION; as a superuser run ALTER ROLE r WITH REPLICATION");
 
-        assertThat(Agent.messageLines(e)).containsExactly(
+        assertThat(Failures.messageLines(e)).containsExactly(
                 "postgres: wal_level is 'replica'; set wal_level = logical",
                 "postgres: role r lacks REPLICATION; as a superuser run ALTER ROLE r WITH REPLICATION");
     }
@@ -23,6 +23,6 @@ class AgentTest {
         SQLException cause = new SQLException("Connection refused");
         Exception e = new IllegalStateException("postgres: cannot connect to jdbc:postgresql://h/db as u", cause);
 
-        assertThat(Agent.messageLines(e)).containsExactly("postgres: cannot connect to jdbc:postgresql://h/db as u: Connection refused");
+        assertThat(Failures.messageLines(e)).containsExactly("postgres: cannot connect to jdbc:postgresql://h/db as u: Connection refused");
     }
 }

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.checkpoint;
 
 import io.pgrelay.agent.core.Lsn;
 import java.util.Set;

@@ -1,5 +1,6 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.slot;
 
+import io.pgrelay.agent.failure.Failures;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.Finding;
 import io.pgrelay.agent.postgres.PgConnectException;
@@ -18,14 +19,14 @@ import java.util.stream.Collectors;
  * Before streaming: checks the server (wal_level, privileges, tables) and creates the publication
  * or adds the tables it lacks. The slot is the {@code SlotGuard}'s: created only for a new cluster.
  */
-final class SlotSetup {
+public final class SlotSetup {
 
     private static final Logger log = LoggerFactory.getLogger(SlotSetup.class);
 
     private SlotSetup() {
     }
 
-    static void ensure(PgRelayConfig config, PgConnections connections) throws SQLException {
+    public static void ensure(PgRelayConfig config, PgConnections connections) throws SQLException {
         try (Connection c = connections.open()) {
             List<Finding> failures = new Preflight(connections, config.postgres()).run(c).stream()
                     .filter(Finding::failed).toList();

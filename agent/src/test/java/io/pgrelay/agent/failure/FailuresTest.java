@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.failure;
 
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.SQLException;
 
-import static io.pgrelay.agent.Failures.Kind.FATAL;
-import static io.pgrelay.agent.Failures.Kind.FENCED;
-import static io.pgrelay.agent.Failures.Kind.RETRIABLE;
-import static io.pgrelay.agent.Failures.Kind.SLOT_BUSY;
+import static io.pgrelay.agent.failure.Failures.Kind.FATAL;
+import static io.pgrelay.agent.failure.Failures.Kind.FENCED;
+import static io.pgrelay.agent.failure.Failures.Kind.RETRIABLE;
+import static io.pgrelay.agent.failure.Failures.Kind.SLOT_BUSY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class FailuresTest {

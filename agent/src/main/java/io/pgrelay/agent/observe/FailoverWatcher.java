@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.observe;
 
 import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.postgres.PgConnections;
@@ -12,7 +12,7 @@ import java.time.Duration;
  * ({@link FailoverSlots}) — for {@code /status}. Seldom: the answer changes only when someone
  * reconfigures PostgreSQL or a standby goes away, and asking it opens a connection to each standby.
  */
-final class FailoverWatcher extends PeriodicQuery {
+public final class FailoverWatcher extends PeriodicQuery {
 
     static final Duration INTERVAL = Duration.ofSeconds(10);
 
@@ -21,13 +21,13 @@ final class FailoverWatcher extends PeriodicQuery {
     /** The last answer; null before the first and after a failed look (not known). */
     private volatile FailoverSlots.Readiness latest;
 
-    FailoverWatcher(PgConnections connections, String slot) {
+    public FailoverWatcher(PgConnections connections, String slot) {
         super(connections, INTERVAL, "pgrelay-failover-watcher", "slot " + slot + ": cannot tell whether it survives a promotion");
         this.connections = connections;
         this.slot = slot;
     }
 
-    FailoverSlots.Readiness latest() {
+    public FailoverSlots.Readiness latest() {
         return latest;
     }
 

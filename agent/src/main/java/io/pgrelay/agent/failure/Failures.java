@@ -1,5 +1,6 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.failure;
 
+import java.util.List;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
@@ -75,5 +76,21 @@ public final class Failures {
         public FatalException(String message, Throwable cause) {
             super(message, cause);
         }
+    }
+
+    /** The failure's own words, with its causes', never a stack trace. */
+    public static String messageOf(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+                sb.append(": ").append(c.getMessage());
+            }
+        }
+        return sb.toString();
+    }
+
+    /** One line per problem: a fatal failure may carry several (one per failed preflight check). */
+    public static List<String> messageLines(Throwable e) {
+        return messageOf(e).lines().filter(l -> !l.isBlank()).toList();
     }
 }

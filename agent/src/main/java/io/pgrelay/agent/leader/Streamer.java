@@ -1,5 +1,6 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.leader;
 
+import io.pgrelay.agent.failure.Failures;
 import io.pgrelay.agent.core.Backoff;
 import io.pgrelay.agent.config.CoordinationConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
@@ -28,7 +29,7 @@ import java.util.function.Consumer;
  * lets the pipeline commit and flush before the term ends; any other revocation (ZooKeeper session
  * lost, slot taken) stops it without committing — the next leader resumes from the checkpoint.
  */
-final class Streamer implements Leader {
+public final class Streamer implements Leader {
 
     private static final Logger log = LoggerFactory.getLogger(Streamer.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
@@ -47,7 +48,7 @@ final class Streamer implements Leader {
     private volatile boolean shuttingDown;
     private final Backoff backoff = new Backoff(Duration.ofMillis(500), MAX_BACKOFF);
 
-    Streamer(PgRelayConfig config, StreamResources resources, StreamStats stats, StreamProgress progress,
+    public Streamer(PgRelayConfig config, StreamResources resources, StreamStats stats, StreamProgress progress,
              SlotGuard guard, Consumer<Throwable> onFatal) {
         this.guard = guard;
         this.config = config;
@@ -58,13 +59,13 @@ final class Streamer implements Leader {
     }
 
     /** True while a pipeline streams (this agent leads and its reader loop runs). */
-    boolean streaming() {
+    public boolean streaming() {
         Pipeline p = current;
         return p != null && p.streaming();
     }
 
     /** Commits what the pipeline holds, flushes the slot and ends the term; waits up to the timeout. */
-    void shutdown(Duration timeout) {
+    public void shutdown(Duration timeout) {
         shuttingDown = true;
         Pipeline p = current;
         if (p != null) {
@@ -218,14 +219,14 @@ final class Streamer implements Leader {
         switch (kind) {
             case FENCED -> log.warn("slot {}: {}; standing by", slot, e.getMessage());
             case FATAL -> {
-                for (String line : Agent.messageLines(e)) {
+                for (String line : Failures.messageLines(e)) {
                     log.error("slot {}: {}", slot, line);
                 }
                 onFatal.accept(e);
             }
             default -> {
                 stats.error();
-                log.warn("slot {}: {}; retrying in {} ms", slot, Agent.messageOf(e), backoff.current().toMillis());
+                log.warn("slot {}: {}; retrying in {} ms", slot, Failures.messageOf(e), backoff.current().toMillis());
                 log.debug("slot {}: failure detail", slot, e);
                 waitOut(term, backoff.current());
                 backoff.increase();

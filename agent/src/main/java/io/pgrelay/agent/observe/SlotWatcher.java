@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.observe;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.postgres.PgConnections;
@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>Lag in seconds is how long ago the server's WAL end was where the slot's confirmed position
  * is now, from a history of samples: it needs no clock on the client side and works idle or busy.
  */
-final class SlotWatcher extends PeriodicQuery {
+public final class SlotWatcher extends PeriodicQuery {
 
     private static final Logger log = LoggerFactory.getLogger(SlotWatcher.class);
     private static final String QUERY = "SELECT active, active_pid, confirmed_flush_lsn::text, restart_lsn::text, wal_status, "
@@ -30,10 +30,10 @@ final class SlotWatcher extends PeriodicQuery {
     private static final int HISTORY = 4096;
 
     /** What the last look at the slot showed; {@code exists} false when there is no such slot. */
-    record SlotSnapshot(boolean reachable, boolean exists, boolean active, Integer activePid, Lsn confirmedFlushLsn,
+    public record SlotSnapshot(boolean reachable, boolean exists, boolean active, Integer activePid, Lsn confirmedFlushLsn,
                         Lsn restartLsn, String walStatus, Long lagBytes, Long retainedBytes, Double lagSeconds,
                         long sampledAtMillis) {
-        static final SlotSnapshot UNKNOWN = new SlotSnapshot(false, false, false, null, null, null, null, null, null, null, 0);
+        public static final SlotSnapshot UNKNOWN = new SlotSnapshot(false, false, false, null, null, null, null, null, null, null, 0);
     }
 
     private record Sample(long nanos, long walEnd) {
@@ -45,13 +45,13 @@ final class SlotWatcher extends PeriodicQuery {
     private volatile SlotSnapshot latest = SlotSnapshot.UNKNOWN;
 
     /** @param onSample told every look at the slot, on the watcher's thread (alerts are evaluated there) */
-    SlotWatcher(PgConnections connections, String slot, Duration interval, Consumer<SlotSnapshot> onSample) {
+    public SlotWatcher(PgConnections connections, String slot, Duration interval, Consumer<SlotSnapshot> onSample) {
         super(connections, interval, "pgrelay-slot-watcher", "slot " + slot + ": cannot read its state");
         this.slot = slot;
         this.onSample = onSample;
     }
 
-    SlotSnapshot latest() {
+    public SlotSnapshot latest() {
         return latest;
     }
 

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.pgrelay.agent.kafka;
+package io.pgrelay.agent.route;
 
 import io.pgrelay.agent.core.TableId;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.pgrelay.agent;
+package io.pgrelay.agent.observe;
 
 import io.pgrelay.agent.postgres.PgConnections;
 
@@ -18,13 +18,13 @@ import java.util.function.BooleanSupplier;
  * once, reaches the pipeline outside any transaction, and the pipeline confirms its LSN when no
  * Kafka transaction is open — after which keepalives move the slot on to the server's WAL end.
  */
-final class Heartbeat extends PeriodicQuery {
+public final class Heartbeat extends PeriodicQuery {
 
     static final String PREFIX = "pgrelay.heartbeat";
 
     private final BooleanSupplier streaming;
 
-    Heartbeat(PgConnections connections, String slot, Duration interval, BooleanSupplier streaming) {
+    public Heartbeat(PgConnections connections, String slot, Duration interval, BooleanSupplier streaming) {
         super(connections, interval, "pgrelay-heartbeat", "slot " + slot + ": heartbeat message failed");
         this.streaming = streaming;
     }
