@@ -2,12 +2,9 @@ package io.pgrelay.agent.cli;
 
 import io.pgrelay.agent.observe.AgentVersion;
 import io.pgrelay.agent.config.PgRelayConfig;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.slf4j.Logger;

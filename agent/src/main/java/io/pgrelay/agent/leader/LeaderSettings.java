@@ -3,7 +3,7 @@ package io.pgrelay.agent.leader;
 import io.pgrelay.agent.config.KafkaConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.kafka.KafkaClients;
-import io.pgrelay.agent.pipeline.Pipeline;
+import io.pgrelay.agent.pipeline.PipelineSettings;
 import io.pgrelay.agent.route.TopicNames;
 
 import java.time.Duration;
@@ -26,13 +26,12 @@ final class LeaderSettings {
         return config.postgres().tables().stream().map(topics::topicFor).toList();
     }
 
-    static Pipeline.PipelineSettings pipeline(PgRelayConfig config) {
-        TopicNames topics = config.kafka().topicNames();
-        return new Pipeline.PipelineSettings(config.postgres().slot(), config.agent().id(),
+    static PipelineSettings pipeline(PgRelayConfig config) {
+        return new PipelineSettings(config.postgres().slot(), config.agent().id(),
                 config.postgres().statusInterval(), config.kafka().commitInterval(), config.kafka().commitMaxBytes(),
                 Duration.ofMillis(2), config.kafka().tombstones(),
                 config.kafka().onOversized() == KafkaConfig.OnOversized.SKIP,
-                config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
+                config.kafka().deadLetterTopic(), config.kafka().topicNames(),
                 tableTopics(config), config.cluster(),
                 config.kafka().schemaTopic(), config.postgres().publication(),
                 config.snapshot().mode(), config.snapshot().chunkSize());

@@ -5,6 +5,7 @@ import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.checkpoint.SchemaTopicReader;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pipeline.KafkaState;
 import io.pgrelay.agent.pipeline.Pipeline;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.schema.TableSchema;
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -263,7 +263,7 @@ final class StandbyWarmUp {
     }
 
     /** Reads of the checkpoint and schema topics, started now or taken from the standby's current answers. */
-    Pipeline.KafkaState readAhead() {
+    KafkaState readAhead() {
         StandingRead<CheckpointReader, CheckpointReader.Tail> standingCheckpoints = warmReader.getAndSet(null);
         CheckpointReader checkpoints = standingCheckpoints != null ? standingCheckpoints.reader : newCheckpointReader();
         CompletableFuture<CheckpointReader.Tail> earlyCheckpoint = earlyRead(standingCheckpoints,
@@ -272,7 +272,7 @@ final class StandbyWarmUp {
         SchemaTopicReader schemas = standingSchemas != null ? standingSchemas.reader : newSchemaReader();
         CompletableFuture<SchemaTopicReader.Published> earlySchemas = earlyRead(standingSchemas,
                 () -> schemas.read(KAFKA_READ_TIMEOUT));
-        return new Pipeline.KafkaState() {
+        return new KafkaState() {
             @Override
             public Optional<Checkpoint> checkpoint() {
                 return checkpoints.settle(early(earlyCheckpoint, new CheckpointReader.Tail(Optional.empty(), Map.of())),

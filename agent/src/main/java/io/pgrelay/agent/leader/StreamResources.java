@@ -7,7 +7,9 @@ import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
 import io.pgrelay.agent.kafka.KafkaSink;
-import io.pgrelay.agent.pipeline.Pipeline;
+import io.pgrelay.agent.pipeline.PipelineSettings;
+import io.pgrelay.agent.pipeline.KafkaState;
+import io.pgrelay.agent.pipeline.PipelineResources;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.PrimaryKeys;
@@ -25,7 +27,7 @@ import java.util.Optional;
  * Opens the connections one pipeline run needs, from the agent's configuration; what a standby
  * prepares ahead for it is kept by {@link StandbyWarmUp}.
  */
-public final class StreamResources implements Pipeline.Resources {
+public final class StreamResources implements PipelineResources {
 
     private final PgRelayConfig config;
     private final PgConnections connections;
@@ -77,7 +79,7 @@ public final class StreamResources implements Pipeline.Resources {
     }
 
     @Override
-    public Pipeline.KafkaState readAhead() {
+    public KafkaState readAhead() {
         return warmUp.readAhead();
     }
 
@@ -112,7 +114,7 @@ public final class StreamResources implements Pipeline.Resources {
                 config.cluster(), Duration.ofSeconds(30));
     }
 
-    Pipeline.PipelineSettings pipelineSettings() {
+    PipelineSettings pipelineSettings() {
         return LeaderSettings.pipeline(config);
     }
 

@@ -16,6 +16,7 @@ import io.pgrelay.agent.pgoutput.PgMessage;
 import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
+import io.pgrelay.agent.route.TopicNames;
 import io.pgrelay.agent.schema.TableSchema;
 import io.pgrelay.agent.snapshot.Chunk;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
@@ -49,6 +50,7 @@ class SinkLoopTest {
     private static final Relation RELATION = new Relation(REL, "public", "orders", Relation.IDENTITY_DEFAULT,
             List.of(new Relation.Column(true, "id", 20, -1), new Relation.Column(false, "v", 25, -1)));
     private static final String TOPIC = "pgrelay.public.orders";
+    private static final TopicNames TOPICS = new TopicNames("pgrelay", Map.of(ORDERS, TOPIC));
     private static final String SCHEMA_TOPIC = "pgrelay.schema";
     private static final String DEAD_LETTER = "pgrelay.dead-letter";
 
@@ -73,7 +75,7 @@ class SinkLoopTest {
                 Map.of(known.table(), known));
         Set<TableId> keylessDone = new HashSet<>();
         SnapshotWindows windows = new SnapshotWindows(chunks, snapshotState, stats.snapshot(), "slot", keylessDone);
-        SinkLoop loop = new SinkLoop(sink, encoder, table -> List.of("id"), relation -> TOPIC,
+        SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, table -> List.of("id"), TOPICS, stats),
                 new OversizedRecords(skipOversized, DEAD_LETTER, sink, stats, "slot"), progress, stats,
                 new SinkLoop.Settings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1"),
                 skipThrough, recordedFlushed, null, keylessDone, schemas, windows);
