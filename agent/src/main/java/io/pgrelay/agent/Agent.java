@@ -1,5 +1,17 @@
 package io.pgrelay.agent;
 
+import io.pgrelay.agent.failure.Failures;
+import io.pgrelay.agent.leader.StreamResources;
+import io.pgrelay.agent.leader.Streamer;
+import io.pgrelay.agent.observe.AgentState;
+import io.pgrelay.agent.observe.AgentState.AgentRole;
+import io.pgrelay.agent.observe.AgentView;
+import io.pgrelay.agent.snapshot.SnapshotRequests;
+import io.pgrelay.agent.observe.FailoverWatcher;
+import io.pgrelay.agent.observe.Heartbeat;
+import io.pgrelay.agent.observe.SlotWatcher;
+import io.pgrelay.agent.slot.SlotSetup;
+import io.pgrelay.agent.core.Backoff;
 import io.pgrelay.agent.alert.AlertRules;
 import io.pgrelay.agent.alert.AlertWebhook;
 import io.pgrelay.agent.config.CoordinationConfig;
@@ -34,7 +46,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the admin HTTP server. SIGTERM stops it cleanly: a leader commits, flushes the slot and lets a
  * standby take over.
  */
-public final class Agent {
+public final class Agent implements AgentState {
 
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
@@ -57,8 +69,6 @@ public final class Agent {
     private final AlertWebhook webhook;
     private final AtomicLong leadershipChanges = new AtomicLong();
     private String lastLeader; // guarded by this (noteLeader)
-
-    enum AgentRole { STARTING, STANDBY, LEADER, STOPPING }
 
     Agent(PgRelayConfig config) {
         this.config = config;
@@ -139,7 +149,7 @@ public final class Agent {
             stopRequested.await();
         } catch (Exception e) {
             if (fatal.get() == null) {
-                log.error("agent {}: {}", config.agent().id(), messageOf(e));
+                log.error("agent {}: {}", config.agent().id(), Failures.messageOf(e));
                 fatal.set(e);
             }
         } finally {
@@ -168,7 +178,7 @@ public final class Agent {
      * server cannot be reached. Returns false when the agent must not go on.
      */
     private boolean prepareServer() {
-        Duration backoff = Duration.ofMillis(500);
+        Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
         while (stopRequested.getCount() > 0) {
             try {
                 SlotSetup.ensure(config, connections);
@@ -176,21 +186,21 @@ public final class Agent {
                 return true;
             } catch (Exception e) {
                 if (Failures.classify(e) == Failures.Kind.FATAL) {
-                    for (String line : messageLines(e)) {
+                    for (String line : Failures.messageLines(e)) {
                         log.error("slot {}: {}", config.postgres().slot(), line);
                     }
                     fatal.set(e);
                     return false;
                 }
-                log.warn("slot {}: {}; retrying in {} ms", config.postgres().slot(), messageOf(e), backoff.toMillis());
+                log.warn("slot {}: {}; retrying in {} ms", config.postgres().slot(), Failures.messageOf(e), backoff.current().toMillis());
                 try {
-                    if (stopRequested.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
+                    if (stopRequested.await(backoff.current().toMillis(), TimeUnit.MILLISECONDS)) {
                         return false;
                     }
                 } catch (InterruptedException ie) {
                     return false;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : backoff.multipliedBy(2);
+                backoff.increase();
             }
         }
         return false;
@@ -278,86 +288,85 @@ public final class Agent {
         return b.build();
     }
 
-    PgRelayConfig config() {
+    @Override
+    public PgRelayConfig config() {
         return config;
     }
 
-    io.pgrelay.agent.snapshot.SnapshotRequests snapshotRequests() {
-        return new io.pgrelay.agent.snapshot.SnapshotRequests(connections, config.postgres().publication());
+    @Override
+    public SnapshotRequests snapshotRequests() {
+        return new SnapshotRequests(connections, config.postgres().publication());
     }
 
-    StreamStats stats() {
+    @Override
+    public StreamStats stats() {
         return stats;
     }
 
-    StreamProgress progress() {
+    @Override
+    public StreamProgress progress() {
         return progress;
     }
 
-    AgentRole role() {
+    @Override
+    public AgentRole role() {
         return role;
     }
 
-    LeaderElection election() {
+    @Override
+    public LeaderElection election() {
         return election;
     }
 
     /** Why this agent refuses to stream from the slot now, or empty. */
-    Optional<SlotCheck.Verdict> slotRefusal() {
+    @Override
+    public Optional<SlotCheck.Verdict> slotRefusal() {
         SlotGuard g = guard;
         return g == null ? Optional.empty() : g.refusal();
     }
 
-    long slotRecreations() {
+    @Override
+    public long slotRecreations() {
         SlotGuard g = guard;
         return g == null ? 0 : g.recreations();
     }
 
-    SlotWatcher.SlotSnapshot slot() {
+    @Override
+    public SlotWatcher.SlotSnapshot slot() {
         SlotWatcher w = slotWatcher;
         return w == null ? SlotWatcher.SlotSnapshot.UNKNOWN : w.latest();
     }
 
     /** Whether the slot would survive a promotion of a standby; null while not known. */
-    FailoverSlots.Readiness failover() {
+    @Override
+    public FailoverSlots.Readiness failover() {
         FailoverWatcher w = failoverWatcher;
         return w == null ? null : w.latest();
     }
 
     /** A standby that could take over at once: its Kafka clients are prepared (see {@link Streamer#readyToLead}). */
-    boolean readyToLead() {
+    @Override
+    public boolean readyToLead() {
         return streamer != null && streamer.readyToLead();
     }
 
-    boolean streaming() {
+    @Override
+    public boolean streaming() {
         return streamer != null && streamer.streaming();
     }
 
-    AlertRules alerts() {
+    @Override
+    public AlertRules alerts() {
         return alerts;
     }
 
-    long leadershipChanges() {
+    @Override
+    public long leadershipChanges() {
         return leadershipChanges.get();
     }
 
-    long uptimeSeconds() {
+    @Override
+    public long uptimeSeconds() {
         return (System.currentTimeMillis() - startedAtMillis) / 1000;
-    }
-
-    /** The failure's own words, with its causes', never a stack trace. */
-    static String messageOf(Throwable e) {
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
-                sb.append(": ").append(c.getMessage());
-            }
-        }
-        return sb.toString();
-    }
-
-    /** One line per problem: a fatal failure may carry several (one per failed preflight check). */
-    static List<String> messageLines(Throwable e) {
-        return messageOf(e).lines().filter(l -> !l.isBlank()).toList();
     }
 }

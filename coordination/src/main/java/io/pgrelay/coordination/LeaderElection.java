@@ -87,7 +87,7 @@ public abstract class LeaderElection implements AutoCloseable {
         }
         LeaderTerm t = term.get();
         if (t != null) {
-            t.revoke("election closed");
+            t.revoke(Revocation.Reason.ELECTION_CLOSED, "election closed");
         }
         try {
             registry.publish(Role.STOPPING, knownEpoch);
@@ -171,7 +171,7 @@ public abstract class LeaderElection implements AutoCloseable {
         awaitHandoverOrder(to);   // still streaming meanwhile: the wait is not part of the gap
         log.info("agent {} hands over leadership of cluster {} to {} (epoch {}, window {} ms)",
                 config.agentId(), config.cluster(), to.orElse("any standby"), t.epoch(), window.toMillis());
-        t.revoke("handover to " + to.orElse("any standby"));
+        t.revoke(Revocation.Reason.HANDOVER, "handover to " + to.orElse("any standby"));
     }
 
     final boolean inLocalHoldBack() {
@@ -187,14 +187,14 @@ public abstract class LeaderElection implements AutoCloseable {
         LeaderTerm t = new LeaderTerm(this, Thread.currentThread(), rightful);
         term.set(t);
         if (state.get() != State.STARTED) {
-            t.revoke("election closed");
+            t.revoke(Revocation.Reason.ELECTION_CLOSED, "election closed");
         }
         try {
             leader.lead(t);
         } catch (SlotBusyException e) {
             log.debug("agent {}: {}", config.agentId(), e.getMessage());
         } catch (InterruptedException e) {
-            log.info("agent {}: term interrupted ({})", config.agentId(), t.revocationReason().orElse("no reason"));
+            log.info("agent {}: term interrupted ({})", config.agentId(), t.revocation().map(Revocation::toString).orElse("no reason"));
         } catch (Exception e) {
             log.warn("agent {}: leading cluster {} failed: {}", config.agentId(), config.cluster(), e.toString(), e);
         } finally {
@@ -204,7 +204,7 @@ public abstract class LeaderElection implements AutoCloseable {
         if (t.walsenderPid() != null) {
             slotReleased();
             log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
-                    t.epoch(), t.revocationReason().orElse("returned"));
+                    t.epoch(), t.revocation().map(Revocation::toString).orElse("returned"));
             publishSoon(Role.STANDBY);
             fire(LeadershipListener::notLeader);
             return true;
@@ -236,7 +236,7 @@ public abstract class LeaderElection implements AutoCloseable {
                     holder = SlotQueries.holderPid(c, config.slot());
                 }
                 if (!ours.equals(holder)) {
-                    t.revoke("slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
+                    t.revoke(Revocation.Reason.SLOT_LOST, "slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
                             + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
                 }
             }

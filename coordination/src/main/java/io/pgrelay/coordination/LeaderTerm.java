@@ -13,7 +13,7 @@ final class LeaderTerm implements Term {
     private final LeaderElection election;
     private final Thread leadThread;
     private final CompletableFuture<Void> revoked = new CompletableFuture<>();
-    private volatile String reason;
+    private volatile Revocation reason;
     private volatile long epoch;
     /** The walsender pid that held the slot when it was acquired; guarded by this. */
     private Integer walsenderPid;
@@ -91,7 +91,7 @@ final class LeaderTerm implements Term {
     }
 
     @Override
-    public Optional<String> revocationReason() {
+    public Optional<Revocation> revocation() {
         return Optional.ofNullable(reason);
     }
 
@@ -110,10 +110,10 @@ final class LeaderTerm implements Term {
     }
 
     /** Revokes the term: completes {@link #revoked()} and interrupts {@code lead} if it still runs. */
-    void revoke(String why) {
+    void revoke(Revocation.Reason kind, String why) {
         synchronized (this) {
             if (reason == null) {
-                reason = why;
+                reason = new Revocation(kind, why);
             }
             if (leading && leadThread != Thread.currentThread()) {
                 leadThread.interrupt();
@@ -127,7 +127,7 @@ final class LeaderTerm implements Term {
         synchronized (this) {
             leading = false;
             if (reason == null) {
-                reason = "term ended";
+                reason = new Revocation(Revocation.Reason.TERM_ENDED, "term ended");
             }
         }
         revoked.complete(null);

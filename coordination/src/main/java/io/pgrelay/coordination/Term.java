@@ -65,7 +65,7 @@ public interface Term {
     CompletableFuture<Void> revoked();
 
     /** Why the term was revoked, once it was. */
-    Optional<String> revocationReason();
+    Optional<Revocation> revocation();
 
     /**
      * Terminates the walsender that currently holds the slot ({@code pg_terminate_backend}),

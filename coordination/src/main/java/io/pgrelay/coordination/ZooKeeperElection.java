@@ -163,7 +163,7 @@ final class ZooKeeperElection extends LeaderElection {
                 if (t != null && t.isValid()) {
                     log.warn("agent {}: ZooKeeper connection {}: revoking term (epoch {})", config.agentId(), newState,
                             t.hasEpoch() ? t.epoch() : -1);
-                    t.revoke("ZooKeeper connection " + newState);
+                    t.revoke(Revocation.Reason.ZOOKEEPER_CONNECTION, "ZooKeeper connection " + newState);
                 }
             }
             super.stateChanged(c, newState);   // throws CancelLeadershipException on SUSPENDED/LOST

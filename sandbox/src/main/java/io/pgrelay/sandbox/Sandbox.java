@@ -1,5 +1,9 @@
 package io.pgrelay.sandbox;
 
+import io.pgrelay.sandbox.server.Kafka;
+import io.pgrelay.sandbox.server.Postgres;
+import io.pgrelay.sandbox.server.PostgresBinaries;
+import io.pgrelay.sandbox.server.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

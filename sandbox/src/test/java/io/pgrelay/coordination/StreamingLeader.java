@@ -1,6 +1,6 @@
 package io.pgrelay.coordination;
 
-import io.pgrelay.sandbox.Postgres;
+import io.pgrelay.sandbox.server.Postgres;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
 import org.postgresql.replication.PGReplicationStream;

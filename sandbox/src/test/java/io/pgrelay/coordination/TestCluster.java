@@ -1,6 +1,6 @@
 package io.pgrelay.coordination;
 
-import io.pgrelay.sandbox.Postgres;
+import io.pgrelay.sandbox.server.Postgres;
 import io.pgrelay.sandbox.Sandbox;
 
 import java.time.Duration;

@@ -19,7 +19,7 @@ class ZooKeeperElectionIT {
 
     private static final Duration SESSION = Duration.ofSeconds(3);
 
-    private final io.pgrelay.sandbox.ZooKeeper zk = Sandbox.shared().zookeeper();
+    private final io.pgrelay.sandbox.server.ZooKeeper zk = Sandbox.shared().zookeeper();
     private TestCluster cluster;
 
     @AfterEach

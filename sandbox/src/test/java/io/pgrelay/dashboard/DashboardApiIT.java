@@ -1,10 +1,10 @@
 package io.pgrelay.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentHttp;
-import io.pgrelay.sandbox.Cluster;
-import io.pgrelay.sandbox.DashboardProcess;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.cluster.DashboardProcess;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import org.junit.jupiter.api.extension.ExtendWith;

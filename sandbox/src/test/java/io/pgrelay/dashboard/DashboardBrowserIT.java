@@ -1,9 +1,9 @@
 package io.pgrelay.dashboard;
 
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.Cluster;
-import io.pgrelay.sandbox.DashboardProcess;
-import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.cluster.DashboardProcess;
+import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package io.pgrelay.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgrelay.sandbox.AgentHttp;
+import io.pgrelay.sandbox.cluster.AgentHttp;
 import io.pgrelay.sandbox.Sandbox;
 
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package io.pgrelay.it;
 
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
-import io.pgrelay.sandbox.AgentProcess.CommandResult;
-import io.pgrelay.sandbox.Postgres;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.cluster.AgentProcess.CommandResult;
+import io.pgrelay.sandbox.server.Postgres;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import org.junit.jupiter.api.AfterAll;

@@ -2,8 +2,8 @@ package io.pgrelay.it;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
-import io.pgrelay.agent.kafka.Checkpoint;
-import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.checkpoint.Checkpoint;
+import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import org.apache.kafka.clients.admin.Admin;

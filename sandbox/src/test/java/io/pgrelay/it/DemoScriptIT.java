@@ -1,7 +1,7 @@
 package io.pgrelay.it;
 
-import io.pgrelay.sandbox.DemoState;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.demo.DemoState;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.pgrelay.it;
 
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -105,7 +105,7 @@ class GigabyteTransactionIT {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sandbox.kafka().bootstrapServers()))) {
                 admin.deleteTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
             }
-            io.pgrelay.sandbox.Directories.deleteRecursively(gcDir);
+            io.pgrelay.sandbox.server.Directories.deleteRecursively(gcDir);
         }
     }
 

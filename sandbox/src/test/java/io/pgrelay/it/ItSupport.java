@@ -2,8 +2,8 @@ package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.Sandbox;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;

@@ -1,13 +1,13 @@
 package io.pgrelay.it;
 
 import io.pgrelay.agent.core.Lsn;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
-import io.pgrelay.sandbox.Kafka;
-import io.pgrelay.sandbox.Postgres;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.server.Kafka;
+import io.pgrelay.sandbox.server.Postgres;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -82,7 +82,7 @@ class KafkaOutageIT {
                 System.out.printf("KafkaOutageIT: %d retry lines in %d s; one walsender held the slot for up to %d ms%n",
                         problems.size(), OUTAGE.toSeconds(), longestHeldMillis);
                 assertThat(problems).as(outageLog).isNotEmpty().allSatisfy(line -> assertThat(line)
-                        .contains(" WARN ", "io.pgrelay.agent.Streamer - slot " + configs.slot()
+                        .contains(" WARN ", "io.pgrelay.agent.leader.Streamer - slot " + configs.slot()
                                 + ": kafka: no broker at 127.0.0.1:" + kafkaPort + " answered within", "; retrying in "));
                 assertThat(outageLog).doesNotContain("\tat ", "Caused by", "replication timeout");
                 assertThat(longestHeldMillis).as("one walsender held the slot past wal_sender_timeout (status updates kept it)"

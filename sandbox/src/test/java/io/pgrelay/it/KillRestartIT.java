@@ -1,12 +1,12 @@
 package io.pgrelay.it;
 
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
-import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
-import io.pgrelay.sandbox.Verdict;
+import io.pgrelay.sandbox.server.TopicReader;
+import io.pgrelay.sandbox.demo.Verdict;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

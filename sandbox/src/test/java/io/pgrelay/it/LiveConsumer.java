@@ -1,6 +1,6 @@
 package io.pgrelay.it;
 
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.time.Duration;

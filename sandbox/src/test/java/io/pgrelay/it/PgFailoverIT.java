@@ -2,14 +2,14 @@ package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgrelay.agent.core.Lsn;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentHttp;
-import io.pgrelay.sandbox.AgentProcess;
-import io.pgrelay.sandbox.Cluster;
-import io.pgrelay.sandbox.FailoverPair;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.server.FailoverPair;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.Verdict;
+import io.pgrelay.sandbox.demo.Verdict;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -166,7 +166,7 @@ class PgFailoverIT {
     }
 
     /**
-     * {@link io.pgrelay.sandbox.LoadGenerator}'s load (new rows, and updates of earlier ones) through the
+     * {@link io.pgrelay.sandbox.demo.LoadGenerator}'s load (new rows, and updates of earlier ones) through the
      * multi-host URL, as an application would write: a failed transaction is given up, the
      * connection reopened (to whichever server is primary now) and the next ids read from the table,
      * since a commit cut off by the stop may or may not have happened.

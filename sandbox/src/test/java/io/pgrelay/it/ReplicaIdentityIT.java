@@ -1,11 +1,11 @@
 package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;

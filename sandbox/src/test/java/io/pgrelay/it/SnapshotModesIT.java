@@ -1,13 +1,13 @@
 package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentHttp;
-import io.pgrelay.sandbox.Cluster;
-import io.pgrelay.sandbox.LoadGenerator;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.Cluster;
+import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.Verdict;
+import io.pgrelay.sandbox.demo.Verdict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.alert;
 
+import io.pgrelay.agent.core.Backoff;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.AlertsConfig;
@@ -99,7 +100,7 @@ public final class AlertWebhook implements AutoCloseable {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
-        Duration backoff = config.backoff();
+        Backoff backoff = new Backoff(config.backoff(), MAX_BACKOFF);
         for (int attempt = 1; attempt <= config.retries() + 1; attempt++) {
             String failure;
             try {
@@ -122,14 +123,14 @@ public final class AlertWebhook implements AutoCloseable {
                 return;
             }
             log.warn("alert {} ({}) {}: webhook attempt {} of {} failed ({}); retrying in {} ms",
-                    rule.alertName, rule.severity, status, attempt, config.retries() + 1, failure, backoff.toMillis());
+                    rule.alertName, rule.severity, status, attempt, config.retries() + 1, failure, backoff.current().toMillis());
             try {
-                Thread.sleep(backoff.toMillis());
+                Thread.sleep(backoff.current().toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            backoff.increase();
         }
     }
 

@@ -1,12 +1,10 @@
 package io.pgrelay.agent.cli;
 
+import io.pgrelay.agent.observe.AgentVersion;
 import io.pgrelay.agent.config.PgRelayConfig;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -70,22 +68,10 @@ public final class Main implements Callable<Integer> {
         return EXIT_CONFIG;
     }
 
-    public static String version() {
-        try (InputStream in = Main.class.getResourceAsStream("/io/pgrelay/agent/version.properties")) {
-            Properties p = new Properties();
-            if (in != null) {
-                p.load(in);
-            }
-            return p.getProperty("version", "unknown");
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
     static final class Version implements IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"pgrelay " + version()};
+            return new String[] {"pgrelay " + AgentVersion.current()};
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.cli;
 
+import io.pgrelay.agent.observe.AgentVersion;
 import io.pgrelay.agent.config.PgRelayConfig;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -23,7 +24,7 @@ final class RunCommand extends ConfiguredCommand {
 
     @Override
     int run(PgRelayConfig config) {
-        LOG.info("pgrelay {} starting agent {} of cluster {}; effective configuration: {}", Main.version(), config.agent().id(),
+        LOG.info("pgrelay {} starting agent {} of cluster {}; effective configuration: {}", AgentVersion.current(), config.agent().id(),
                 config.cluster(), config.describeMaskedOneLine());
         return agent.apply(config);
     }

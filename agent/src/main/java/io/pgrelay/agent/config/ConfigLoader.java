@@ -10,7 +10,7 @@ import io.pgrelay.agent.config.ConfigNode.Problems;
 import io.pgrelay.agent.config.CoordinationConfig.Mode;
 import io.pgrelay.agent.config.KafkaConfig.OnOversized;
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.kafka.TopicNames;
+import io.pgrelay.agent.route.TopicNames;
 import io.pgrelay.common.EnvSubstitution;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -2,7 +2,7 @@ package io.pgrelay.agent.config;
 
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.kafka.TopicNames;
+import io.pgrelay.agent.route.TopicNames;
 import java.time.Duration;
 import java.util.Map;
 

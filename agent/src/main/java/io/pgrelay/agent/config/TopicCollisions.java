@@ -1,7 +1,7 @@
 package io.pgrelay.agent.config;
 
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.kafka.TopicNames;
+import io.pgrelay.agent.route.TopicNames;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.pgrelay.agent.kafka;
 
+import io.pgrelay.agent.checkpoint.SchemaTopicReader;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -32,7 +34,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Thread rule: one thread (the pipeline's sink thread) calls every method except {@link #close}.
  * Send callbacks run on the producer's I/O thread; they only record the first failure.
  */
-public final class KafkaSink implements AutoCloseable {
+public final class KafkaSink implements Sink, AutoCloseable {
 
     /**
      * One record per Kafka transaction lands on the checkpoints topic; only the newest matters. Small
@@ -51,8 +53,6 @@ public final class KafkaSink implements AutoCloseable {
             "cleanup.policy", "compact",
             "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
 
-    /** Per-record overhead of Kafka's v2 record format, generously rounded up. */
-    private static final int RECORD_OVERHEAD = 128;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
 
@@ -73,6 +73,7 @@ public final class KafkaSink implements AutoCloseable {
     private boolean inTransaction;
     private long transactionBytes;
     private long transactionRecords;
+    private long transactionStartNanos;
 
     /**
      * Creates the producer and fences older producers of the cluster. Blocks until Kafka answers
@@ -225,6 +226,7 @@ public final class KafkaSink implements AutoCloseable {
     }
 
     /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
+    @Override
     public void ensureTopic(String topic) {
         ensureTopic(topic, partitions, topicConfig);
     }
@@ -267,21 +269,12 @@ public final class KafkaSink implements AutoCloseable {
         }
     }
 
-    /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
-    public static int estimateSize(byte[] key, byte[] value, java.util.List<Header> headers) {
-        int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        for (int i = 0; i < headers.size(); i++) {
-            Header h = headers.get(i);
-            size += h.key().length() + (h.value() == null ? 0 : h.value().length) + 8;
-        }
-        return size;
-    }
-
+    @Override
     public int maxRequestSize() {
         return maxRequestSize;
     }
 
-    /** Sends a record in the current Kafka transaction, opening one when none is open. */
+    @Override
     public void send(String topic, byte[] key, byte[] value, Iterable<Header> headers) {
         begin();
         try {
@@ -298,32 +291,43 @@ public final class KafkaSink implements AutoCloseable {
      * Opens a Kafka transaction unless one is open: for a transaction that writes no event but must
      * commit a checkpoint (a snapshot's state moved on).
      */
+    @Override
     public void begin() {
         throwIfSendFailed();
         if (!inTransaction) {
             producer.beginTransaction();
             inTransaction = true;
+            transactionStartNanos = System.nanoTime();
             transactionBytes = 0;
             transactionRecords = 0;
         }
     }
 
+    @Override
     public boolean inTransaction() {
         return inTransaction;
     }
 
+    @Override
     public long transactionBytes() {
         return transactionBytes;
     }
 
+    @Override
     public long transactionRecords() {
         return transactionRecords;
+    }
+
+    @Override
+    public long transactionStartNanos() {
+        return transactionStartNanos;
     }
 
     /**
      * Writes the checkpoint and commits the open transaction. When this returns, every record sent
      * since the last commit is durable and visible to {@code read_committed} consumers.
      */
+    @Override
     public void commit(Checkpoint checkpoint) {
         if (!inTransaction) {
             return;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgrelay.agent.event.ChangeEvent;
-import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.kafka.Sink;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,11 +23,11 @@ final class OversizedRecords {
 
     private final boolean skip;
     private final String deadLetterTopic;
-    private final KafkaSink sink;
+    private final Sink sink;
     private final StreamStats stats;
     private final String slot;
 
-    OversizedRecords(boolean skip, String deadLetterTopic, KafkaSink sink, StreamStats stats, String slot) {
+    OversizedRecords(boolean skip, String deadLetterTopic, Sink sink, StreamStats stats, String slot) {
         this.skip = skip;
         this.deadLetterTopic = deadLetterTopic;
         this.sink = sink;
@@ -67,7 +67,7 @@ final class OversizedRecords {
         }
     }
 
-    static final class OversizedRecordException extends io.pgrelay.agent.Failures.FatalException {
+    static final class OversizedRecordException extends io.pgrelay.agent.failure.Failures.FatalException {
         OversizedRecordException(String message) {
             super(message);
         }

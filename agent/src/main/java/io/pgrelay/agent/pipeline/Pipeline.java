@@ -5,13 +5,11 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.EventEncoder;
-import io.pgrelay.agent.kafka.Checkpoint;
-import io.pgrelay.agent.kafka.CheckpointReader;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pgoutput.PgMessage;
 import io.pgrelay.agent.pgoutput.PgOutputDecoder;
-import io.pgrelay.agent.postgres.SlotState;
-import io.pgrelay.agent.postgres.WalReader;
+import io.pgrelay.agent.replication.WalReader;
 import io.pgrelay.agent.slot.SlotCheck;
 import io.pgrelay.agent.slot.SlotRefusedException;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
@@ -63,45 +61,8 @@ public final class Pipeline {
         }
     }
 
-    /** Reads of the last leader's Kafka state under way; {@link #close()} whether or not they were settled. */
-    public interface KafkaState extends AutoCloseable {
-        /** The newest committed checkpoint; ask once this leader's producer has fenced the old one. */
-        Optional<Checkpoint> checkpoint();
-
-        /** The shape last published on the schema topic for each table ({@code schema.table}); ask after fencing too. */
-        java.util.Map<String, io.pgrelay.agent.schema.TableSchema> schemas();
-
-        @Override
-        void close();
-    }
-
-    /** Opens what the pipeline needs; each call gives a new instance. */
-    public interface Resources {
-        WalReader openReader() throws SQLException;
-
-        KafkaSink openSink();
-
-        EventEncoder newEncoder();
-
-        /**
-         * Starts reading what the last leader left in Kafka — the newest checkpoint and the shapes
-         * on the schema topic — at once, before the slot is held and the old leader fenced, so the
-         * reads overlap with both; the {@link KafkaState} answers settle them after fencing.
-         */
-        KafkaState readAhead();
-
-        /** Primary-key column names of a table (empty when it has none); asked for REPLICA IDENTITY FULL tables. */
-        java.util.List<String> primaryKey(io.pgrelay.agent.core.TableId table);
-
-        /** A plain connection whose results come as text, for the snapshot worker. */
-        java.sql.Connection openSnapshotConnection() throws SQLException;
-
-        /** The slot as {@code pg_replication_slots} shows it now; empty when missing. */
-        Optional<SlotState> slotState() throws SQLException;
-    }
-
     private final PipelineSettings settings;
-    private final Resources resources;
+    private final PipelineResources resources;
     private final StreamStats stats;
     private final StreamProgress progress;
     private final BlockingQueue<MessageBatch> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
@@ -113,7 +74,7 @@ public final class Pipeline {
     private volatile long lastProgressNanos = System.nanoTime();
     private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
 
-    public Pipeline(PipelineSettings settings, Resources resources, StreamStats stats, StreamProgress progress) {
+    public Pipeline(PipelineSettings settings, PipelineResources resources, StreamStats stats, StreamProgress progress) {
         this.settings = settings;
         this.resources = resources;
         this.stats = stats;
@@ -215,7 +176,7 @@ public final class Pipeline {
             Set<TableId> keylessDone = ConcurrentHashMap.newKeySet();
             checkpoint.ifPresent(c -> keylessDone.addAll(c.keylessDone()));
             SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot(), keylessDone);
-            SinkLoop loop = new SinkLoop(sink, encoder, resources::primaryKey, settings.topicFor(),
+            SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, resources::primaryKey, settings.topics(), stats),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
@@ -407,15 +368,5 @@ public final class Pipeline {
         if (t instanceof Error e) {
             throw e;
         }
-    }
-
-    /** Settings of one pipeline, taken from the agent's configuration. */
-    public record PipelineSettings(String slot, String agentId, Duration statusInterval, Duration commitInterval,
-                                   long commitMaxBytes, Duration idleCommitDelay, boolean tombstones,
-                                   boolean skipOversized, String deadLetterTopic,
-                                   java.util.function.Function<io.pgrelay.agent.pgoutput.Relation, String> topicFor,
-                                   java.util.List<String> initialTopics, String cluster, String schemaTopic,
-                                   String publication, io.pgrelay.agent.config.SnapshotConfig.Mode snapshotMode,
-                                   int snapshotChunkSize) {
     }
 }

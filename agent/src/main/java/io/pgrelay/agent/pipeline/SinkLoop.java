@@ -3,12 +3,13 @@ package io.pgrelay.agent.pipeline;
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
+import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.ChangeEvent;
 import io.pgrelay.agent.event.EventEncoder;
 import io.pgrelay.agent.event.Op;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.EventHeaders;
-import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.Commit;
 import io.pgrelay.agent.pgoutput.Delete;
@@ -20,19 +21,16 @@ import io.pgrelay.agent.pgoutput.Truncate;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
 import io.pgrelay.agent.schema.SchemaEvents;
+import io.pgrelay.agent.snapshot.Chunk;
 import io.pgrelay.agent.snapshot.Watermark;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import io.pgrelay.agent.core.TableId;
-
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Turns decoded messages into Kafka records inside Kafka transactions, and decides when to commit.
@@ -45,10 +43,8 @@ final class SinkLoop {
 
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
 
-    private final KafkaSink sink;
+    private final Sink sink;
     private final EventEncoder encoder;
-    private final Function<Relation, String> topicFor;
-    private final Function<TableId, List<String>> primaryKeys;
     private final OversizedRecords oversized;
     private final StreamProgress progress;
     private final StreamStats stats;
@@ -59,27 +55,19 @@ final class SinkLoop {
     private final long epoch;
     private final String agentId;
     private final EventHeaders headers;
-    private final Map<Integer, Route> routes = new HashMap<>();
+    private final Routes routes;
     private final Position skipThrough;
     private final SchemaStream schemas;
     private final SnapshotWindows snapshots;
-    /** Routes of snapshot rows whose relation (read from the catalog) is not the stream's current one. */
-    private final Map<Integer, Route> snapshotRoutes = new HashMap<>();
 
     // State of the PostgreSQL transaction being read.
     private Begin begin;
     private long seq;
     /** True once an event of the current PostgreSQL transaction went into a Kafka transaction. */
     private boolean sentInTransaction;
-    /**
-     * PostgreSQL commit times (µs since the epoch) of the transactions whose last event is in the
-     * open Kafka transaction: their end-to-end latency is recorded when it commits. A primitive
-     * array that only grows, so the per-transaction path allocates nothing in steady state.
-     */
-    private long[] pendingCommitMicros = new long[256];
-    private int pendingCommits;
-    // Kafka transaction state.
-    private long transactionStartNanos;
+    /** Commit times of the transactions in the open Kafka transaction, for their end-to-end latency. */
+    private final PendingCommits pendingCommits = new PendingCommits();
+    /** Position of the last event sent (or state moved) in the open Kafka transaction or an earlier one. */
     private Position lastSent = Position.NONE;
     /** End LSN of the last PostgreSQL transaction whose every event is in the current or an earlier Kafka transaction. */
     private Lsn completeThrough = Lsn.ZERO;
@@ -93,16 +81,12 @@ final class SinkLoop {
     /** Shared with the snapshot worker, which reads it; only this thread adds (through {@link SnapshotWindows}). */
     private final Set<TableId> keylessDone;
 
-    record Route(Relation relation, String topic, StreamStats.TableCounters counters) {
-    }
-
-    SinkLoop(KafkaSink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, Function<Relation, String> topicFor, OversizedRecords oversized,
+    SinkLoop(Sink sink, EventEncoder encoder, Routes routes, OversizedRecords oversized,
              StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, Lsn recordedFlushed,
              SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
-        this.topicFor = topicFor;
-        this.primaryKeys = primaryKeys;
+        this.routes = routes;
         this.oversized = oversized;
         this.progress = progress;
         this.stats = stats;
@@ -121,7 +105,7 @@ final class SinkLoop {
         this.snapshots = snapshots;
     }
 
-    record Settings(String slot, boolean tombstones, java.time.Duration commitInterval, long commitMaxBytes,
+    record Settings(String slot, boolean tombstones, Duration commitInterval, long commitMaxBytes,
                     long epoch, String agentId) {
     }
 
@@ -138,7 +122,7 @@ final class SinkLoop {
             sentInTransaction = false;
         } else if (message instanceof Commit m) {
             if (sentInTransaction) {
-                awaitCommit(ChangeEvent.unixMicros(begin.commitTimeMicros()));
+                pendingCommits.add(ChangeEvent.unixMicros(begin.commitTimeMicros()));
             }
             begin = null;
             completeThrough = m.endLsn();
@@ -148,14 +132,8 @@ final class SinkLoop {
                 flushOrRecord();
             }
         } else if (message instanceof Relation m) {
-            if (m.replicaIdentity() == Relation.IDENTITY_FULL) {
-                // FULL flags every column as key; the primary key, when there is one, is the row's real identity.
-                encoder.setPrimaryKey(m.tableId(), primaryKeys.apply(m.tableId()));
-            }
+            routes.onRelation(m);
             encoder.register(m);
-            String topic = topicFor.apply(m);
-            sink.ensureTopic(topic);
-            routes.put(m.relationId(), new Route(m, topic, stats.table(m.tableId().toString())));
             schemaEvent(m, lsn);
         } else if (message instanceof Truncate m) {
             for (int relationId : m.relationIds()) {
@@ -195,20 +173,8 @@ final class SinkLoop {
         }
     }
 
-    private static long nowMicros() {
-        java.time.Instant now = java.time.Instant.now();
-        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
-    }
-
-    private void awaitCommit(long commitMicros) {
-        if (pendingCommits == pendingCommitMicros.length) {
-            pendingCommitMicros = java.util.Arrays.copyOf(pendingCommitMicros, pendingCommits * 2);
-        }
-        pendingCommitMicros[pendingCommits++] = commitMicros;
-    }
-
     private void change(Op op, int relationId, TupleData before, TupleData after, long lsn) {
-        Route route = routes.get(relationId);
+        Routes.Route route = routes.get(relationId);
         if (route == null || begin == null) {
             throw new IllegalStateException("slot " + slot + ": change at LSN " + Lsn.of(lsn)
                     + (begin == null ? " outside a transaction" : " for unknown relation " + relationId));
@@ -245,12 +211,12 @@ final class SinkLoop {
     }
 
     /** Writes one event (and a delete's tombstone) into the open Kafka transaction, opening one if needed. */
-    private void send(ChangeEvent event, Route route) {
+    private void send(ChangeEvent event, Routes.Route route) {
         Op op = event.op();
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
         List<Header> headers = this.headers.of(event.lsn().value(), event.commitLsn().value(), event.seq(), op);
-        int size = KafkaSink.estimateSize(key, value, headers);
+        int size = Sink.estimateSize(key, value, headers);
         if (size > sink.maxRequestSize()) {
             oversized.handle(event, route.topic(), key, size, sink.maxRequestSize());
             return;
@@ -309,9 +275,6 @@ final class SinkLoop {
     }
 
     private void sendToSchemaTopic(SchemaStream.Out out, SchemaEvents.At at, Header op) {
-        if (!sink.inTransaction()) {
-            transactionStartNanos = System.nanoTime();
-        }
         sink.send(schemas.topic(), out.key(), out.value(),
                 headers.of(at.lsn().value(), at.commitLsn().value(), at.seq(), op));
         sentInTransaction = true;
@@ -322,7 +285,6 @@ final class SinkLoop {
 
     private void openTransaction() {
         if (!sink.inTransaction()) {
-            transactionStartNanos = System.nanoTime();
             sink.begin();
         }
     }
@@ -362,14 +324,14 @@ final class SinkLoop {
 
     private void highWatermark(String chunkId, Lsn lsn) {
         SnapshotWindows.Closed closed = snapshots.high(chunkId, (chunk, row) -> {
-            byte[] key = encoder.key(snapshotEvent(snapshotRoute(chunk.relation()), row, lsn, 0));
+            byte[] key = encoder.key(snapshotEvent(routes.forSnapshot(chunk.relation()), row, lsn, 0));
             return key == null ? null : new String(key, StandardCharsets.UTF_8);
         });
-        if (closed == null || closed.outcome() != io.pgrelay.agent.snapshot.Chunk.Outcome.SENT) {
+        if (closed == null || closed.outcome() != Chunk.Outcome.SENT) {
             return;
         }
         if (!closed.rows().isEmpty()) {
-            Route route = snapshotRoute(closed.chunk().relation());
+            Routes.Route route = routes.forSnapshot(closed.chunk().relation());
             // Rows read with a shape not yet published (the table changed, and the stream has not
             // reached it): the schema event goes before them. Nothing is sent when the shape is known.
             schemaEvent(route.relation(), lsn.value());
@@ -381,30 +343,7 @@ final class SinkLoop {
         stateMoved(new Position(begin.finalLsn(), seq - 1));
     }
 
-    /**
-     * Where a chunk's rows go. The relation read from the catalog is normally equal to the stream's
-     * (same columns, types, identity); when the table changed in between, it is kept apart so the
-     * stream's rows keep decoding against the Relation message pgoutput sent.
-     */
-    private Route snapshotRoute(io.pgrelay.agent.pgoutput.Relation relation) {
-        Route stream = routes.get(relation.relationId());
-        if (stream != null && stream.relation().equals(relation)) {
-            return stream;
-        }
-        Route route = snapshotRoutes.get(relation.relationId());
-        if (route == null || !route.relation().equals(relation)) {
-            if (relation.replicaIdentity() == io.pgrelay.agent.pgoutput.Relation.IDENTITY_FULL) {
-                encoder.setPrimaryKey(relation.tableId(), primaryKeys.apply(relation.tableId()));
-            }
-            String topic = topicFor.apply(relation);
-            sink.ensureTopic(topic);
-            route = new Route(relation, topic, stats.table(relation.tableId().toString()));
-            snapshotRoutes.put(relation.relationId(), route);
-        }
-        return route;
-    }
-
-    private ChangeEvent snapshotEvent(Route route, TupleData row, Lsn lsn, long eventSeq) {
+    private ChangeEvent snapshotEvent(Routes.Route route, TupleData row, Lsn lsn, long eventSeq) {
         return new ChangeEvent(Op.SNAPSHOT, route.relation(), null, row, lsn, begin.finalLsn(), begin.xid(), eventSeq,
                 ChangeEvent.unixMicros(begin.commitTimeMicros()));
     }
@@ -426,7 +365,7 @@ final class SinkLoop {
             return;
         }
         if (idle || sink.transactionBytes() >= commitMaxBytes
-                || System.nanoTime() - transactionStartNanos >= commitIntervalNanos) {
+                || System.nanoTime() - sink.transactionStartNanos() >= commitIntervalNanos) {
             commit();
         }
     }
@@ -445,8 +384,7 @@ final class SinkLoop {
         sink.commit(new Checkpoint(lastSent, epoch, agentId, flushed, origin, keylessDone, snapshots.state()));
         recordedFlushed = flushed;
         stats.kafkaCommitted(records, System.nanoTime() - t0);
-        stats.delivered(pendingCommitMicros, pendingCommits, nowMicros());
-        pendingCommits = 0;
+        pendingCommits.delivered(stats);
         progress.committed(lastSent);
         progress.flushed(completeThrough);
         if (log.isDebugEnabled()) {

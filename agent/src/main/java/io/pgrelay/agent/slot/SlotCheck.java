@@ -1,7 +1,7 @@
 package io.pgrelay.agent.slot;
 
 import io.pgrelay.agent.core.Lsn;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.postgres.SlotState;
 
 import java.util.Optional;

@@ -8,7 +8,7 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.Op;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.KafkaClients;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.kafka.EventHeaders;

@@ -2,7 +2,7 @@ package io.pgrelay.agent.slot;
 
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.config.SnapshotConfig;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.SlotAdmin;
 import io.pgrelay.agent.postgres.SlotState;

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.snapshot;
 
+import io.pgrelay.agent.core.Backoff;
 import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.pgoutput.TupleData;
@@ -86,7 +87,7 @@ public final class SnapshotWorker implements Runnable {
     @Override
     public void run() {
         boolean requested = !settings.requestAll();
-        Duration backoff = Duration.ofSeconds(1);
+        Backoff backoff = new Backoff(Duration.ofSeconds(1), MAX_BACKOFF);
         try {
             while (!stopped) {
                 try {
@@ -105,17 +106,17 @@ public final class SnapshotWorker implements Runnable {
                         continue;
                     }
                     chunk(next);
-                    backoff = Duration.ofSeconds(1);
+                    backoff.reset();
                 } catch (SQLException | RuntimeException e) {
                     if (stopped) {
                         break;
                     }
-                    log.warn("slot {}: snapshot chunk failed: {}; retrying in {} ms", settings.slot(), e.getMessage(), backoff.toMillis());
+                    log.warn("slot {}: snapshot chunk failed: {}; retrying in {} ms", settings.slot(), e.getMessage(), backoff.current().toMillis());
                     log.debug("slot {}: snapshot failure detail", settings.slot(), e);
                     closeConnection();
                     shapes.clear();
-                    Thread.sleep(backoff.toMillis());
-                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                    Thread.sleep(backoff.current().toMillis());
+                    backoff.increase();
                 }
             }
         } catch (InterruptedException e) {

@@ -2,7 +2,7 @@ package io.pgrelay.agent.slot;
 
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
-import io.pgrelay.agent.kafka.Checkpoint;
+import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.postgres.SlotState;
 import io.pgrelay.agent.snapshot.SnapshotState;
 import org.junit.jupiter.api.Test;

@@ -79,7 +79,7 @@ public final class Bench {
                 }
             }
         } finally {
-            io.pgrelay.sandbox.Directories.deleteRecursively(cdsDir);
+            io.pgrelay.sandbox.server.Directories.deleteRecursively(cdsDir);
         }
         String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage();
         BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9, load);

@@ -128,7 +128,7 @@ final class DebeziumEmbedded extends KafkaCandidate {
                 if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
                     p.destroyForcibly().waitFor();
                 }
-                io.pgrelay.sandbox.Directories.deleteRecursively(dir);
+                io.pgrelay.sandbox.server.Directories.deleteRecursively(dir);
             }
         };
     }

@@ -1,8 +1,8 @@
 package io.pgrelay.sandbox.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentProcess;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 
 import java.io.IOException;
 import java.net.ServerSocket;

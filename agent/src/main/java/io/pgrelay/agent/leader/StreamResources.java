@@ -1,0 +1,137 @@
+package io.pgrelay.agent.leader;
+
+import io.pgrelay.agent.checkpoint.Checkpoint;
+import io.pgrelay.agent.checkpoint.CheckpointReader;
+import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.JdbcTypeCatalog;
+import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pipeline.PipelineSettings;
+import io.pgrelay.agent.pipeline.KafkaState;
+import io.pgrelay.agent.pipeline.PipelineResources;
+import io.pgrelay.agent.postgres.PgConnectException;
+import io.pgrelay.agent.postgres.PgConnections;
+import io.pgrelay.agent.postgres.PrimaryKeys;
+import io.pgrelay.agent.postgres.SlotAdmin;
+import io.pgrelay.agent.postgres.SlotState;
+import io.pgrelay.agent.replication.WalReader;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Opens the connections one pipeline run needs, from the agent's configuration; what a standby
+ * prepares ahead for it is kept by {@link StandbyWarmUp}.
+ */
+public final class StreamResources implements PipelineResources {
+
+    private final PgRelayConfig config;
+    private final PgConnections connections;
+    private final JdbcTypeCatalog typeCatalog;
+    private final StandbyWarmUp warmUp;
+
+    public StreamResources(PgRelayConfig config, PgConnections connections) {
+        this.config = config;
+        this.connections = connections;
+        this.typeCatalog = new JdbcTypeCatalog(connections::borrow);
+        this.warmUp = new StandbyWarmUp(config, connections);
+    }
+
+    @Override
+    public WalReader openReader() throws SQLException {
+        Connection c = warmUp.takeReplication();
+        try {
+            if (c == null) {
+                c = connections.openReplication();
+            }
+            return WalReader.start(c, config.postgres().slot(), config.postgres().publication(),
+                    config.postgres().statusInterval());
+        } catch (PgConnectException e) {
+            throw new SQLException(e.getMessage(), e.sqlState(), e);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);   // 55006 (another walsender holds the slot) or a broken connection
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // the connection is being discarded either way
+            }
+        }
+    }
+
+    @Override
+    public KafkaSink openSink() {
+        return warmUp.activateSink();
+    }
+
+    @Override
+    public EventEncoder newEncoder() {
+        return new EventEncoder(config.cluster(), typeCatalog);
+    }
+
+    @Override
+    public KafkaState readAhead() {
+        return warmUp.readAhead();
+    }
+
+    @Override
+    public Connection openSnapshotConnection() throws SQLException {
+        try {
+            return connections.openTextResults();
+        } catch (PgConnectException e) {
+            throw new SQLException(e.getMessage(), e.sqlState(), e);
+        }
+    }
+
+    @Override
+    public Optional<SlotState> slotState() throws SQLException {
+        try (Connection c = connections.borrow()) {
+            return new SlotAdmin(c).read(config.postgres().slot());
+        }
+    }
+
+    @Override
+    public List<String> primaryKey(TableId table) {
+        try (Connection c = connections.borrow()) {
+            return PrimaryKeys.of(c, table);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not read the primary key of " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The newest committed checkpoint, read with a consumer of its own (not final: nobody was fenced). */
+    public Optional<Checkpoint> latestCheckpoint(Duration timeout) {
+        return CheckpointReader.latest(LeaderSettings.kafkaClientConfig(config), config.kafka().checkpointTopic(),
+                config.cluster(), timeout);
+    }
+
+    PipelineSettings pipelineSettings() {
+        return LeaderSettings.pipeline(config);
+    }
+
+    /** See {@link StandbyWarmUp#prepareAhead()}. */
+    public void prepareAhead() {
+        warmUp.prepareAhead();
+    }
+
+    boolean prepared() {
+        return warmUp.prepared();
+    }
+
+    void openReplicationAhead(Duration window) {
+        warmUp.openReplicationAhead(window);
+    }
+
+    public void close() {
+        warmUp.close();
+    }
+}

@@ -1,0 +1,141 @@
+package io.pgrelay.sandbox.cluster;
+
+import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.server.FailoverPair;
+import io.pgrelay.sandbox.server.Postgres;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Writes agent configuration files pointing at the sandbox servers. */
+public final class AgentConfigs {
+
+    private final Sandbox sandbox;
+    private final String cluster;
+    private String mode = "slot";
+    private List<String> tables = List.of();
+    private final Map<String, String> producer = new LinkedHashMap<>();
+    private final StringBuilder extraKafka = new StringBuilder();
+    private final StringBuilder extraCoordination = new StringBuilder();
+    private final StringBuilder extraTop = new StringBuilder();
+    private String adminToken = "";
+    /**
+     * The agents' {@code snapshot:} section. {@code never} unless a test asks: the tests written
+     * before snapshots existed count exact records, and an initial snapshot racing their first
+     * writes would add snapshot events to them.
+     */
+    private String snapshot = "{ mode: never }";
+    private String database = "postgres";
+    private String user = "postgres";
+    private String password = "";
+    private Postgres postgres;
+    private String postgresUrl;
+    private String bootstrapServers;
+
+    public AgentConfigs(Sandbox sandbox, String cluster) {
+        this.sandbox = sandbox;
+        this.cluster = cluster;
+    }
+
+    public AgentConfigs mode(String mode) {
+        this.mode = mode;
+        return this;
+    }
+
+    public AgentConfigs tables(String... tables) {
+        this.tables = List.of(tables);
+        return this;
+    }
+
+    public AgentConfigs producer(String key, String value) {
+        producer.put(key, value);
+        return this;
+    }
+
+    /** An extra line under {@code kafka:}, e.g. {@code "commitInterval: 50ms"}. */
+    public AgentConfigs kafka(String line) {
+        extraKafka.append("  ").append(line).append('\n');
+        return this;
+    }
+
+    /** An extra line under {@code coordination:}. */
+    public AgentConfigs coordination(String line) {
+        extraCoordination.append("  ").append(line).append('\n');
+        return this;
+    }
+
+    /** Extra top-level YAML (whole sections). */
+    public AgentConfigs section(String yaml) {
+        extraTop.append(yaml).append('\n');
+        return this;
+    }
+
+    /** {@code snapshot: { mode: <mode>, chunkSize: <chunkSize> }} ({@code initial}, {@code never}, {@code always}). */
+    public AgentConfigs snapshot(String mode, int chunkSize) {
+        this.snapshot = "{ mode: " + mode + ", chunkSize: " + chunkSize + " }";
+        return this;
+    }
+
+    public AgentConfigs adminToken(String token) {
+        this.adminToken = token;
+        return this;
+    }
+
+    public AgentConfigs login(String database, String user, String password) {
+        this.database = database;
+        this.user = user;
+        this.password = password;
+        return this;
+    }
+
+    /** Points the agent at another PostgreSQL than the sandbox's (e.g. one started with other settings). */
+    public AgentConfigs postgres(Postgres server) {
+        this.postgres = server;
+        return this;
+    }
+
+    /** Points the agent at a JDBC URL of its own, e.g. {@link FailoverPair#multiHostUrl} (overrides {@link #postgres}). */
+    public AgentConfigs postgresUrl(String url) {
+        this.postgresUrl = url;
+        return this;
+    }
+
+    /** Points the agent at other Kafka brokers than the sandbox's (e.g. a port where none listens yet). */
+    public AgentConfigs bootstrapServers(String servers) {
+        this.bootstrapServers = servers;
+        return this;
+    }
+
+    public String slot() {
+        return "pgrelay_" + cluster.replaceAll("[^a-z0-9_]", "_");
+    }
+
+    public String yaml(String agentId, int httpPort) {
+        String tableList = tables.stream().map(t -> "'" + t.replace("'", "''") + "'").collect(Collectors.joining(", ", "[", "]"));
+        String producerYaml = producer.entrySet().stream()
+                .map(e -> e.getKey() + ": '" + e.getValue() + "'").collect(Collectors.joining(", ", "{", "}"));
+        return "cluster: " + cluster + "\n"
+                + "agent:\n"
+                + "  id: " + agentId + "\n"
+                + "  http: 127.0.0.1:" + httpPort + "\n"
+                + "  adminToken: '" + adminToken + "'\n"
+                + "postgres:\n"
+                + "  url: '" + (postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database))
+                + "'\n"
+                + "  user: " + user + "\n"
+                + "  password: '" + password + "'\n"
+                + "  tables: " + tableList + "\n"
+                + "kafka:\n"
+                + "  bootstrapServers: " + (bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers) + "\n"
+                + "  topicPrefix: " + cluster + "\n"
+                + "  producer: " + producerYaml + "\n"
+                + extraKafka
+                + "coordination:\n"
+                + "  mode: " + mode + "\n"
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: 2s }\n" : "")
+                + extraCoordination
+                + "snapshot: " + snapshot + "\n"
+                + extraTop;
+    }
+}

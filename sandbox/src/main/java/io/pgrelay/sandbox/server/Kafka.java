@@ -1,0 +1,136 @@
+package io.pgrelay.sandbox.server;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Kafka broker (KRaft, broker and controller in one process) in this JVM, bound to 127.0.0.1,
+ * with replication factors of 1 so transactions work on a single node.
+ */
+public final class Kafka implements AutoCloseable {
+
+    private final KafkaRaftServer server;
+    private final Path logDir;
+    private final int port;
+
+    private Kafka(KafkaRaftServer server, Path logDir, int port) {
+        this.server = server;
+        this.logDir = logDir;
+        this.port = port;
+    }
+
+    public static Kafka start() throws Exception {
+        return start(freePort());
+    }
+
+    /** A broker on the given port, e.g. one that clients were already told to use while nothing listened there. */
+    public static Kafka start(int port) throws Exception {
+        Path logDir = Files.createTempDirectory("pgrelay-kafka-");
+        int controllerPort = freePort();
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("num.partitions", "1");
+        props.put("default.replication.factor", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "3");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "3");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
+        props.put("log.cleaner.backoff.ms", "1000");
+        props.put("auto.create.topics.enable", "false");
+        props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+        // Zombie fencing tests abort transactions of a stopped producer; keep that quick.
+        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
+        // Transactions v2 (Kafka 4's default) retry adding a partition to a transaction on the broker
+        // while the previous commit's markers are still being written, every 20 ms by default: a
+        // producer that starts its next transaction right after a commit — pgrelay at a steady rate —
+        // then waits 20 ms about one commit in ten. 5 ms is what docs/deploy.md recommends to
+        // operators; -Dpgrelay.sandbox.kafka.add.partitions.to.txn.retry.backoff.ms=20 measures Kafka's default.
+        props.put("add.partitions.to.txn.retry.backoff.ms", "5");
+        // The broker gives up after add.partitions.to.txn.retry.backoff.max.ms (100 ms by default) and
+        // answers CONCURRENT_TRANSACTIONS. When markers take longer (a cold or busy broker: the demo's
+        // first data transaction on two shared cores, in each run we made), the producer retries that
+        // first batch while its next batches for the partition are on the way; under transactions v2 a
+        // transaction's new epoch must start at sequence 0 (KAFKA-18202), so the broker rejects those with
+        // the retriable OutOfOrderSequenceException, logged at ERROR by ReplicaManager, and the producer
+        // logs CONCURRENT_TRANSACTIONS and OUT_OF_ORDER_SEQUENCE_NUMBER at WARN. Nothing is lost or
+        // duplicated; waiting the markers out on the broker keeps the race from the producer. As
+        // docs/deploy.md recommends to operators.
+        props.put("add.partitions.to.txn.retry.backoff.max.ms", "2000");
+        String prefix = "pgrelay.sandbox.kafka.";
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))
+                .forEach(k -> props.put(k.substring(prefix.length()), System.getProperty(k)));
+
+        KafkaConfig config = new KafkaConfig(props);
+        new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                .setClusterId(Uuid.randomUuid().toString())
+                .setNodeId(1)
+                .setControllerListenerName("CONTROLLER")
+                .setMetadataLogDirectory(logDir.toString())
+                .setDirectories(List.of(logDir.toString()))
+                .setReleaseVersion(MetadataVersion.latestProduction())
+                .run();
+        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        Kafka kafka = new Kafka(server, logDir, port);
+        kafka.awaitReady();
+        return kafka;
+    }
+
+    private void awaitReady() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+        Directories.deleteRecursively(logDir);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
