@@ -454,6 +454,13 @@ final class StreamResources implements Pipeline.Resources {
                 config.kafka().deadLetterTopic(), relation -> topics.topicFor(relation.tableId()),
                 tableTopics(), config.cluster(),
                 config.kafka().schemaTopic(), config.postgres().publication(),
-                config.snapshot().mode(), config.snapshot().chunkSize());
+                config.snapshot().mode(), config.snapshot().chunkSize(), config.kafka().maxTransactionBytes(),
+                transactionTimeout().dividedBy(2), config.kafka().transactionEvents() ? config.kafka().transactionTopic() : null);
+    }
+
+    /** The producer's transaction timeout: the user's, else pgrelay's default. */
+    private Duration transactionTimeout() {
+        String set = config.kafka().producer().get("transaction.timeout.ms");
+        return set == null ? KafkaSink.DEFAULT_TRANSACTION_TIMEOUT : Duration.ofMillis(Long.parseLong(set.trim()));
     }
 }
