@@ -388,9 +388,8 @@ final class StreamResources implements Pipeline.Resources {
     private static final Duration KAFKA_READ_TIMEOUT = Duration.ofSeconds(60);
 
     /** The newest committed checkpoint, read with a consumer of its own (not final: nobody was fenced). */
-    Optional<Checkpoint> latestCheckpoint() {
-        return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(),
-                Duration.ofSeconds(30));
+    Optional<Checkpoint> latestCheckpoint(Duration timeout) {
+        return CheckpointReader.latest(kafkaClientConfig(config), config.kafka().checkpointTopic(), config.cluster(), timeout);
     }
 
     private SchemaTopicReader newSchemaReader() {

@@ -18,7 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Keeps the agent from leading on a slot the cluster did not stream from (see {@link SlotCheck}).
@@ -36,10 +36,13 @@ public final class SlotGuard implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SlotGuard.class);
     /** How long an agent that finds a slot but no checkpoint waits for the agent that created it to record its origin. */
     private static final Duration ORIGIN_WAIT = Duration.ofSeconds(10);
+    private static final Duration READ = Duration.ofSeconds(30);
+    /** At start, with the slot there: a short try (see {@link #atStart}). */
+    private static final Duration START_READ = Duration.ofSeconds(3);
 
     private final PgRelayConfig config;
     private final PgConnections connections;
-    private final Supplier<Optional<Checkpoint>> checkpoints;
+    private final Function<Duration, Optional<Checkpoint>> checkpoints;
     private final BooleanSupplier mayRecreate;
     private final SlotCreation creation;
     private final ScheduledExecutorService rechecks = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -54,11 +57,11 @@ public final class SlotGuard implements AutoCloseable {
     private String lastLogged;
 
     /**
-     * @param checkpoints  reads the newest committed checkpoint from Kafka (empty: none)
+     * @param checkpoints  reads the newest committed checkpoint from Kafka (empty: none), within a timeout
      * @param mayRecreate  whether this agent is the one to re-create a lost slot ({@code when_needed}):
      *                     one agent of the cluster does it, the others wait for it
      */
-    public SlotGuard(PgRelayConfig config, PgConnections connections, Supplier<Optional<Checkpoint>> checkpoints,
+    public SlotGuard(PgRelayConfig config, PgConnections connections, Function<Duration, Optional<Checkpoint>> checkpoints,
                      BooleanSupplier mayRecreate) {
         this.config = config;
         this.connections = connections;
@@ -90,13 +93,26 @@ public final class SlotGuard implements AutoCloseable {
      */
     public void atStart() throws Exception {
         Optional<SlotState> slot = readSlot();
-        Optional<Checkpoint> checkpoint = checkpoints.get();
+        Optional<Checkpoint> checkpoint;
+        if (slot.isPresent() && !slot.get().walLost()) {
+            // The slot is there: a leader judges it anyway once it has fenced (and needs Kafka for that),
+            // so an agent started while Kafka is down joins the election and waits there.
+            try {
+                checkpoint = checkpoints.apply(START_READ);
+            } catch (RuntimeException e) {
+                log.info("slot {}: cannot read the cluster's checkpoint from Kafka yet ({}); a leader judges the slot once"
+                        + " it reaches Kafka", config.postgres().slot(), e.getMessage());
+                return;
+            }
+        } else {
+            checkpoint = checkpoints.apply(READ);   // to create a missing slot, whether the cluster streamed must be known
+        }
         if (slot.isPresent() && checkpoint.isEmpty()) {
             // Another agent may have just created the slot: give it a moment to record the slot's origin.
             long deadline = System.nanoTime() + ORIGIN_WAIT.toNanos();
             while (checkpoint.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(500);
-                checkpoint = checkpoints.get();
+                checkpoint = checkpoints.apply(READ);
             }
         }
         judgeTwiceAndAct(slot, checkpoint);
@@ -112,7 +128,7 @@ public final class SlotGuard implements AutoCloseable {
         if (verdict.problem() == SlotCheck.Problem.RECREATED) {
             Thread.sleep(1_000);
             slot = readSlot();
-            checkpoint = checkpoints.get();
+            checkpoint = checkpoints.apply(READ);
             verdict = SlotCheck.judge(config.postgres().slot(), checkpoint, slot);
         }
         act(verdict, checkpoint);
@@ -135,7 +151,7 @@ public final class SlotGuard implements AutoCloseable {
         suspect = false;
         try {
             Optional<SlotState> slot = readSlot();   // first: the checkpoint read after it is at least as new
-            judgeTwiceAndAct(slot, checkpoints.get());
+            judgeTwiceAndAct(slot, checkpoints.apply(READ));
         } catch (Exception e) {
             log.debug("slot {}: looking at the slot again failed: {}", config.postgres().slot(), e.toString());
         }
