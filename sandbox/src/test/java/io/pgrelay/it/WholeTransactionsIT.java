@@ -64,7 +64,8 @@ class WholeTransactionsIT {
             Cluster.Member second = agents.awaitLeader(60_000);
             first.process().start();
             ItSupport.await("more transactions", Duration.ofSeconds(60), () -> transactions.get() > 60);
-            Cluster.Member target = agents.members().stream().filter(m -> m != second && m.process().isAlive()).findFirst().orElseThrow();
+            // the agent that was never killed: a live, registered standby
+            Cluster.Member target = agents.members().stream().filter(m -> m != second && m != first).findFirst().orElseThrow();
             AgentHttp.Response handover = AgentHttp.post(second.url(), "/admin/handover", "{\"to\":\"" + target.id() + "\"}", TOKEN);
             assertThat(handover.status()).as(handover.body()).isEqualTo(202);
             ItSupport.await("more transactions after the handover", Duration.ofSeconds(60), () -> transactions.get() > 100);
@@ -78,20 +79,23 @@ class WholeTransactionsIT {
             try (TopicReader reader = new TopicReader(sandbox.kafka().bootstrapServers(), cluster + "." + orders,
                     cluster + "." + items, cluster + "._transactions")) {
                 long rows = Long.parseLong(ItSupport.queryOne(sandbox, "SELECT (SELECT count(*) FROM " + orders + ") + (SELECT count(*) FROM " + items + ")"));
-                records = reader.readUntil(rs -> rs.stream().filter(r -> !r.topic().endsWith("._transactions")).count() >= rows,
+                reader.readUntil(rs -> rs.stream().filter(r -> !r.topic().endsWith("._transactions")).count() >= rows,
                         Duration.ofSeconds(120));
-                records = new ArrayList<>(records);
-                records.addAll(reader.drain(Duration.ofSeconds(2)));
+                records = reader.drain(Duration.ofSeconds(2));   // everything read, the above included
             }
             Map<String, List<ConsumerRecord<String, String>>> byTransactionAndPartition = new HashMap<>();
             Map<String, Map<String, Long>> arrived = new HashMap<>();    // commitLsn → table → events
             Map<String, JsonNode> ends = new HashMap<>();
+            Map<String, String> endAt = new HashMap<>();
             for (ConsumerRecord<String, String> r : records) {
                 String commitLsn = ItSupport.header(r, "pgrelay.commit-lsn");
                 if (r.topic().endsWith("._transactions")) {
                     JsonNode t = ItSupport.json(r.value());
                     if (t.path("status").asText().equals("END")) {
-                        assertThat(ends.put(commitLsn, t)).as("one END per transaction").isNull();
+                        String at = r.partition() + "@" + r.offset() + " epoch " + ItSupport.header(r, "pgrelay.epoch")
+                                + " seq " + ItSupport.header(r, "pgrelay.seq");
+                        assertThat(ends.put(commitLsn, t)).as("one END per transaction: " + at + " and " + endAt.get(commitLsn)).isNull();
+                        endAt.put(commitLsn, at);
                     }
                     continue;
                 }
