@@ -174,6 +174,8 @@ public final class ConfigLoader {
         s.stringMap("producer").forEach((k, e) -> {
             if (PRODUCER_SET_BY_PGRELAY.contains(k)) {
                 s.problemAtPath(e.path(), "set by pgrelay" + (k.equals("bootstrap.servers") ? "; use kafka.bootstrapServers" : "; remove it"));
+            } else if (k.equals("transaction.timeout.ms") && !e.value().trim().matches("[1-9][0-9]{0,9}")) {
+                s.problemAtPath(e.path(), "'" + e.value() + "' is not a number of milliseconds");
             } else {
                 producer.put(k, e.value());
             }
@@ -185,9 +187,11 @@ public final class ConfigLoader {
         Duration commitInterval = s.duration("commitInterval", KafkaConfig.DEFAULT_COMMIT_INTERVAL);
         long commitMaxBytes = s.size("commitMaxBytes", KafkaConfig.DEFAULT_COMMIT_MAX_BYTES);
         String schemaTopic = topicName(s, "schemaTopic", prefix + "._schema");
+        long maxTransactionBytes = s.size("maxTransactionBytes", KafkaConfig.DEFAULT_MAX_TRANSACTION_BYTES);
+        boolean transactionEvents = s.bool("transactionEvents", false);
         s.reportUnknownKeys();
         KafkaConfig kafka = new KafkaConfig(bootstrap, prefix, topics, tombstones, producer, partitions, checkpoints,
-                onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic);
+                onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic, maxTransactionBytes, transactionEvents);
         TopicCollisions.report(kafka, postgres, paths, s::problemAtPath);
         return kafka;
     }

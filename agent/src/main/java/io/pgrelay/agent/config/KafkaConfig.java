@@ -14,15 +14,24 @@ import java.util.Map;
  * @param commitInterval  the longest a Kafka transaction stays open under load
  * @param commitMaxBytes  a transaction is committed once it holds this many bytes of records
  * @param schemaTopic     where schema events (a table's columns when they change) and DDL events go
+ * @param maxTransactionBytes the one reason besides time to split a PostgreSQL transaction over Kafka transactions:
+ *                        a Kafka transaction holding part of one is committed at this many bytes
+ * @param transactionEvents BEGIN and END records of each PostgreSQL transaction on {@code <topicPrefix>._transactions}
  */
 public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
                           @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
                           int partitions, String checkpointTopic, OnOversized onOversized,
                           String deadLetterTopic, Duration commitInterval, long commitMaxBytes,
-                          String schemaTopic) {
+                          String schemaTopic, long maxTransactionBytes, boolean transactionEvents) {
 
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_COMMIT_MAX_BYTES = 16L << 20;
+    public static final long DEFAULT_MAX_TRANSACTION_BYTES = 1L << 30;
+
+    /** The topic of the BEGIN and END records. */
+    public String transactionTopic() {
+        return topicPrefix + "._transactions";
+    }
 
     /** What to do with a record larger than the producer's {@code max.request.size}. */
     public enum OnOversized {
@@ -47,6 +56,7 @@ public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<Table
         return "KafkaConfig[bootstrapServers=" + bootstrapServers + ", topicPrefix=" + topicPrefix + ", topics=" + topics
                 + ", tombstones=" + tombstones + ", producer=" + Masking.producer(producer) + ", partitions=" + partitions
                 + ", checkpointTopic=" + checkpointTopic + ", onOversized=" + onOversized + ", deadLetterTopic="
-                + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + ", schemaTopic=" + schemaTopic + "]";
+                + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + ", schemaTopic=" + schemaTopic
+                + ", maxTransactionBytes=" + maxTransactionBytes + ", transactionEvents=" + transactionEvents + "]";
     }
 }

@@ -53,6 +53,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
             "cleanup.policy", "compact",
             "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
 
+    /** The producer's {@code transaction.timeout.ms} unless the user sets it. */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
 
@@ -136,6 +138,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
             props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "5");
             props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+            // A PostgreSQL transaction is one Kafka transaction however long it takes to stream, up to
+            // half of this (then it is split): 10 minutes, within the broker's default maximum of 15.
+            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
             props.putAll(producerOverrides);
             // What the guarantees rest on is not negotiable.
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
@@ -339,6 +344,19 @@ public final class KafkaSink implements Sink, AutoCloseable {
             throw new FencedException(e);
         }
         throwIfSendFailed();
+        inTransaction = false;
+    }
+
+    /** Aborts the open transaction: nothing sent since the last commit becomes visible. */
+    public void abort() {
+        if (!inTransaction) {
+            return;
+        }
+        try {
+            producer.abortTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
+        }
         inTransaction = false;
     }
 

@@ -47,6 +47,9 @@ public interface Sink {
      */
     void commit(Checkpoint checkpoint);
 
+    /** Aborts the open transaction (nothing sent since the last commit becomes visible); nothing when none is open. */
+    void abort();
+
     /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
     static int estimateSize(byte[] key, byte[] value, List<Header> headers) {
         int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);

@@ -3,6 +3,7 @@ package io.pgrelay.agent.leader;
 import io.pgrelay.agent.config.KafkaConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.kafka.KafkaClients;
+import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pipeline.PipelineSettings;
 import io.pgrelay.agent.route.TopicNames;
 
@@ -34,6 +35,14 @@ final class LeaderSettings {
                 config.kafka().deadLetterTopic(), config.kafka().topicNames(),
                 tableTopics(config), config.cluster(),
                 config.kafka().schemaTopic(), config.postgres().publication(),
-                config.snapshot().mode(), config.snapshot().chunkSize());
+                config.snapshot().mode(), config.snapshot().chunkSize(), config.kafka().maxTransactionBytes(),
+                transactionTimeout(config).dividedBy(2),
+                config.kafka().transactionEvents() ? config.kafka().transactionTopic() : null);
+    }
+
+    /** The producer's transaction timeout: the user's ({@code kafka.producer}), else pgrelay's default. */
+    private static Duration transactionTimeout(PgRelayConfig config) {
+        String set = config.kafka().producer().get("transaction.timeout.ms");
+        return set == null ? KafkaSink.DEFAULT_TRANSACTION_TIMEOUT : Duration.ofMillis(Long.parseLong(set.trim()));
     }
 }

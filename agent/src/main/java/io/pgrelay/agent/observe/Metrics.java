@@ -49,6 +49,9 @@ public final class Metrics {
         StreamStats stats = agent.stats();
         FunctionCounter.builder("pgrelay_transactions_total", stats, StreamStats::transactions)
                 .description("PostgreSQL transactions read from the slot (committed transactions that touched a published table)").register(registry);
+        FunctionCounter.builder("pgrelay_transactions_split_total", stats, StreamStats::transactionsSplit)
+                .description("PostgreSQL transactions larger than kafka.maxTransactionBytes (or too long to stream) committed"
+                        + " to Kafka in parts").register(registry);
         FunctionCounter.builder("pgrelay_leadership_changes_total", agent, AgentState::leadershipChanges)
                 .description("times this agent saw the cluster's leader become a different agent (or the first one)").register(registry);
         FunctionCounter.builder("pgrelay_skipped_total", stats, StreamStats::skippedOversized)

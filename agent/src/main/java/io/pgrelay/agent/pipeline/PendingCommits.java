@@ -29,6 +29,11 @@ final class PendingCommits {
         count = 0;
     }
 
+    /** The Kafka transaction was aborted: nothing of it was delivered. */
+    void clear() {
+        count = 0;
+    }
+
     private static long nowMicros() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;

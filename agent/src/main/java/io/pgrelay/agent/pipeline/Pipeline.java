@@ -151,6 +151,9 @@ public final class Pipeline {
             for (String topic : settings.initialTopics()) {
                 sink.ensureTopic(topic); // consumers of listed tables can subscribe before the first change
             }
+            if (settings.transactionTopic() != null) {
+                sink.ensureTopic(settings.transactionTopic());
+            }
             // both settle at once: each is one end-offset lookup when nothing changed since the early read
             var settlingSchemas = CompletableFuture.supplyAsync(kafkaState::schemas, Pipeline::onNewThread);
             Optional<Checkpoint> checkpoint = whileKeepingAlive(reader, kafkaState::checkpoint);
@@ -180,7 +183,8 @@ public final class Pipeline {
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
-                            settings.commitMaxBytes(), epoch, settings.agentId()),
+                            settings.commitMaxBytes(), epoch, settings.agentId(), settings.maxTransactionBytes(),
+                            settings.maxTransactionTime(), settings.transactionTopic(), settings.cluster()),
                     skipThrough, checkpoint.map(Checkpoint::flushed).orElse(Lsn.ZERO), origin, keylessDone, schemas, windows);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
@@ -340,7 +344,7 @@ public final class Pipeline {
                     continue;
                 }
                 if (batch == MessageBatch.END) {
-                    loop.commit();
+                    loop.finish();
                     return;
                 }
                 for (int i = 0; i < batch.size; i++) {

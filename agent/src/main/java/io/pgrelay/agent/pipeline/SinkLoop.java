@@ -52,6 +52,13 @@ final class SinkLoop {
     private final boolean tombstones;
     private final long commitIntervalNanos;
     private final long commitMaxBytes;
+    private final long maxTransactionBytes;
+    private final long maxTransactionNanos;
+    /** The PostgreSQL transaction split last (logged once per transaction). */
+    private long lastSplitXid = -1;
+    /** The open Kafka transaction's bytes before the current PostgreSQL transaction's first record (earlier whole ones). */
+    private long bytesBeforeTransaction;
+    private final TransactionRecords transactionRecords;
     private final long epoch;
     private final String agentId;
     private final EventHeaders headers;
@@ -94,6 +101,10 @@ final class SinkLoop {
         this.tombstones = settings.tombstones();
         this.commitIntervalNanos = settings.commitInterval().toNanos();
         this.commitMaxBytes = settings.commitMaxBytes();
+        this.maxTransactionBytes = settings.maxTransactionBytes();
+        this.maxTransactionNanos = settings.maxTransactionTime().toNanos();
+        this.transactionRecords = settings.transactionTopic() == null ? null
+                : new TransactionRecords(settings.transactionTopic(), settings.cluster());
         this.epoch = settings.epoch();
         this.agentId = settings.agentId();
         this.headers = new EventHeaders(settings.epoch(), settings.agentId());
@@ -105,8 +116,15 @@ final class SinkLoop {
         this.snapshots = snapshots;
     }
 
+    /**
+     * @param maxTransactionBytes a Kafka transaction holding part of a PostgreSQL transaction is committed (the
+     *                            PostgreSQL transaction split) at this size ...
+     * @param maxTransactionTime  ... or after this long, safely below the producer's {@code transaction.timeout.ms}
+     * @param transactionTopic    where BEGIN and END records go; null: none are written
+     */
     record Settings(String slot, boolean tombstones, Duration commitInterval, long commitMaxBytes,
-                    long epoch, String agentId) {
+                    long epoch, String agentId, long maxTransactionBytes, Duration maxTransactionTime,
+                    String transactionTopic, String cluster) {
     }
 
     void handle(PgMessage message, long lsn) {
@@ -120,7 +138,14 @@ final class SinkLoop {
             begin = m;
             seq = 0;
             sentInTransaction = false;
+            bytesBeforeTransaction = sink.inTransaction() ? sink.transactionBytes() : 0;
+            if (transactionRecords != null) {
+                transactionRecords.begin();
+            }
         } else if (message instanceof Commit m) {
+            if (transactionRecords != null && transactionRecords.any()) {
+                transactionEnd();
+            }
             if (sentInTransaction) {
                 pendingCommits.add(ChangeEvent.unixMicros(begin.commitTimeMicros()));
             }
@@ -186,9 +211,15 @@ final class SinkLoop {
         if (snapshots.watching(route.relation().tableId())) {
             watched(event);
         }
+        if (transactionRecords != null) {
+            transactionRecords.count(route.relation().tableId());
+        }
         if (alreadyInKafka(commitLsn, eventSeq)) {
             stats.countSkippedAlreadyWritten();
             return;
+        }
+        if (transactionRecords != null && !transactionRecords.beginSent() && !alreadyInKafka(commitLsn, 0)) {
+            transactionBegin();
         }
         send(event, route);
     }
@@ -280,6 +311,34 @@ final class SinkLoop {
         sentInTransaction = true;
     }
 
+    /** The BEGIN record, before the first event of a PostgreSQL transaction this leader sends. */
+    private void transactionBegin() {
+        openTransaction();
+        sink.send(transactionRecords.topic(), transactionRecords.key(begin.xid()),
+                transactionRecords.beginValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
+                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), 0, BEGIN_OP));
+        transactionRecords.beginSent(true);
+    }
+
+    /**
+     * The END record, with the events of each table. It takes the {@code seq} after the last event,
+     * so the checkpoint covers it like an event: a new leader writes it unless it is in Kafka.
+     */
+    private void transactionEnd() {
+        long endSeq = seq++;
+        if (alreadyInKafka(begin.finalLsn(), endSeq)) {
+            return;
+        }
+        openTransaction();
+        sink.send(transactionRecords.topic(), transactionRecords.key(begin.xid()),
+                transactionRecords.endValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
+                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), endSeq, END_OP));
+        sentInTransaction = true;
+        lastSent = new Position(begin.finalLsn(), endSeq);
+    }
+
+    private static final Header BEGIN_OP = EventHeaders.opHeader("begin");
+    private static final Header END_OP = EventHeaders.opHeader("end");
     private static final Header SCHEMA_OP = EventHeaders.opHeader("schema");
     private static final Header DDL_OP = EventHeaders.opHeader("ddl");
 
@@ -364,10 +423,49 @@ final class SinkLoop {
         if (!sink.inTransaction()) {
             return;
         }
+        if (begin != null) {
+            // Inside a PostgreSQL transaction: only one too big or too long to wait for is split.
+            if (sink.transactionBytes() - bytesBeforeTransaction >= maxTransactionBytes
+                    || System.nanoTime() - sink.transactionStartNanos() >= maxTransactionNanos) {
+                split();
+            }
+            return;
+        }
         if (idle || sink.transactionBytes() >= commitMaxBytes
                 || System.nanoTime() - sink.transactionStartNanos() >= commitIntervalNanos) {
             commit();
         }
+    }
+
+    /** Commits part of the PostgreSQL transaction being read: the one exception to whole transactions. */
+    private void split() {
+        if (begin.xid() != lastSplitXid) {
+            lastSplitXid = begin.xid();
+            stats.transactionSplit();
+            log.warn("slot {}: PostgreSQL transaction xid {} (commit LSN {}) is larger than kafka.maxTransactionBytes ({} bytes)"
+                            + " or longer to stream than {} s: committing it to Kafka in parts, so read_committed consumers"
+                            + " see it before its end", slot, begin.xid(), begin.finalLsn(), maxTransactionBytes,
+                    maxTransactionNanos / 1_000_000_000L);
+        }
+        commit();
+        bytesBeforeTransaction = 0;
+    }
+
+    /**
+     * A graceful stop (handover, shutdown): commits what is whole. A Kafka transaction holding the
+     * start of a PostgreSQL transaction whose end was not read is aborted instead — the next leader
+     * sends that transaction again from the checkpoint, whole — unless the transaction was already
+     * split, when its parts are committed as they come anyway.
+     */
+    void finish() {
+        if (begin != null && sink.inTransaction() && begin.xid() != lastSplitXid) {
+            sink.abort();
+            pendingCommits.clear();
+            log.info("slot {}: stopping inside PostgreSQL transaction xid {}: its start is not committed to Kafka; the next"
+                    + " leader sends it whole", slot, begin.xid());
+            return;
+        }
+        commit();
     }
 
     void commit() {

@@ -16,6 +16,7 @@ public final class StreamStats {
 
     private final Map<String, TableCounters> tables = new ConcurrentHashMap<>();
     private final LongAdder transactions = new LongAdder();
+    private final LongAdder transactionsSplit = new LongAdder();
     private final LongAdder kafkaCommits = new LongAdder();
     private final LongAdder kafkaCommitNanos = new LongAdder();
     private final LongAdder skippedAlreadyWritten = new LongAdder();
@@ -79,6 +80,15 @@ public final class StreamStats {
 
     void transactionCommitted() {
         transactions.increment();
+    }
+
+    void transactionSplit() {
+        transactionsSplit.increment();
+    }
+
+    /** PostgreSQL transactions committed to Kafka in more than one Kafka transaction (kafka.maxTransactionBytes or time). */
+    public long transactionsSplit() {
+        return transactionsSplit.sum();
     }
 
     void kafkaCommitted(long records, long nanos) {

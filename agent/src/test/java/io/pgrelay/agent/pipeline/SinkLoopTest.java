@@ -66,6 +66,8 @@ class SinkLoopTest {
     private boolean skipOversized = false;
     private long commitMaxBytes = 1 << 20;
     private Duration commitInterval = Duration.ofSeconds(10);
+    private long maxTransactionBytes = 1L << 30;
+    private String transactionTopic;
     private SnapshotState snapshotState = SnapshotState.NONE;
 
     private SinkLoop loop() {
@@ -77,7 +79,8 @@ class SinkLoopTest {
         SnapshotWindows windows = new SnapshotWindows(chunks, snapshotState, stats.snapshot(), "slot", keylessDone);
         SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, table -> List.of("id"), TOPICS, stats),
                 new OversizedRecords(skipOversized, DEAD_LETTER, sink, stats, "slot"), progress, stats,
-                new SinkLoop.Settings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1"),
+                new SinkLoop.Settings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1", maxTransactionBytes,
+                        Duration.ofMinutes(5), transactionTopic, "test"),
                 skipThrough, recordedFlushed, null, keylessDone, schemas, windows);
         loop.handle(RELATION, 0x10);
         return loop;
@@ -294,6 +297,80 @@ class SinkLoopTest {
                 .isEqualTo(new Position(Lsn.of(0x300), -1));   // just before its transaction's first event
     }
 
+    // ---- whole PostgreSQL transactions
+
+    @Test
+    void aKafkaTransactionIsNeverCommittedInsideAPostgresTransaction() {
+        commitMaxBytes = 100;
+        commitInterval = Duration.ZERO;
+        SinkLoop loop = loop();
+        loop.handle(begin(0x300), 0x2f0);
+        loop.handle(insert(1), 0x2f1);
+        loop.handle(insert(2), 0x2f2);
+        loop.maybeCommit(true);   // idle, past commitMaxBytes and commitInterval: still inside the transaction
+        assertThat(sink.checkpoints).as("no commit between two events of one PostgreSQL transaction").isEmpty();
+        loop.handle(new Commit(0, Lsn.of(0x300), Lsn.of(0x310), 0), 0x300);
+        loop.maybeCommit(true);
+        assertThat(sink.committedKeys(TOPIC)).containsExactly("{\"id\":1}", "{\"id\":2}");
+        assertThat(stats.transactionsSplit()).isZero();
+    }
+
+    @Test
+    void onlyATransactionPastMaxTransactionBytesIsSplitAndCountedOnce() {
+        maxTransactionBytes = 200;
+        SinkLoop loop = loop();
+        transaction(loop, 0x200, 0x210, insert(1));   // small: whole, and grouped with what follows
+        loop.handle(begin(0x300), 0x2e0);
+        for (long id = 10; id < 30; id++) {
+            loop.handle(insert(id), 0x2e0 + id);
+            loop.maybeCommit(false);
+        }
+        assertThat(sink.checkpoints).as("committed in parts past 200 bytes of its own").hasSizeGreaterThan(1);
+        assertThat(sink.committed(TOPIC).get(0).key()).isEqualTo("{\"id\":1}");
+        assertThat(stats.transactionsSplit()).as("counted once per transaction").isEqualTo(1);
+    }
+
+    @Test
+    void aGracefulStopInsideAPostgresTransactionAbortsItsStart() {
+        SinkLoop loop = loop();
+        transaction(loop, 0x200, 0x210, insert(1));
+        loop.handle(begin(0x300), 0x2f0);
+        loop.handle(insert(2), 0x2f1);
+        loop.finish();
+        assertThat(sink.committed).as("nothing half-read committed; the next leader sends both whole").isEmpty();
+        assertThat(sink.inTransaction()).isFalse();
+        assertThat(progress.flushed()).isEqualTo(Lsn.ZERO);
+    }
+
+    @Test
+    void beginAndEndRecordsFrameEachTransactionWithItsCounts() {
+        transactionTopic = "test._transactions";
+        SinkLoop loop = loop();
+        transaction(loop, 0x200, 0x210, insert(1), insert(2), delete(1));
+        loop.maybeCommit(true);
+        List<Sent> all = sink.committed;
+        assertThat(all.get(0).topic()).isEqualTo(transactionTopic);
+        assertThat(all.get(0).value()).contains("\"status\":\"BEGIN\"", "\"commitLsn\":\"0/200\"");
+        Sent end = all.get(all.size() - 1);
+        assertThat(end.topic()).isEqualTo(transactionTopic);
+        assertThat(end.value()).contains("\"status\":\"END\"", "\"counts\":{\"public.orders\":3}");
+        assertThat(end.seq()).as("END takes the seq after the last event").isEqualTo("3");
+        assertThat(sink.lastCheckpoint().position()).isEqualTo(new Position(Lsn.of(0x200), 3));
+    }
+
+    @Test
+    void aNewLeaderWritesNeitherRecordTwiceForATransactionStraddlingTheCheckpoint() {
+        transactionTopic = "test._transactions";
+        skipThrough = new Position(Lsn.of(0x200), 0);   // BEGIN and the first event are in Kafka
+        SinkLoop loop = loop();
+        transaction(loop, 0x200, 0x210, insert(1), insert(2));
+        loop.maybeCommit(true);
+        assertThat(sink.committed.stream().map(x -> x.value().contains("BEGIN") ? "BEGIN" : x.value().contains("END") ? "END" : x.key()))
+                .containsExactly("{\"id\":2}", "END");
+        assertThat(sink.committed.get(1).value()).as("counts cover the events sent before the takeover too")
+                .contains("\"counts\":{\"public.orders\":2}");
+    }
+
     // ---- messages
 
     private static TupleData row(long id, String v) {
@@ -414,6 +491,12 @@ class SinkLoopTest {
         @Override
         public boolean inTransaction() {
             return inTransaction;
+        }
+
+        @Override
+        public void abort() {
+            open.clear();
+            inTransaction = false;
         }
 
         @Override
