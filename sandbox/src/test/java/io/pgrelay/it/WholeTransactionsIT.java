@@ -1,12 +1,12 @@
 package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgrelay.sandbox.AgentConfigs;
-import io.pgrelay.sandbox.AgentHttp;
-import io.pgrelay.sandbox.Cluster;
+import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
-import io.pgrelay.sandbox.TopicReader;
+import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
