@@ -53,17 +53,7 @@ public final class PublicationAdmin {
                 owned = rs.getBoolean(2);
             }
         }
-        Set<TableId> tables = new LinkedHashSet<>();
-        try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
-            ps.setString(1, publication);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    tables.add(new TableId(rs.getString(1), rs.getString(2)));
-                }
-            }
-        }
-        return Optional.of(new PublicationState(publication, allTables, tables, owned));
+        return Optional.of(new PublicationState(publication, allTables, new LinkedHashSet<>(publishedTables(publication)), owned));
     }
 
     /**

@@ -37,8 +37,9 @@ public final class SlotGuard implements AutoCloseable {
     /** How long an agent that finds a slot but no checkpoint waits for the agent that created it to record its origin. */
     private static final Duration ORIGIN_WAIT = Duration.ofSeconds(10);
     private static final Duration READ = Duration.ofSeconds(30);
-    /** At start, with the slot there: a short try (see {@link #atStart}). */
-    private static final Duration START_READ = Duration.ofSeconds(3);
+    private static final Duration SHORT_READ = Duration.ofSeconds(3);
+    /** WAL behind a slot below which it counts as just created (see {@link #justCreated}). */
+    private static final long JUST_CREATED_WAL = 16L << 20;
 
     private final PgRelayConfig config;
     private final PgConnections connections;
@@ -93,22 +94,25 @@ public final class SlotGuard implements AutoCloseable {
      */
     public void atStart() throws Exception {
         Optional<SlotState> slot = readSlot();
+        if (slot.isPresent() && !slot.get().walLost() && !justCreated(slot.get())) {
+            // The slot is there: every leader judges it once it holds it and has fenced the old one
+            // (SlotCheck in the pipeline), which needs Kafka anyway — no read of Kafka at start.
+            return;
+        }
         Optional<Checkpoint> checkpoint;
-        if (slot.isPresent() && !slot.get().walLost()) {
-            // The slot is there: a leader judges it anyway once it has fenced (and needs Kafka for that),
-            // so an agent started while Kafka is down joins the election and waits there.
-            try {
-                checkpoint = checkpoints.apply(START_READ);
-            } catch (RuntimeException e) {
-                log.info("slot {}: cannot read the cluster's checkpoint from Kafka yet ({}); a leader judges the slot once"
-                        + " it reaches Kafka", config.postgres().slot(), e.getMessage());
-                return;
+        try {
+            // to create a missing slot, whether the cluster streamed must be known; for one just created, a short try
+            checkpoint = checkpoints.apply(slot.isPresent() ? SHORT_READ : READ);
+        } catch (RuntimeException e) {
+            if (slot.isEmpty()) {
+                throw e;   // the caller retries: no slot is created without knowing
             }
-        } else {
-            checkpoint = checkpoints.apply(READ);   // to create a missing slot, whether the cluster streamed must be known
+            log.info("slot {}: cannot read the cluster's checkpoint from Kafka yet ({}); a leader judges the slot once"
+                    + " it reaches Kafka", config.postgres().slot(), e.getMessage());
+            return;
         }
         if (slot.isPresent() && checkpoint.isEmpty()) {
-            // Another agent may have just created the slot: give it a moment to record the slot's origin.
+            // Another agent has just created the slot: give it a moment to record the slot's origin.
             long deadline = System.nanoTime() + ORIGIN_WAIT.toNanos();
             while (checkpoint.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(500);
@@ -132,6 +136,15 @@ public final class SlotGuard implements AutoCloseable {
             verdict = SlotCheck.judge(config.postgres().slot(), checkpoint, slot);
         }
         act(verdict, checkpoint);
+    }
+
+    /**
+     * A slot nobody holds, with hardly any WAL behind it: most likely created moments ago by an agent
+     * starting beside this one, which is about to record its origin. A slot made by hand long ago
+     * has WAL behind it (or is held), and nothing will be recorded: no reason to wait then.
+     */
+    private static boolean justCreated(SlotState slot) {
+        return !slot.active() && slot.retainedBytes() != null && slot.retainedBytes() < JUST_CREATED_WAL;
     }
 
     /** The leader found, after fencing, that it must not stream from the slot. */

@@ -23,6 +23,10 @@ public final class ZooKeeper implements AutoCloseable {
     }
 
     public static ZooKeeper start() throws Exception {
+        // Unset, ZooKeeper warns at start that maxCnxns is not configured (0: no limit); a healthy demo prints no WARN.
+        if (System.getProperty("zookeeper.maxCnxns") == null) {
+            System.setProperty("zookeeper.maxCnxns", "10000");
+        }
         Path dataDir = Files.createTempDirectory("pgrelay-zk-");
         int port = Kafka.freePort();
         // ZooKeeper expires sessions on its ticks, so a dead client's session lasts up to one tick past
