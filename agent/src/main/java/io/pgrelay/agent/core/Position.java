@@ -15,6 +15,18 @@ public record Position(Lsn commitLsn, long seq) implements Comparable<Position> 
         return c != 0 ? c : Long.compare(seq, other.seq);
     }
 
+    /**
+     * True when this position (a checkpoint's) covers the event at {@code (commitLsn, seq)}: it is at
+     * or before this one, so already in Kafka. {@link #NONE} covers nothing.
+     */
+    public boolean covers(Lsn commitLsn, long seq) {
+        if (this.commitLsn.isZero()) {
+            return false;
+        }
+        int c = commitLsn.compareTo(this.commitLsn);
+        return c < 0 || (c == 0 && seq <= this.seq);
+    }
+
     public boolean isAfter(Position other) {
         return compareTo(other) > 0;
     }

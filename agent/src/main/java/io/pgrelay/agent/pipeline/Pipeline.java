@@ -182,7 +182,7 @@ public final class Pipeline {
             SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, resources::primaryKey, settings.topics(), stats),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
-                    new SinkLoop.Settings(settings.slot(), settings.tombstones(), settings.commitInterval(),
+                    new SinkSettings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId(), settings.maxTransactionBytes(),
                             settings.maxTransactionTime(), settings.transactionTopic(), settings.cluster()),
                     skipThrough, checkpoint.map(Checkpoint::flushed).orElse(Lsn.ZERO), origin, keylessDone, schemas, windows);

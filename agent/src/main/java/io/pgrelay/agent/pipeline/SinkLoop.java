@@ -28,7 +28,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -50,14 +49,7 @@ final class SinkLoop {
     private final StreamStats stats;
     private final String slot;
     private final boolean tombstones;
-    private final long commitIntervalNanos;
-    private final long commitMaxBytes;
-    private final long maxTransactionBytes;
-    private final long maxTransactionNanos;
-    /** The PostgreSQL transaction split last (logged once per transaction). */
-    private long lastSplitXid = -1;
-    /** The open Kafka transaction's bytes before the current PostgreSQL transaction's first record (earlier whole ones). */
-    private long bytesBeforeTransaction;
+    private final CommitPolicy commits;
     private final TransactionRecords transactionRecords;
     private final long epoch;
     private final String agentId;
@@ -76,20 +68,11 @@ final class SinkLoop {
     private final PendingCommits pendingCommits = new PendingCommits();
     /** Position of the last event sent (or state moved) in the open Kafka transaction or an earlier one. */
     private Position lastSent = Position.NONE;
-    /** End LSN of the last PostgreSQL transaction whose every event is in the current or an earlier Kafka transaction. */
-    private Lsn completeThrough = Lsn.ZERO;
-    /**
-     * The highest LSN a committed checkpoint allows the slot to confirm. The slot is never confirmed
-     * past it: a position beyond is first recorded by a Kafka commit, so that a slot created anew
-     * (which starts past it) is told from this cluster's own (see {@code SlotCheck}).
-     */
-    private Lsn recordedFlushed;
-    private final SlotOrigin origin;
-    /** Shared with the snapshot worker, which reads it; only this thread adds (through {@link SnapshotWindows}). */
-    private final Set<TableId> keylessDone;
+    /** How far the slot may be confirmed, and what the checkpoints record of it. */
+    private final Confirmations confirmations;
 
     SinkLoop(Sink sink, EventEncoder encoder, Routes routes, OversizedRecords oversized,
-             StreamProgress progress, StreamStats stats, Settings settings, Position skipThrough, Lsn recordedFlushed,
+             StreamProgress progress, StreamStats stats, SinkSettings settings, Position skipThrough, Lsn recordedFlushed,
              SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
@@ -99,32 +82,17 @@ final class SinkLoop {
         this.stats = stats;
         this.slot = settings.slot();
         this.tombstones = settings.tombstones();
-        this.commitIntervalNanos = settings.commitInterval().toNanos();
-        this.commitMaxBytes = settings.commitMaxBytes();
-        this.maxTransactionBytes = settings.maxTransactionBytes();
-        this.maxTransactionNanos = settings.maxTransactionTime().toNanos();
+        this.commits = new CommitPolicy(settings.slot(), settings.commitInterval(), settings.commitMaxBytes(),
+                settings.maxTransactionBytes(), settings.maxTransactionTime(), stats);
         this.transactionRecords = settings.transactionTopic() == null ? null
                 : new TransactionRecords(settings.transactionTopic(), settings.cluster());
         this.epoch = settings.epoch();
         this.agentId = settings.agentId();
         this.headers = new EventHeaders(settings.epoch(), settings.agentId());
         this.skipThrough = skipThrough;
-        this.recordedFlushed = recordedFlushed;
-        this.origin = origin;
-        this.keylessDone = keylessDone;
+        this.confirmations = new Confirmations(recordedFlushed, origin, keylessDone);
         this.schemas = schemas;
         this.snapshots = snapshots;
-    }
-
-    /**
-     * @param maxTransactionBytes a Kafka transaction holding part of a PostgreSQL transaction is committed (the
-     *                            PostgreSQL transaction split) at this size ...
-     * @param maxTransactionTime  ... or after this long, safely below the producer's {@code transaction.timeout.ms}
-     * @param transactionTopic    where BEGIN and END records go; null: none are written
-     */
-    record Settings(String slot, boolean tombstones, Duration commitInterval, long commitMaxBytes,
-                    long epoch, String agentId, long maxTransactionBytes, Duration maxTransactionTime,
-                    String transactionTopic, String cluster) {
     }
 
     void handle(PgMessage message, long lsn) {
@@ -138,7 +106,7 @@ final class SinkLoop {
             begin = m;
             seq = 0;
             sentInTransaction = false;
-            bytesBeforeTransaction = sink.inTransaction() ? sink.transactionBytes() : 0;
+            commits.began(sink);
             if (transactionRecords != null) {
                 transactionRecords.begin();
             }
@@ -150,7 +118,7 @@ final class SinkLoop {
                 pendingCommits.add(ChangeEvent.unixMicros(begin.commitTimeMicros()));
             }
             begin = null;
-            completeThrough = m.endLsn();
+            confirmations.completeThrough(m.endLsn());
             stats.transactionCommitted();
             if (!sink.inTransaction()) {
                 // Nothing of it was written (all skipped, or no published change): nothing to wait for.
@@ -170,12 +138,8 @@ final class SinkLoop {
         } else if (message instanceof LogicalMessage m && !m.transactional() && begin == null) {
             // A non-transactional message (the heartbeat) outside any transaction: every transaction
             // decoded before it has ended, so once those are in Kafka the slot may be confirmed up to
-            // here. Confirming exactly the last message received is what lets pgjdbc's automatic flush
-            // move the slot on with the keepalives that follow, while the published tables are idle.
-            Lsn at = Lsn.of(lsn);
-            if (at.isAfter(completeThrough)) {
-                completeThrough = at;
-            }
+            // here — which keeps an idle slot moving while other tables are busy.
+            confirmations.completeThrough(Lsn.of(lsn));
             if (!sink.inTransaction()) {
                 flushOrRecord();
             }
@@ -186,15 +150,15 @@ final class SinkLoop {
     }
 
     /**
-     * With no Kafka transaction open: lets the slot confirm {@link #completeThrough} when a checkpoint
+     * With no Kafka transaction open: lets the slot confirm what is complete when a checkpoint
      * already allows it, else opens a Kafka transaction that commits (soon: the stream is idle or
      * the interval bounds it) only a checkpoint recording it, after which it is confirmed.
      */
     private void flushOrRecord() {
-        if (completeThrough.isAfter(recordedFlushed)) {
+        if (confirmations.needsRecord()) {
             openTransaction();
         } else {
-            progress.flushed(completeThrough);
+            progress.flushed(confirmations.completeThrough());
         }
     }
 
@@ -209,7 +173,7 @@ final class SinkLoop {
         ChangeEvent event = new ChangeEvent(op, route.relation(), before, after, Lsn.of(lsn), commitLsn,
                 begin.xid(), eventSeq, ChangeEvent.unixMicros(begin.commitTimeMicros()));
         if (snapshots.watching(route.relation().tableId())) {
-            watched(event);
+            snapshots.changed(event, encoder);
         }
         if (transactionRecords != null) {
             transactionRecords.count(route.relation().tableId());
@@ -219,26 +183,10 @@ final class SinkLoop {
             return;
         }
         if (transactionRecords != null && !transactionRecords.beginSent() && !alreadyInKafka(commitLsn, 0)) {
-            transactionBegin();
+            openTransaction();   // the BEGIN record, before the first event of the transaction this leader sends
+            transactionRecords.sendBegin(sink, headers, begin);
         }
         send(event, route);
-    }
-
-    /** A change inside a snapshot chunk's watermark window: its keys, old and new, leave the chunk. */
-    private void watched(ChangeEvent event) {
-        TableId table = event.relation().tableId();
-        if (event.op() == Op.TRUNCATE) {
-            snapshots.truncated(table);
-            return;
-        }
-        byte[] key = encoder.key(event);
-        byte[] oldKey = null;
-        if (event.op() == Op.UPDATE && event.before() != null) {
-            oldKey = encoder.key(new ChangeEvent(Op.DELETE, event.relation(), event.before(), null, event.lsn(),
-                    event.commitLsn(), event.xid(), event.seq(), event.committedAtMicros()));
-        }
-        snapshots.changed(table, key == null ? null : new String(key, StandardCharsets.UTF_8),
-                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8), event.op() != Op.INSERT);
     }
 
     /** Writes one event (and a delete's tombstone) into the open Kafka transaction, opening one if needed. */
@@ -263,11 +211,7 @@ final class SinkLoop {
     }
 
     private boolean alreadyInKafka(Lsn commitLsn, long eventSeq) {
-        if (skipThrough.commitLsn().isZero()) {
-            return false;
-        }
-        int c = commitLsn.compareTo(skipThrough.commitLsn());
-        return c < 0 || (c == 0 && eventSeq <= skipThrough.seq());
+        return skipThrough.covers(commitLsn, eventSeq);
     }
 
     /**
@@ -311,34 +255,20 @@ final class SinkLoop {
         sentInTransaction = true;
     }
 
-    /** The BEGIN record, before the first event of a PostgreSQL transaction this leader sends. */
-    private void transactionBegin() {
-        openTransaction();
-        sink.send(transactionRecords.topic(), transactionRecords.key(begin.xid()),
-                transactionRecords.beginValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
-                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), 0, BEGIN_OP));
-        transactionRecords.beginSent(true);
-    }
-
     /**
      * The END record, with the events of each table. It takes the {@code seq} after the last event,
      * so the checkpoint covers it like an event: a new leader writes it unless it is in Kafka.
      */
     private void transactionEnd() {
         long endSeq = seq++;
-        if (alreadyInKafka(begin.finalLsn(), endSeq)) {
-            return;
+        if (!alreadyInKafka(begin.finalLsn(), endSeq)) {
+            openTransaction();
+            transactionRecords.sendEnd(sink, headers, begin, endSeq);
+            sentInTransaction = true;
+            lastSent = new Position(begin.finalLsn(), endSeq);
         }
-        openTransaction();
-        sink.send(transactionRecords.topic(), transactionRecords.key(begin.xid()),
-                transactionRecords.endValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
-                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), endSeq, END_OP));
-        sentInTransaction = true;
-        lastSent = new Position(begin.finalLsn(), endSeq);
     }
 
-    private static final Header BEGIN_OP = EventHeaders.opHeader("begin");
-    private static final Header END_OP = EventHeaders.opHeader("end");
     private static final Header SCHEMA_OP = EventHeaders.opHeader("schema");
     private static final Header DDL_OP = EventHeaders.opHeader("ddl");
 
@@ -415,40 +345,16 @@ final class SinkLoop {
         }
     }
 
-    /**
-     * Commits when the open Kafka transaction is old or big enough, or at once when the stream has
-     * gone quiet — small batches when idle keep latency low, big ones under load keep throughput.
-     */
+    /** After a batch: commits when {@link CommitPolicy} says so — only between PostgreSQL transactions, but for a split. */
     void maybeCommit(boolean idle) {
-        if (!sink.inTransaction()) {
-            return;
-        }
-        if (begin != null) {
-            // Inside a PostgreSQL transaction: only one too big or too long to wait for is split.
-            if (sink.transactionBytes() - bytesBeforeTransaction >= maxTransactionBytes
-                    || System.nanoTime() - sink.transactionStartNanos() >= maxTransactionNanos) {
-                split();
+        switch (commits.decide(sink, begin, idle)) {
+            case COMMIT -> commit();
+            case SPLIT -> {
+                commits.splitting(begin);
+                commit();
             }
-            return;
+            case WAIT -> { }
         }
-        if (idle || sink.transactionBytes() >= commitMaxBytes
-                || System.nanoTime() - sink.transactionStartNanos() >= commitIntervalNanos) {
-            commit();
-        }
-    }
-
-    /** Commits part of the PostgreSQL transaction being read: the one exception to whole transactions. */
-    private void split() {
-        if (begin.xid() != lastSplitXid) {
-            lastSplitXid = begin.xid();
-            stats.transactionSplit();
-            log.warn("slot {}: PostgreSQL transaction xid {} (commit LSN {}) is larger than kafka.maxTransactionBytes ({} bytes)"
-                            + " or longer to stream than {} s: committing it to Kafka in parts, so read_committed consumers"
-                            + " see it before its end", slot, begin.xid(), begin.finalLsn(), maxTransactionBytes,
-                    maxTransactionNanos / 1_000_000_000L);
-        }
-        commit();
-        bytesBeforeTransaction = 0;
     }
 
     /**
@@ -458,7 +364,7 @@ final class SinkLoop {
      * split, when its parts are committed as they come anyway.
      */
     void finish() {
-        if (begin != null && sink.inTransaction() && begin.xid() != lastSplitXid) {
+        if (begin != null && sink.inTransaction() && !commits.wasSplit(begin)) {
             sink.abort();
             pendingCommits.clear();
             log.info("slot {}: stopping inside PostgreSQL transaction xid {}: its start is not committed to Kafka; the next"
@@ -470,23 +376,24 @@ final class SinkLoop {
 
     void commit() {
         if (!sink.inTransaction()) {
-            if (!completeThrough.isAfter(recordedFlushed)) {
-                progress.flushed(completeThrough);
+            if (!confirmations.needsRecord()) {
+                progress.flushed(confirmations.completeThrough());
                 return;
             }
             openTransaction();
         }
         long t0 = System.nanoTime();
         long records = sink.transactionRecords();
-        Lsn flushed = completeThrough.isAfter(recordedFlushed) ? completeThrough : recordedFlushed;
-        sink.commit(new Checkpoint(lastSent, epoch, agentId, flushed, origin, keylessDone, snapshots.state()));
-        recordedFlushed = flushed;
+        Checkpoint checkpoint = confirmations.checkpoint(lastSent, epoch, agentId, snapshots.state());
+        sink.commit(checkpoint);
+        confirmations.committed(checkpoint);
         stats.kafkaCommitted(records, System.nanoTime() - t0);
         pendingCommits.delivered(stats);
         progress.committed(lastSent);
-        progress.flushed(completeThrough);
+        progress.flushed(confirmations.completeThrough());
         if (log.isDebugEnabled()) {
-            log.debug("slot {}: committed {} records through {}; flushed LSN {}", slot, records, lastSent, completeThrough);
+            log.debug("slot {}: committed {} records through {}; flushed LSN {}", slot, records, lastSent,
+                    confirmations.completeThrough());
         }
     }
 }

@@ -1,6 +1,9 @@
 package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.event.ChangeEvent;
+import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.snapshot.Chunk;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
@@ -9,6 +12,7 @@ import io.pgrelay.agent.snapshot.SnapshotState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -120,6 +124,23 @@ final class SnapshotWindows {
                 }
             }
         }
+    }
+
+    /** A change of a watched table (see {@link #watching}): its keys, old and new, leave the chunk. */
+    void changed(ChangeEvent event, EventEncoder encoder) {
+        TableId table = event.relation().tableId();
+        if (event.op() == Op.TRUNCATE) {
+            truncated(table);
+            return;
+        }
+        byte[] key = encoder.key(event);
+        byte[] oldKey = null;
+        if (event.op() == Op.UPDATE && event.before() != null) {
+            oldKey = encoder.key(new ChangeEvent(Op.DELETE, event.relation(), event.before(), null, event.lsn(),
+                    event.commitLsn(), event.xid(), event.seq(), event.committedAtMicros()));
+        }
+        changed(table, key == null ? null : new String(key, StandardCharsets.UTF_8),
+                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8), event.op() != Op.INSERT);
     }
 
     void truncated(TableId table) {

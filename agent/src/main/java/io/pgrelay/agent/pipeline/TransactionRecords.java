@@ -3,7 +3,11 @@ package io.pgrelay.agent.pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.event.ChangeEvent;
+import io.pgrelay.agent.kafka.EventHeaders;
+import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Begin;
+import org.apache.kafka.common.header.Header;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +27,8 @@ import java.util.Map;
 final class TransactionRecords {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Header BEGIN_OP = EventHeaders.opHeader("begin");
+    private static final Header END_OP = EventHeaders.opHeader("end");
 
     private final String topic;
     private final String cluster;
@@ -34,8 +40,17 @@ final class TransactionRecords {
         this.cluster = cluster;
     }
 
-    String topic() {
-        return topic;
+    /** Sends the BEGIN record of {@code begin}'s transaction. */
+    void sendBegin(Sink sink, EventHeaders headers, Begin begin) {
+        sink.send(topic, key(begin.xid()), beginValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
+                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), 0, BEGIN_OP));
+        beginSent = true;
+    }
+
+    /** Sends the END record of {@code begin}'s transaction, at {@code seq}. */
+    void sendEnd(Sink sink, EventHeaders headers, Begin begin, long seq) {
+        sink.send(topic, key(begin.xid()), endValue(begin, ChangeEvent.unixMicros(begin.commitTimeMicros())),
+                headers.of(begin.finalLsn().value(), begin.finalLsn().value(), seq, END_OP));
     }
 
     /** A new PostgreSQL transaction. */
@@ -57,19 +72,15 @@ final class TransactionRecords {
         return beginSent;
     }
 
-    void beginSent(boolean sent) {
-        beginSent = sent;
-    }
-
-    byte[] key(long xid) {
+    private static byte[] key(long xid) {
         return Long.toString(xid).getBytes(StandardCharsets.US_ASCII);
     }
 
-    byte[] beginValue(Begin begin, long committedAtMicros) {
+    private byte[] beginValue(Begin begin, long committedAtMicros) {
         return write(record("BEGIN", begin, committedAtMicros));
     }
 
-    byte[] endValue(Begin begin, long committedAtMicros) {
+    private byte[] endValue(Begin begin, long committedAtMicros) {
         ObjectNode n = record("END", begin, committedAtMicros);
         ObjectNode c = n.putObject("counts");
         counts.forEach((table, count) -> c.put(table.toString(), count));

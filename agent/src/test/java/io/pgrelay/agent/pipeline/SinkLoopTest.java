@@ -79,7 +79,7 @@ class SinkLoopTest {
         SnapshotWindows windows = new SnapshotWindows(chunks, snapshotState, stats.snapshot(), "slot", keylessDone);
         SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, table -> List.of("id"), TOPICS, stats),
                 new OversizedRecords(skipOversized, DEAD_LETTER, sink, stats, "slot"), progress, stats,
-                new SinkLoop.Settings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1", maxTransactionBytes,
+                new SinkSettings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1", maxTransactionBytes,
                         Duration.ofMinutes(5), transactionTopic, "test"),
                 skipThrough, recordedFlushed, null, keylessDone, schemas, windows);
         loop.handle(RELATION, 0x10);
