@@ -339,6 +339,9 @@ public final class Pipeline {
         try {
             while (true) {
                 MessageBatch batch = queue.poll(settings.idleCommitDelay().toNanos(), TimeUnit.NANOSECONDS);
+                if (stopping) {
+                    loop.stopping();
+                }
                 if (batch == null) {
                     loop.maybeCommit(true);
                     continue;

@@ -64,6 +64,8 @@ final class SinkLoop {
     private long seq;
     /** True once an event of the current PostgreSQL transaction went into a Kafka transaction. */
     private boolean sentInTransaction;
+    /** A graceful stop: commit at every PostgreSQL commit, so it aborts at most one half-read transaction. */
+    private boolean stopping;
     /** Commit times of the transactions in the open Kafka transaction, for their end-to-end latency. */
     private final PendingCommits pendingCommits = new PendingCommits();
     /** Position of the last event sent (or state moved) in the open Kafka transaction or an earlier one. */
@@ -120,6 +122,9 @@ final class SinkLoop {
             begin = null;
             confirmations.completeThrough(m.endLsn());
             stats.transactionCommitted();
+            if (stopping) {
+                maybeCommit(true);   // a stop drains the queue: each whole transaction is committed, none held back
+            }
             if (!sink.inTransaction()) {
                 // Nothing of it was written (all skipped, or no published change): nothing to wait for.
                 flushOrRecord();
@@ -178,11 +183,11 @@ final class SinkLoop {
         if (transactionRecords != null) {
             transactionRecords.count(route.relation().tableId());
         }
-        if (alreadyInKafka(commitLsn, eventSeq)) {
+        if (skipThrough.covers(commitLsn, eventSeq)) {
             stats.countSkippedAlreadyWritten();
             return;
         }
-        if (transactionRecords != null && !transactionRecords.beginSent() && !alreadyInKafka(commitLsn, 0)) {
+        if (transactionRecords != null && !transactionRecords.beginSent() && !skipThrough.covers(commitLsn, 0)) {
             openTransaction();   // the BEGIN record, before the first event of the transaction this leader sends
             transactionRecords.sendBegin(sink, headers, begin);
         }
@@ -210,10 +215,6 @@ final class SinkLoop {
         stats.event(route.counters(), op, value.length, event.committedAtMicros());
     }
 
-    private boolean alreadyInKafka(Lsn commitLsn, long eventSeq) {
-        return skipThrough.covers(commitLsn, eventSeq);
-    }
-
     /**
      * A schema event, when the Relation message shows a new shape, positioned with the row it comes
      * before: {@code (commitLsn, seq)} of that row, which it does not take from the rows. At or before
@@ -222,7 +223,7 @@ final class SinkLoop {
      * just before a restart without its row is not written twice either.
      */
     private void schemaEvent(Relation relation, long lsn) {
-        if (begin == null || alreadyInKafka(begin.finalLsn(), seq)) {
+        if (begin == null || skipThrough.covers(begin.finalLsn(), seq)) {
             return;
         }
         SchemaEvents.At at = new SchemaEvents.At(Lsn.of(lsn), begin.finalLsn(), begin.xid(), seq,
@@ -239,7 +240,7 @@ final class SinkLoop {
      */
     private void ddlEvent(LogicalMessage message, long lsn) {
         long eventSeq = seq++;
-        if (alreadyInKafka(begin.finalLsn(), eventSeq)) {
+        if (skipThrough.covers(begin.finalLsn(), eventSeq)) {
             stats.countSkippedAlreadyWritten();
             return;
         }
@@ -255,13 +256,10 @@ final class SinkLoop {
         sentInTransaction = true;
     }
 
-    /**
-     * The END record, with the events of each table. It takes the {@code seq} after the last event,
-     * so the checkpoint covers it like an event: a new leader writes it unless it is in Kafka.
-     */
+    /** The END record, at the {@code seq} after the last event: the checkpoint covers it like an event. */
     private void transactionEnd() {
         long endSeq = seq++;
-        if (!alreadyInKafka(begin.finalLsn(), endSeq)) {
+        if (!skipThrough.covers(begin.finalLsn(), endSeq)) {
             openTransaction();
             transactionRecords.sendEnd(sink, headers, begin, endSeq);
             sentInTransaction = true;
@@ -357,11 +355,14 @@ final class SinkLoop {
         }
     }
 
+    /** A graceful stop began: from now on each PostgreSQL transaction is committed as it ends (sink thread). */
+    void stopping() {
+        stopping = true;
+    }
+
     /**
-     * A graceful stop (handover, shutdown): commits what is whole. A Kafka transaction holding the
-     * start of a PostgreSQL transaction whose end was not read is aborted instead — the next leader
-     * sends that transaction again from the checkpoint, whole — unless the transaction was already
-     * split, when its parts are committed as they come anyway.
+     * A graceful stop's end: commits what is whole; a half-read PostgreSQL transaction's start is
+     * aborted (the next leader sends it whole), unless it was split already.
      */
     void finish() {
         if (begin != null && sink.inTransaction() && !commits.wasSplit(begin)) {

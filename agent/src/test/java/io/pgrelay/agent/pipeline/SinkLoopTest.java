@@ -343,6 +343,19 @@ class SinkLoopTest {
     }
 
     @Test
+    void aStoppingLoopCommitsEachWholeTransactionSoTheStopAbortsOnlyTheHalfReadOne() {
+        SinkLoop loop = loop();
+        transaction(loop, 0x200, 0x210, insert(1));   // grouped, not yet committed
+        loop.stopping();
+        transaction(loop, 0x300, 0x310, insert(2));   // ends while stopping: committed with the one before
+        loop.handle(begin(0x400), 0x3f0);
+        loop.handle(insert(3), 0x3f1);
+        loop.finish();
+        assertThat(sink.committedKeys(TOPIC)).containsExactly("{\"id\":1}", "{\"id\":2}");
+        assertThat(progress.flushed()).isEqualTo(Lsn.of(0x310));
+    }
+
+    @Test
     void beginAndEndRecordsFrameEachTransactionWithItsCounts() {
         transactionTopic = "test._transactions";
         SinkLoop loop = loop();
