@@ -1,7 +1,6 @@
 package io.pgrelay.agent.postgres;
 
 import io.pgrelay.agent.config.PostgresConfig;
-import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.postgres.SlotAdmin.SlotInUseException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -10,8 +9,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Creates what pgrelay needs in PostgreSQL (what {@code init} does, and {@code run} when missing)
- * and removes it ({@code teardown}). Run {@link Preflight} first: this class assumes its checks passed.
+ * Creates the publication pgrelay needs in PostgreSQL (what {@code init} and {@code run} do when missing)
+ * and removes it with the slot ({@code teardown}). Run {@link Preflight} first: this class assumes its checks passed.
  */
 public final class ReplicationSetup {
 
@@ -22,23 +21,12 @@ public final class ReplicationSetup {
     }
 
     /**
-     * Creates the publication, or adds the tables it lacks, then the slot. In this order because
-     * pgoutput looks the publication up as of each change it decodes: changes made before the
-     * publication existed could not be sent.
+     * Creates the publication, or adds the tables it lacks. Before the slot, because pgoutput looks
+     * the publication up as of each change it decodes. The slot is {@code SlotCreation}'s: created
+     * with its origin, and only for a cluster that has not streamed.
      *
      * @return what was done, one line each; empty when everything was already there
      */
-    public List<String> ensure(Connection c) throws SQLException {
-        List<String> done = new ArrayList<>(ensurePublication(c));
-        SlotAdmin slots = new SlotAdmin(c);
-        if (slots.read(postgres.slot()).isEmpty()) {
-            Lsn from = slots.create(postgres.slot());
-            done.add("created slot " + postgres.slot() + " (pgoutput); changes committed after " + from + " will be streamed");
-        }
-        return done;
-    }
-
-    /** The publication half of {@link #ensure}: the slot is created with its origin by {@code SlotCreation}. */
     public List<String> ensurePublication(Connection c) throws SQLException {
         return new PublicationAdmin(c).ensure(postgres.publication(), postgres.tables());
     }
