@@ -370,6 +370,56 @@ final class ZooKeeperElection extends LeaderElection {
         }
         Participant p = selector.getLeader();
         knownLeader = p.isLeader() && !p.getId().isEmpty() ? Optional.of(p.getId()) : Optional.empty();
+        if (knownLeader.isPresent() && !knownLeader.get().equals(config.agentId()) && currentTerm() == null
+                && state.get() == State.STARTED) {
+            removeLockOfDeadLeader(knownLeader.get());
+        }
+    }
+
+    /**
+     * A standby's look, every poll interval, at the agent holding the lock: when it is gone (see
+     * {@link DeadLeaderCheck}) its lock node is deleted, so that the next agent in the queue takes the
+     * lock now instead of when ZooKeeper expires the dead agent's session. Only the holder's own node
+     * (the first in the queue, carrying its id) is deleted, by version.
+     */
+    private void removeLockOfDeadLeader(String holder) throws Exception {
+        String http;
+        try (java.sql.Connection c = config.postgres().open()) {
+            if (!DeadLeaderCheck.slotFree(c, config.slot())) {
+                return;
+            }
+            http = registry.members().stream().filter(m -> m.id().equals(holder)).map(Member::http).findFirst().orElse(null);
+            // the slot again after the connect: a leader that was only starting its term holds it by now
+            if (!DeadLeaderCheck.refusesConnections(http) || !DeadLeaderCheck.slotFree(c, config.slot())) {
+                return;
+            }
+        }
+        String queue = config.zkRoot() + "/leader";
+        java.util.List<String> nodes = new java.util.ArrayList<>(client.getChildren().forPath(queue));
+        nodes.sort(java.util.Comparator.comparing(ZooKeeperElection::lockSequence));
+        if (nodes.isEmpty()) {
+            return;
+        }
+        String path = queue + "/" + nodes.get(0);
+        Stat stat = new Stat();
+        try {
+            byte[] data = client.getData().storingStatIn(stat).forPath(path);
+            if (!holder.equals(new String(data, StandardCharsets.UTF_8))) {
+                return;   // the lock moved meanwhile
+            }
+            client.delete().withVersion(stat.getVersion()).forPath(path);
+            log.warn("agent {}: leader {} of cluster {} is gone (slot \"{}\" has no walsender, {} refuses connections);"
+                    + " removed its lock node instead of waiting up to {} ms for its ZooKeeper session to expire",
+                    config.agentId(), holder, config.cluster(), config.slot(), http, config.sessionTimeout().toMillis());
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+            // released, expired or removed by another standby meanwhile
+        }
+    }
+
+    /** Curator's lock nodes end in a sequence number ({@code _c_<uuid>-lock-0000000012}); the lowest holds the lock. */
+    private static String lockSequence(String node) {
+        int at = node.lastIndexOf('-');
+        return at < 0 ? node : node.substring(at + 1);
     }
 
     private static byte[] ascii(long v) {

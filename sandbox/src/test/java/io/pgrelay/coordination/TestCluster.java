@@ -40,9 +40,22 @@ final class TestCluster implements AutoCloseable {
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
     }
 
+    /**
+     * Each agent's admin address is a socket that really listens (nothing answers on it): in
+     * ZooKeeper mode a standby takes a leader whose admin port refuses connections, and whose slot
+     * has no walsender, for dead, and removes its lock.
+     */
+    private final List<java.net.ServerSocket> adminPorts = new ArrayList<>();
+
     ElectionConfig.Builder config(String agentId) {
-        return ElectionConfig.builder(cluster, agentId).slot(slot).postgres(postgres::connect)
-                .http("127.0.0.1:" + (18000 + elections.size()));
+        try {
+            java.net.ServerSocket admin = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            adminPorts.add(admin);
+            return ElectionConfig.builder(cluster, agentId).slot(slot).postgres(postgres::connect)
+                    .http("127.0.0.1:" + admin.getLocalPort());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     TestCluster leaders(java.util.function.Consumer<StreamingLeader> setup) {
@@ -153,6 +166,13 @@ final class TestCluster implements AutoCloseable {
     @Override
     public void close() {
         elections.forEach(LeaderElection::close);
+        for (java.net.ServerSocket admin : adminPorts) {
+            try {
+                admin.close();
+            } catch (java.io.IOException e) {
+                // closing: nothing to do
+            }
+        }
         postgres.execute(
                 "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND active",
                 "SELECT pg_sleep(0.2)",

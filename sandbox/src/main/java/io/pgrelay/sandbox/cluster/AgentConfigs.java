@@ -14,6 +14,7 @@ public final class AgentConfigs {
     private final Sandbox sandbox;
     private final String cluster;
     private String mode = "slot";
+    private String zookeeperSessionTimeout = "2s";
     private List<String> tables = List.of();
     private final Map<String, String> producer = new LinkedHashMap<>();
     private final StringBuilder extraKafka = new StringBuilder();
@@ -40,6 +41,12 @@ public final class AgentConfigs {
 
     public AgentConfigs mode(String mode) {
         this.mode = mode;
+        return this;
+    }
+
+    /** ZooKeeper mode's session timeout (default 2s). */
+    public AgentConfigs zookeeperSessionTimeout(String timeout) {
+        this.zookeeperSessionTimeout = timeout;
         return this;
     }
 
@@ -133,7 +140,7 @@ public final class AgentConfigs {
                 + extraKafka
                 + "coordination:\n"
                 + "  mode: " + mode + "\n"
-                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: 2s }\n" : "")
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: " + zookeeperSessionTimeout + " }\n" : "")
                 + extraCoordination
                 + "snapshot: " + snapshot + "\n"
                 + extraTop;
