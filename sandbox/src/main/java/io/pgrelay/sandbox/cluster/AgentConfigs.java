@@ -15,6 +15,7 @@ public final class AgentConfigs {
     private final String cluster;
     private String mode = "slot";
     private String zookeeperSessionTimeout = "2s";
+    private String zookeeperConnect;
     private List<String> tables = List.of();
     private final Map<String, String> producer = new LinkedHashMap<>();
     private final StringBuilder extraKafka = new StringBuilder();
@@ -47,6 +48,12 @@ public final class AgentConfigs {
     /** ZooKeeper mode's session timeout (default 2s). */
     public AgentConfigs zookeeperSessionTimeout(String timeout) {
         this.zookeeperSessionTimeout = timeout;
+        return this;
+    }
+
+    /** ZooKeeper mode's connect string (default: the sandbox's one server). */
+    public AgentConfigs zookeeperConnect(String connect) {
+        this.zookeeperConnect = connect;
         return this;
     }
 
@@ -140,7 +147,7 @@ public final class AgentConfigs {
                 + extraKafka
                 + "coordination:\n"
                 + "  mode: " + mode + "\n"
-                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + sandbox.zookeeper().connectString() + "', sessionTimeout: " + zookeeperSessionTimeout + " }\n" : "")
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + " }\n" : "")
                 + extraCoordination
                 + "snapshot: " + snapshot + "\n"
                 + extraTop;
