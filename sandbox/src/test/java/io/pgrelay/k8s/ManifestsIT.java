@@ -12,13 +12,13 @@ import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
+import io.pgrelay.sandbox.server.Directories;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -41,14 +42,15 @@ import static org.assertj.core.api.Assertions.fail;
  * Renders every kustomize overlay of {@code k8s/} with {@code kubectl kustomize} and checks what
  * can be checked without a cluster: well-formed objects with no unknown fields (for the kinds we
  * use), references that resolve, the probes and ports against a real agent's routes, the
- * PrometheusRule's metric names against a real agent's {@code /metrics}, the security settings,
- * and each overlay's pgrelay.yaml against the agent's own config validation.
+ * PrometheusRule's metric names against a real agent's {@code /metrics}, every alert rule against
+ * its promtool unit tests, the security settings, and each overlay's pgrelay.yaml against the
+ * agent's own config validation.
  */
 @ExtendWith(SandboxExtension.class)
 class ManifestsIT {
 
     private static final ObjectMapper YAML = new YAMLMapper();
-    private static final Path ROOT = repositoryRoot();
+    private static final Path ROOT = ShippedMonitoring.ROOT;
     private static final Pattern METRIC = Pattern.compile("\\bpgrelay_[a-z0-9_]+");
 
     private static final Map<String, String> API_VERSIONS = Map.of(
@@ -272,57 +274,53 @@ class ManifestsIT {
     }
 
     /**
-     * The flapping rule, evaluated by Prometheus' own promtool: every agent counts each change of
-     * leader it sees, so with three agents two failovers in 15 minutes are six increments in all —
-     * the rule must still read them as two, and fire at four.
+     * The shipped rules pass {@code promtool check rules}, and {@code promtool test rules} with
+     * {@code k8s/monitoring/tests/rules-test.yaml} — which has, for every alert, a case where it
+     * fires and one where it stays silent (checked here, so a new rule comes with its tests).
      */
     @Test
-    void leadershipFlappingCountsEachChangeOnceHoweverManyAgentsSawIt() throws Exception {
+    void everyAlertRulePassesItsUnitTestsInPromtool() throws Exception {
         ObjectNode rule = one(rendered.get("monitoring"), "PrometheusRule", "pgrelay");
+        Path tests = ShippedMonitoring.DIR.resolve("tests/rules-test.yaml");
+        JsonNode testFile = YAML.readTree(tests.toFile());
+        assertThat(testFile.path("rule_files").toString()).as("rule_files of " + tests).isEqualTo("[\"rules.yaml\"]");
+        Map<String, Set<String>> cases = new TreeMap<>();
+        for (JsonNode test : testFile.path("tests")) {
+            for (JsonNode t : test.path("alert_rule_test")) {
+                cases.computeIfAbsent(t.path("alertname").asText(), k -> new TreeSet<>())
+                        .add(t.path("exp_alerts").isEmpty() ? "silent" : "fires");
+            }
+        }
+        Set<String> shipped = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (JsonNode group : rule.at("/spec/groups")) {
+            for (JsonNode r : group.path("rules")) {
+                String alert = r.path("alert").asText();
+                shipped.add(alert);
+                Set<String> kinds = cases.getOrDefault(alert, Set.of());
+                if (!kinds.containsAll(List.of("fires", "silent"))) {
+                    problems.add(alert + " has " + (kinds.isEmpty() ? "no case" : "cases that are only " + kinds));
+                }
+            }
+        }
+        Set<String> unknown = new TreeSet<>(cases.keySet());
+        unknown.removeAll(shipped);
+        assertThat(problems).as("alerts without a firing and a silent case in " + tests).isEmpty();
+        assertThat(unknown).as("alerts tested in " + tests + " but not shipped").isEmpty();
+
         Path dir = Files.createTempDirectory("promtool-");
         try {
-            Path rules = dir.resolve("rules.yaml");
-            YAML.writeValue(rules.toFile(), rule.get("spec"));
-            assertThat(run(dir, promtool(), "check", "rules", rules.toString())).as("promtool check rules").startsWith("0\n");
-
-            String flapping = null;
-            for (JsonNode r : rule.at("/spec/groups/0/rules")) {
-                if (r.path("alert").asText().equals("PgrelayLeadershipFlapping")) {
-                    flapping = r.path("expr").asText();
-                }
-            }
-            assertThat(flapping).as("PgrelayLeadershipFlapping in k8s/monitoring/prometheusrule.yaml").isNotNull();
-            // one sample a minute from 0 to 15 m: each agent's counter rises by `changes` in the window
-            String test = "rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n"
-                    + flappingCase(flapping, 2, "[]")
-                    + flappingCase(flapping, 4, "[{labels: '{}', value: 1}]");
-            Files.writeString(dir.resolve("test.yaml"), test);
-            String out = run(dir, promtool(), "test", "rules", "test.yaml");
-            assertThat(out).as("promtool test rules with\n" + test).startsWith("0\n");
+            Files.writeString(dir.resolve("rules.yaml"), ShippedMonitoring.rulesFile(rule));
+            Files.copy(tests, dir.resolve("rules-test.yaml"));
+            String check = run(dir, ShippedMonitoring.promtool(), "check", "rules", "rules.yaml");
+            assertThat(check).as("promtool check rules").startsWith("0\n").contains("SUCCESS: " + shipped.size() + " rules found");
+            String test = run(dir, ShippedMonitoring.promtool(), "test", "rules", "rules-test.yaml");
+            System.out.printf("ManifestsIT: promtool test rules, %d cases over %d alerts:%n%s", testFile.path("tests").size(),
+                    shipped.size(), test.substring(test.indexOf('\n') + 1));
+            assertThat(test).as("promtool test rules").startsWith("0\n").contains("SUCCESS");
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            Directories.deleteRecursively(dir);
         }
-    }
-
-    /** Three agents that each saw {@code changes} changes of leader in 15 minutes; {@code expected} firing series. */
-    private static String flappingCase(String expr, int changes, String expected) {
-        StringBuilder series = new StringBuilder();
-        for (int agent = 1; agent <= 3; agent++) {
-            StringBuilder values = new StringBuilder();
-            for (int minute = 0; minute <= 15; minute++) {
-                values.append(minute == 0 ? "" : " ").append(1 + changes * minute / 15);
-            }
-            series.append("  - series: 'pgrelay_leadership_changes_total{namespace=\"pgrelay\",cluster=\"demo\",agent=\"agent-")
-                    .append(agent).append("\"}'\n    values: '").append(values).append("'\n");
-        }
-        return "- interval: 1m\n  input_series:\n" + series
-                + "  promql_expr_test:\n  - expr: 'count(" + expr.replace("'", "''") + ")'\n    eval_time: 15m\n"
-                + "    exp_samples: " + expected + "\n";
     }
 
     /** Exit status, a newline, then what the command printed. */
@@ -403,40 +401,11 @@ class ManifestsIT {
 
     /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (./scripts/test installs it). */
     private static String kubectl() {
-        return tool("kubectl", "kubernetes-client");
-    }
-
-    /** {@code -Dpgrelay.promtool}, {@code $PROMTOOL}, else {@code promtool} on the PATH (./scripts/test installs it). */
-    private static String promtool() {
-        return tool("promtool", "prometheus");
-    }
-
-    private static String tool(String name, String debianPackage) {
-        String configured = System.getProperty("pgrelay." + name, System.getenv(name.toUpperCase(java.util.Locale.ROOT)));
-        if (configured != null && !configured.isBlank()) {
-            return configured;
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, name))) {
-                return Path.of(dir, name).toString();
-            }
-        }
-        throw new AssertionError(name + " not found on the PATH: install Debian's " + debianPackage + " (./scripts/test does)");
+        return ShippedMonitoring.tool("kubectl", "kubernetes-client");
     }
 
     private static String java() {
         return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("k8s"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("no k8s/ folder above " + Path.of("").toAbsolutePath());
-        }
-        return dir;
     }
 
     private static List<ObjectNode> all(List<ObjectNode> objects, String kind) {
