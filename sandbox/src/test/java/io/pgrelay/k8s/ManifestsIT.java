@@ -41,17 +41,17 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * Renders every kustomize overlay of {@code k8s/} with {@code kubectl kustomize} and checks what
  * can be checked without a cluster: well-formed objects with no unknown fields (for the kinds we
- * use), references that resolve, the probes and ports against a real agent's routes, the
- * PrometheusRule's metric names against a real agent's {@code /metrics}, every alert rule against
- * its promtool unit tests, the security settings, and each overlay's pgrelay.yaml against the
- * agent's own config validation.
+ * use), references that resolve, the probes and ports against a real agent's routes, the metric
+ * names of the PrometheusRule and of the Grafana dashboard against a real agent's {@code /metrics},
+ * every alert rule against its promtool unit tests, the security settings, and each overlay's
+ * pgrelay.yaml against the agent's own config validation.
  */
 @ExtendWith(SandboxExtension.class)
 class ManifestsIT {
 
     private static final ObjectMapper YAML = new YAMLMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path ROOT = ShippedMonitoring.ROOT;
-    private static final Pattern METRIC = Pattern.compile("\\bpgrelay_[a-z0-9_]+");
 
     private static final Map<String, String> API_VERSIONS = Map.of(
             "StatefulSet", "apps/v1", "Deployment", "apps/v1", "Service", "v1", "ConfigMap", "v1",
@@ -200,9 +200,13 @@ class ManifestsIT {
         }
     }
 
-    /** Probe paths and ports of the manifests, asked of a real agent; the alert rules' metrics, found in its scrape. */
+    /**
+     * Probe paths and ports of the manifests, asked of a real agent; the metrics of the alert rules
+     * and of the Grafana dashboard, found in its scrape. The agent runs an initial snapshot, so that
+     * the snapshot metrics (which appear with a snapshot) are there to find.
+     */
     @Test
-    void probesAndAlertMetricsMatchARealAgent() throws Exception {
+    void probesAndTheMetricsOfAlertsAndDashboardMatchARealAgent() throws Exception {
         ObjectNode sts = one(rendered.get("overlays/slot"), "StatefulSet", "pgrelay-agent");
         JsonNode container = sts.at("/spec/template/spec/containers/0");
         assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/ready");
@@ -231,7 +235,8 @@ class ManifestsIT {
         String table = "public.manifests_it";
         LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), table);
         load.createTable();
-        AgentConfigs configs = new AgentConfigs(sandbox, "manifests").tables(table);
+        load.write(20, 10, 1);
+        AgentConfigs configs = new AgentConfigs(sandbox, "manifests").tables(table).snapshot("initial", 10);
         try (Cluster cluster = Cluster.start(configs, 1)) {
             String url = cluster.awaitLeader(60_000).url();
             load.write(20, 10, 1);
@@ -242,7 +247,8 @@ class ManifestsIT {
             }
             assertThat(AgentHttp.get(url, "/ready").status()).as("GET /ready of a streaming leader").isEqualTo(200);
             String scrape = AgentHttp.get(url, metricsPath).body();
-            while (!scrape.contains("pgrelay_events_total") && System.currentTimeMillis() < deadline) {
+            while (!(scrape.contains("pgrelay_events_total") && scrape.contains("pgrelay_snapshot_rows_total"))
+                    && System.currentTimeMillis() < deadline) {
                 Thread.sleep(200);
                 scrape = AgentHttp.get(url, metricsPath).body();
             }
@@ -252,20 +258,31 @@ class ManifestsIT {
                     exposed.add(line.split("[{ ]", 2)[0]);
                 }
             }
-            Set<String> used = new TreeSet<>();
+            Set<String> inRules = new TreeSet<>();
             ObjectNode rule = one(rendered.get("monitoring"), "PrometheusRule", "pgrelay");
             for (JsonNode group : rule.at("/spec/groups")) {
                 for (JsonNode r : group.path("rules")) {
-                    Matcher m = METRIC.matcher(r.path("expr").asText());
-                    while (m.find()) {
-                        used.add(m.group());
-                    }
+                    inRules.addAll(ShippedMonitoring.metricNames(r.path("expr").asText()));
                 }
             }
-            assertThat(used).as("metrics the alert rules use").isNotEmpty();
-            Set<String> notExposed = new TreeSet<>(used);
+            assertThat(inRules).as("metrics the alert rules use").isNotEmpty();
+            Set<String> notExposed = new TreeSet<>(inRules);
             notExposed.removeAll(exposed);
             assertThat(notExposed).as("metrics named in k8s/monitoring/prometheusrule.yaml but not in a real agent's "
+                    + metricsPath + " (it exposes " + exposed + ")").isEmpty();
+
+            Set<String> inDashboard = new TreeSet<>();
+            JsonNode dashboard = ShippedMonitoring.grafanaDashboard();
+            for (String query : ShippedMonitoring.dashboardQueries(dashboard)) {
+                inDashboard.addAll(ShippedMonitoring.metricNames(query));
+            }
+            for (String query : ShippedMonitoring.dashboardVariableQueries(dashboard)) {
+                inDashboard.addAll(ShippedMonitoring.metricNames(query));
+            }
+            assertThat(inDashboard).as("metrics the dashboard uses").isNotEmpty();
+            notExposed = new TreeSet<>(inDashboard);
+            notExposed.removeAll(exposed);
+            assertThat(notExposed).as("metrics named in k8s/monitoring/grafana-dashboard.json but not in a real agent's "
                     + metricsPath + " (it exposes " + exposed + ")").isEmpty();
         } finally {
             sandbox.postgres().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
@@ -321,6 +338,45 @@ class ManifestsIT {
         } finally {
             Directories.deleteRecursively(dir);
         }
+    }
+
+    /**
+     * The Grafana dashboard: in its ConfigMap as Grafana's sidecar finds it, each panel asking for
+     * the cluster chosen at the top, and the panels an operator needs — slot lag in bytes and
+     * seconds, the leader, events/s, changes of leader, snapshot progress, a missing slot.
+     */
+    @Test
+    void grafanaDashboardShipsInItsConfigMapWithThePanelsAnOperatorNeeds() throws Exception {
+        JsonNode dashboard = ShippedMonitoring.grafanaDashboard();
+        ObjectNode cm = one(rendered.get("monitoring"), "ConfigMap", "pgrelay-grafana-dashboard");
+        assertThat(cm.at("/metadata/labels/grafana_dashboard").asText()).as("the label Grafana's sidecar watches").isEqualTo("1");
+        assertThat(JSON.readTree(cm.at("/data/pgrelay.json").asText())).as("the ConfigMap holds grafana-dashboard.json").isEqualTo(dashboard);
+        assertThat(dashboard.path("uid").asText()).isEqualTo("pgrelay");
+
+        Set<Integer> ids = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            if (!ids.add(panel.path("id").asInt())) {
+                problems.add("panel id " + panel.path("id") + " twice");
+            }
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asText();
+                for (String metric : ShippedMonitoring.metricNames(expr)) {
+                    if (!expr.contains(metric + "{cluster=\"$cluster\"}")) {
+                        problems.add(panel.path("title").asText() + ": " + metric + " not limited to $cluster in " + expr);
+                    }
+                }
+                if (!target.at("/datasource/uid").asText().equals("${datasource}")) {
+                    problems.add(panel.path("title").asText() + ": datasource " + target.path("datasource") + ", not ${datasource}");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        Set<String> used = new TreeSet<>();
+        ShippedMonitoring.dashboardQueries(dashboard).forEach(q -> used.addAll(ShippedMonitoring.metricNames(q)));
+        assertThat(used).contains("pgrelay_slot_lag_bytes", "pgrelay_replication_lag_seconds", "pgrelay_leader",
+                "pgrelay_events_total", "pgrelay_leadership_changes_total", "pgrelay_snapshot_rows_total",
+                "pgrelay_snapshot_rows_estimated", "pgrelay_slot_missing");
     }
 
     /** Exit status, a newline, then what the command printed. */
