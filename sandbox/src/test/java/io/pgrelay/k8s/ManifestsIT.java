@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.fail;
  * use), references that resolve, the probes and ports against a real agent's routes, the metric
  * names of the PrometheusRule and of the Grafana dashboard against a real agent's {@code /metrics},
  * every alert rule against its promtool unit tests, the security settings, and each overlay's
- * pgrelay.yaml against the agent's own config validation.
+ * pgrelay.yaml against the agent's own config validation. {@link PrometheusAlertsIT} runs the
+ * rules in a real Prometheus.
  */
 @ExtendWith(SandboxExtension.class)
 class ManifestsIT {
