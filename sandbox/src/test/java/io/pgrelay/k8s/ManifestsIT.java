@@ -12,13 +12,13 @@ import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
+import io.pgrelay.sandbox.server.Directories;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -40,16 +41,18 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * Renders every kustomize overlay of {@code k8s/} with {@code kubectl kustomize} and checks what
  * can be checked without a cluster: well-formed objects with no unknown fields (for the kinds we
- * use), references that resolve, the probes and ports against a real agent's routes, the
- * PrometheusRule's metric names against a real agent's {@code /metrics}, the security settings,
- * and each overlay's pgrelay.yaml against the agent's own config validation.
+ * use), references that resolve, the probes and ports against a real agent's routes, the metric
+ * names of the PrometheusRule and of the Grafana dashboard against a real agent's {@code /metrics},
+ * every alert rule against its promtool unit tests, the security settings, and each overlay's
+ * pgrelay.yaml against the agent's own config validation. {@link PrometheusAlertsIT} runs the
+ * rules in a real Prometheus.
  */
 @ExtendWith(SandboxExtension.class)
 class ManifestsIT {
 
     private static final ObjectMapper YAML = new YAMLMapper();
-    private static final Path ROOT = repositoryRoot();
-    private static final Pattern METRIC = Pattern.compile("\\bpgrelay_[a-z0-9_]+");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path ROOT = ShippedMonitoring.ROOT;
 
     private static final Map<String, String> API_VERSIONS = Map.of(
             "StatefulSet", "apps/v1", "Deployment", "apps/v1", "Service", "v1", "ConfigMap", "v1",
@@ -198,9 +201,13 @@ class ManifestsIT {
         }
     }
 
-    /** Probe paths and ports of the manifests, asked of a real agent; the alert rules' metrics, found in its scrape. */
+    /**
+     * Probe paths and ports of the manifests, asked of a real agent; the metrics of the alert rules
+     * and of the Grafana dashboard, found in its scrape. The agent runs an initial snapshot, so that
+     * the snapshot metrics (which appear with a snapshot) are there to find.
+     */
     @Test
-    void probesAndAlertMetricsMatchARealAgent() throws Exception {
+    void probesAndTheMetricsOfAlertsAndDashboardMatchARealAgent() throws Exception {
         ObjectNode sts = one(rendered.get("overlays/slot"), "StatefulSet", "pgrelay-agent");
         JsonNode container = sts.at("/spec/template/spec/containers/0");
         assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/ready");
@@ -229,7 +236,8 @@ class ManifestsIT {
         String table = "public.manifests_it";
         LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), table);
         load.createTable();
-        AgentConfigs configs = new AgentConfigs(sandbox, "manifests").tables(table);
+        load.write(20, 10, 1);
+        AgentConfigs configs = new AgentConfigs(sandbox, "manifests").tables(table).snapshot("initial", 10);
         try (Cluster cluster = Cluster.start(configs, 1)) {
             String url = cluster.awaitLeader(60_000).url();
             load.write(20, 10, 1);
@@ -240,7 +248,8 @@ class ManifestsIT {
             }
             assertThat(AgentHttp.get(url, "/ready").status()).as("GET /ready of a streaming leader").isEqualTo(200);
             String scrape = AgentHttp.get(url, metricsPath).body();
-            while (!scrape.contains("pgrelay_events_total") && System.currentTimeMillis() < deadline) {
+            while (!(scrape.contains("pgrelay_events_total") && scrape.contains("pgrelay_snapshot_rows_total"))
+                    && System.currentTimeMillis() < deadline) {
                 Thread.sleep(200);
                 scrape = AgentHttp.get(url, metricsPath).body();
             }
@@ -250,20 +259,31 @@ class ManifestsIT {
                     exposed.add(line.split("[{ ]", 2)[0]);
                 }
             }
-            Set<String> used = new TreeSet<>();
+            Set<String> inRules = new TreeSet<>();
             ObjectNode rule = one(rendered.get("monitoring"), "PrometheusRule", "pgrelay");
             for (JsonNode group : rule.at("/spec/groups")) {
                 for (JsonNode r : group.path("rules")) {
-                    Matcher m = METRIC.matcher(r.path("expr").asText());
-                    while (m.find()) {
-                        used.add(m.group());
-                    }
+                    inRules.addAll(ShippedMonitoring.metricNames(r.path("expr").asText()));
                 }
             }
-            assertThat(used).as("metrics the alert rules use").isNotEmpty();
-            Set<String> notExposed = new TreeSet<>(used);
+            assertThat(inRules).as("metrics the alert rules use").isNotEmpty();
+            Set<String> notExposed = new TreeSet<>(inRules);
             notExposed.removeAll(exposed);
             assertThat(notExposed).as("metrics named in k8s/monitoring/prometheusrule.yaml but not in a real agent's "
+                    + metricsPath + " (it exposes " + exposed + ")").isEmpty();
+
+            Set<String> inDashboard = new TreeSet<>();
+            JsonNode dashboard = ShippedMonitoring.grafanaDashboard();
+            for (String query : ShippedMonitoring.dashboardQueries(dashboard)) {
+                inDashboard.addAll(ShippedMonitoring.metricNames(query));
+            }
+            for (String query : ShippedMonitoring.dashboardVariableQueries(dashboard)) {
+                inDashboard.addAll(ShippedMonitoring.metricNames(query));
+            }
+            assertThat(inDashboard).as("metrics the dashboard uses").isNotEmpty();
+            notExposed = new TreeSet<>(inDashboard);
+            notExposed.removeAll(exposed);
+            assertThat(notExposed).as("metrics named in k8s/monitoring/grafana-dashboard.json but not in a real agent's "
                     + metricsPath + " (it exposes " + exposed + ")").isEmpty();
         } finally {
             sandbox.postgres().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
@@ -272,57 +292,92 @@ class ManifestsIT {
     }
 
     /**
-     * The flapping rule, evaluated by Prometheus' own promtool: every agent counts each change of
-     * leader it sees, so with three agents two failovers in 15 minutes are six increments in all —
-     * the rule must still read them as two, and fire at four.
+     * The shipped rules pass {@code promtool check rules}, and {@code promtool test rules} with
+     * {@code k8s/monitoring/tests/rules-test.yaml} — which has, for every alert, a case where it
+     * fires and one where it stays silent (checked here, so a new rule comes with its tests).
      */
     @Test
-    void leadershipFlappingCountsEachChangeOnceHoweverManyAgentsSawIt() throws Exception {
+    void everyAlertRulePassesItsUnitTestsInPromtool() throws Exception {
         ObjectNode rule = one(rendered.get("monitoring"), "PrometheusRule", "pgrelay");
+        Path tests = ShippedMonitoring.DIR.resolve("tests/rules-test.yaml");
+        JsonNode testFile = YAML.readTree(tests.toFile());
+        assertThat(testFile.path("rule_files").toString()).as("rule_files of " + tests).isEqualTo("[\"rules.yaml\"]");
+        Map<String, Set<String>> cases = new TreeMap<>();
+        for (JsonNode test : testFile.path("tests")) {
+            for (JsonNode t : test.path("alert_rule_test")) {
+                cases.computeIfAbsent(t.path("alertname").asText(), k -> new TreeSet<>())
+                        .add(t.path("exp_alerts").isEmpty() ? "silent" : "fires");
+            }
+        }
+        Set<String> shipped = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (JsonNode group : rule.at("/spec/groups")) {
+            for (JsonNode r : group.path("rules")) {
+                String alert = r.path("alert").asText();
+                shipped.add(alert);
+                Set<String> kinds = cases.getOrDefault(alert, Set.of());
+                if (!kinds.containsAll(List.of("fires", "silent"))) {
+                    problems.add(alert + " has " + (kinds.isEmpty() ? "no case" : "cases that are only " + kinds));
+                }
+            }
+        }
+        Set<String> unknown = new TreeSet<>(cases.keySet());
+        unknown.removeAll(shipped);
+        assertThat(problems).as("alerts without a firing and a silent case in " + tests).isEmpty();
+        assertThat(unknown).as("alerts tested in " + tests + " but not shipped").isEmpty();
+
         Path dir = Files.createTempDirectory("promtool-");
         try {
-            Path rules = dir.resolve("rules.yaml");
-            YAML.writeValue(rules.toFile(), rule.get("spec"));
-            assertThat(run(dir, promtool(), "check", "rules", rules.toString())).as("promtool check rules").startsWith("0\n");
-
-            String flapping = null;
-            for (JsonNode r : rule.at("/spec/groups/0/rules")) {
-                if (r.path("alert").asText().equals("PgrelayLeadershipFlapping")) {
-                    flapping = r.path("expr").asText();
-                }
-            }
-            assertThat(flapping).as("PgrelayLeadershipFlapping in k8s/monitoring/prometheusrule.yaml").isNotNull();
-            // one sample a minute from 0 to 15 m: each agent's counter rises by `changes` in the window
-            String test = "rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n"
-                    + flappingCase(flapping, 2, "[]")
-                    + flappingCase(flapping, 4, "[{labels: '{}', value: 1}]");
-            Files.writeString(dir.resolve("test.yaml"), test);
-            String out = run(dir, promtool(), "test", "rules", "test.yaml");
-            assertThat(out).as("promtool test rules with\n" + test).startsWith("0\n");
+            Files.writeString(dir.resolve("rules.yaml"), ShippedMonitoring.rulesFile(rule));
+            Files.copy(tests, dir.resolve("rules-test.yaml"));
+            String check = run(dir, ShippedMonitoring.promtool(), "check", "rules", "rules.yaml");
+            assertThat(check).as("promtool check rules").startsWith("0\n").contains("SUCCESS: " + shipped.size() + " rules found");
+            String test = run(dir, ShippedMonitoring.promtool(), "test", "rules", "rules-test.yaml");
+            System.out.printf("ManifestsIT: promtool test rules, %d cases over %d alerts:%n%s", testFile.path("tests").size(),
+                    shipped.size(), test.substring(test.indexOf('\n') + 1));
+            assertThat(test).as("promtool test rules").startsWith("0\n").contains("SUCCESS");
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            Directories.deleteRecursively(dir);
         }
     }
 
-    /** Three agents that each saw {@code changes} changes of leader in 15 minutes; {@code expected} firing series. */
-    private static String flappingCase(String expr, int changes, String expected) {
-        StringBuilder series = new StringBuilder();
-        for (int agent = 1; agent <= 3; agent++) {
-            StringBuilder values = new StringBuilder();
-            for (int minute = 0; minute <= 15; minute++) {
-                values.append(minute == 0 ? "" : " ").append(1 + changes * minute / 15);
+    /**
+     * The Grafana dashboard: in its ConfigMap as Grafana's sidecar finds it, each panel asking for
+     * the cluster chosen at the top, and the panels an operator needs — slot lag in bytes and
+     * seconds, the leader, events/s, changes of leader, snapshot progress, a missing slot.
+     */
+    @Test
+    void grafanaDashboardShipsInItsConfigMapWithThePanelsAnOperatorNeeds() throws Exception {
+        JsonNode dashboard = ShippedMonitoring.grafanaDashboard();
+        ObjectNode cm = one(rendered.get("monitoring"), "ConfigMap", "pgrelay-grafana-dashboard");
+        assertThat(cm.at("/metadata/labels/grafana_dashboard").asText()).as("the label Grafana's sidecar watches").isEqualTo("1");
+        assertThat(JSON.readTree(cm.at("/data/pgrelay.json").asText())).as("the ConfigMap holds grafana-dashboard.json").isEqualTo(dashboard);
+        assertThat(dashboard.path("uid").asText()).isEqualTo("pgrelay");
+
+        Set<Integer> ids = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            if (!ids.add(panel.path("id").asInt())) {
+                problems.add("panel id " + panel.path("id") + " twice");
             }
-            series.append("  - series: 'pgrelay_leadership_changes_total{namespace=\"pgrelay\",cluster=\"demo\",agent=\"agent-")
-                    .append(agent).append("\"}'\n    values: '").append(values).append("'\n");
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asText();
+                for (String metric : ShippedMonitoring.metricNames(expr)) {
+                    if (!expr.contains(metric + "{cluster=\"$cluster\"}")) {
+                        problems.add(panel.path("title").asText() + ": " + metric + " not limited to $cluster in " + expr);
+                    }
+                }
+                if (!target.at("/datasource/uid").asText().equals("${datasource}")) {
+                    problems.add(panel.path("title").asText() + ": datasource " + target.path("datasource") + ", not ${datasource}");
+                }
+            }
         }
-        return "- interval: 1m\n  input_series:\n" + series
-                + "  promql_expr_test:\n  - expr: 'count(" + expr.replace("'", "''") + ")'\n    eval_time: 15m\n"
-                + "    exp_samples: " + expected + "\n";
+        assertThat(problems).isEmpty();
+        Set<String> used = new TreeSet<>();
+        ShippedMonitoring.dashboardQueries(dashboard).forEach(q -> used.addAll(ShippedMonitoring.metricNames(q)));
+        assertThat(used).contains("pgrelay_slot_lag_bytes", "pgrelay_replication_lag_seconds", "pgrelay_leader",
+                "pgrelay_events_total", "pgrelay_leadership_changes_total", "pgrelay_snapshot_rows_total",
+                "pgrelay_snapshot_rows_estimated", "pgrelay_slot_missing");
     }
 
     /** Exit status, a newline, then what the command printed. */
@@ -333,7 +388,10 @@ class ManifestsIT {
         return p.exitValue() + "\n" + out;
     }
 
-    /** operations.md's sample rules and deploy.md's table name the shipped rules as the file does. */
+    /**
+     * operations.md's table of alert rules shows each shipped rule with its expression, {@code for}
+     * and severity as shipped; deploy.md's table names the same rules.
+     */
     @Test
     void theDocsNameTheShippedAlertRulesAsTheFileDoes() throws IOException {
         Map<String, JsonNode> shipped = new LinkedHashMap<>();
@@ -342,29 +400,35 @@ class ManifestsIT {
         }
         String operations = Files.readString(ROOT.resolve("docs/operations.md"));
         int section = operations.indexOf("## Prometheus alert rules");
-        int start = operations.indexOf("```yaml\n", section) + "```yaml\n".length();
-        JsonNode sample = YAML.readTree(operations.substring(start, operations.indexOf("```", start)));
-        List<String> problems = new ArrayList<>();
-        for (JsonNode r : sample.at("/groups/0/rules")) {
-            JsonNode same = shipped.get(r.path("alert").asText());
-            if (same == null) {
-                continue; // an extra rule of the sample, named for nothing shipped
-            }
-            String where = "docs/operations.md " + r.path("alert").asText() + ": ";
-            if (!r.path("expr").asText().equals(same.path("expr").asText().replace("namespace, ", ""))) {
-                problems.add(where + "expr " + r.path("expr").asText() + ", shipped " + same.path("expr").asText());
-            }
-            if (!r.path("for").asText().equals(same.path("for").asText())) {
-                problems.add(where + "for " + r.path("for").asText() + ", shipped " + same.path("for").asText());
-            }
-        }
+        assertThat(section).as("docs/operations.md has a section \"## Prometheus alert rules\"").isNotNegative();
+        String rules = operations.substring(section, operations.indexOf("\n## ", section + 1));
+        // | `PgrelayNoLeader` | `sum by (namespace, cluster) (pgrelay_leader) == 0` | 1m | critical | … (\| is a | in a table)
+        Matcher row = Pattern.compile("^\\| `(Pgrelay[A-Za-z]+)` \\| `([^`]+)` \\| ([^ |]+) \\| ([a-z]+) \\|", Pattern.MULTILINE)
+                .matcher(rules);
         Set<String> inOperations = new TreeSet<>();
-        sample.at("/groups/0/rules").forEach(r -> inOperations.add(r.path("alert").asText()));
-        for (String meaning : List.of("PgrelayNoLeader", "PgrelaySeveralLeaders", "PgrelayLeadershipFlapping", "PgrelaySlotInactive")) {
-            if (!inOperations.contains(meaning)) {
-                problems.add("docs/operations.md has no rule " + meaning + " (shipped under that name)");
+        List<String> problems = new ArrayList<>();
+        while (row.find()) {
+            String alert = row.group(1);
+            inOperations.add(alert);
+            JsonNode same = shipped.get(alert);
+            if (same == null) {
+                problems.add("docs/operations.md lists " + alert + ", which is not shipped");
+                continue;
+            }
+            String where = "docs/operations.md " + alert + ": ";
+            String expr = row.group(2).replace("\\|", "|");
+            if (!expr.equals(same.path("expr").asText().trim())) {
+                problems.add(where + "expr " + expr + ", shipped " + same.path("expr").asText());
+            }
+            String shippedFor = same.path("for").asText("—");
+            if (!row.group(3).equals(shippedFor.isEmpty() ? "—" : shippedFor)) {
+                problems.add(where + "for " + row.group(3) + ", shipped " + shippedFor);
+            }
+            if (!row.group(4).equals(same.at("/labels/severity").asText())) {
+                problems.add(where + "severity " + row.group(4) + ", shipped " + same.at("/labels/severity").asText());
             }
         }
+        assertThat(inOperations).as("alerts in docs/operations.md's table").isEqualTo(new TreeSet<>(shipped.keySet()));
         Set<String> inDeploy = new TreeSet<>();
         Matcher m = Pattern.compile("^\\| `(Pgrelay[A-Za-z]+)` \\|", Pattern.MULTILINE).matcher(Files.readString(ROOT.resolve("docs/deploy.md")));
         while (m.find()) {
@@ -403,40 +467,11 @@ class ManifestsIT {
 
     /** {@code -Dpgrelay.kubectl}, {@code $KUBECTL}, else {@code kubectl} on the PATH (./scripts/test installs it). */
     private static String kubectl() {
-        return tool("kubectl", "kubernetes-client");
-    }
-
-    /** {@code -Dpgrelay.promtool}, {@code $PROMTOOL}, else {@code promtool} on the PATH (./scripts/test installs it). */
-    private static String promtool() {
-        return tool("promtool", "prometheus");
-    }
-
-    private static String tool(String name, String debianPackage) {
-        String configured = System.getProperty("pgrelay." + name, System.getenv(name.toUpperCase(java.util.Locale.ROOT)));
-        if (configured != null && !configured.isBlank()) {
-            return configured;
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, name))) {
-                return Path.of(dir, name).toString();
-            }
-        }
-        throw new AssertionError(name + " not found on the PATH: install Debian's " + debianPackage + " (./scripts/test does)");
+        return ShippedMonitoring.tool("kubectl", "kubernetes-client");
     }
 
     private static String java() {
         return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("k8s"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("no k8s/ folder above " + Path.of("").toAbsolutePath());
-        }
-        return dir;
     }
 
     private static List<ObjectNode> all(List<ObjectNode> objects, String kind) {
