@@ -189,11 +189,43 @@ public final class ConfigLoader {
         String schemaTopic = topicName(s, "schemaTopic", prefix + "._schema");
         long maxTransactionBytes = s.size("maxTransactionBytes", KafkaConfig.DEFAULT_MAX_TRANSACTION_BYTES);
         boolean transactionEvents = s.bool("transactionEvents", false);
+        FormatConfig formats = formats(s);
         s.reportUnknownKeys();
         KafkaConfig kafka = new KafkaConfig(bootstrap, prefix, topics, tombstones, producer, partitions, checkpoints,
-                onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic, maxTransactionBytes, transactionEvents);
+                onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic, maxTransactionBytes, transactionEvents,
+                formats);
         TopicCollisions.report(kafka, postgres, paths, s::problemAtPath);
         return kafka;
+    }
+
+    /** {@code kafka.format}, {@code kafka.serialization} and {@code kafka.debezium}; see docs/formats.md. */
+    private FormatConfig formats(ConfigNode kafka) {
+        FormatConfig.Format format = kafka.choice("format", FormatConfig.Format.class, FormatConfig.Format::configName,
+                FormatConfig.Format.PGRELAY);
+        FormatConfig.Serialization serialization = kafka.choice("serialization", FormatConfig.Serialization.class,
+                FormatConfig.Serialization::configName, FormatConfig.Serialization.JSON);
+        if (serialization == FormatConfig.Serialization.AVRO) {
+            kafka.problem("serialization", "avro (through a schema registry) is not supported in this build; use json or json-schema");
+        } else if (serialization == FormatConfig.Serialization.JSON_SCHEMA && format == FormatConfig.Format.PGRELAY) {
+            kafka.problem("serialization", "json-schema writes Kafka Connect schemas, which only format: debezium has;"
+                    + " use serialization: json with format: pgrelay");
+        }
+        ConfigNode d = kafka.section("debezium");
+        FormatConfig.Debezium defaults = FormatConfig.Debezium.DEFAULT;
+        FormatConfig.DecimalMode decimal = d.choice("decimalHandlingMode", FormatConfig.DecimalMode.class,
+                defaults.decimalHandlingMode());
+        FormatConfig.TimePrecisionMode time = d.choice("timePrecisionMode", FormatConfig.TimePrecisionMode.class,
+                defaults.timePrecisionMode());
+        FormatConfig.BinaryMode binary = d.choice("binaryHandlingMode", FormatConfig.BinaryMode.class,
+                defaults.binaryHandlingMode());
+        String placeholder = d.string("unavailableValuePlaceholder", defaults.unavailableValuePlaceholder());
+        boolean truncates = d.bool("truncates", defaults.truncates());
+        String version = d.string("sourceVersion", defaults.sourceVersion());
+        d.reportUnknownKeys();
+        if (format == FormatConfig.Format.PGRELAY && kafka.has("debezium")) {
+            kafka.problem("debezium", "applies to format: debezium only; set kafka.format: debezium or remove it");
+        }
+        return new FormatConfig(format, serialization, new FormatConfig.Debezium(decimal, time, binary, placeholder, truncates, version));
     }
 
     private CoordinationConfig coordination(ConfigNode s) {

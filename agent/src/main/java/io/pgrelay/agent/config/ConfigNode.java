@@ -143,6 +143,20 @@ final class ConfigNode {
         }, fallback, e -> null);
     }
 
+    /** One of the enum's constants, written in YAML as {@code name} gives it ({@code json-schema}). */
+    <E extends Enum<E>> E choice(String key, Class<E> type, Function<E, String> name, E fallback) {
+        return parsed(key, s -> {
+            List<String> names = new ArrayList<>();
+            for (E e : type.getEnumConstants()) {
+                if (name.apply(e).equals(s)) {
+                    return e;
+                }
+                names.add(name.apply(e));
+            }
+            throw new IllegalArgumentException("'" + s + "' is not one of " + String.join(", ", names));
+        }, fallback, e -> null);
+    }
+
     /** A list of strings, each entry's path {@code key[i]}; absent reads as empty. */
     List<Entry> stringList(String key) {
         JsonNode v = value(key);

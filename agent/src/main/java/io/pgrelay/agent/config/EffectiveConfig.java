@@ -72,6 +72,19 @@ final class EffectiveConfig {
         kafka.put("deadLetterTopic", k.deadLetterTopic());
         kafka.put("commitInterval", Units.formatDuration(k.commitInterval()));
         kafka.put("commitMaxBytes", Units.formatSize(k.commitMaxBytes()));
+        kafka.put("format", k.formats().format().configName());
+        kafka.put("serialization", k.formats().serialization().configName());
+        if (k.formats().format() == FormatConfig.Format.DEBEZIUM) {
+            FormatConfig.Debezium d = k.formats().debezium();
+            Map<String, Object> debezium = new LinkedHashMap<>();
+            debezium.put("decimalHandlingMode", d.decimalHandlingMode().name().toLowerCase());
+            debezium.put("timePrecisionMode", d.timePrecisionMode().name().toLowerCase());
+            debezium.put("binaryHandlingMode", d.binaryHandlingMode().name().toLowerCase());
+            debezium.put("unavailableValuePlaceholder", d.unavailableValuePlaceholder());
+            debezium.put("truncates", d.truncates());
+            debezium.put("sourceVersion", d.sourceVersion());
+            kafka.put("debezium", debezium);
+        }
         root.put("kafka", kafka);
 
         CoordinationConfig co = c.coordination();

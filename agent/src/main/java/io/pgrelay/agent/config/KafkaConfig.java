@@ -17,12 +17,14 @@ import java.util.Map;
  * @param maxTransactionBytes the one reason besides time to split a PostgreSQL transaction over Kafka transactions:
  *                        a Kafka transaction holding part of one is committed at this many bytes
  * @param transactionEvents BEGIN and END records of each PostgreSQL transaction on {@code <topicPrefix>._transactions}
+ * @param formats         {@code format}, {@code serialization} and {@code debezium}: how row events are written
  */
 public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
                           @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
                           int partitions, String checkpointTopic, OnOversized onOversized,
                           String deadLetterTopic, Duration commitInterval, long commitMaxBytes,
-                          String schemaTopic, long maxTransactionBytes, boolean transactionEvents) {
+                          String schemaTopic, long maxTransactionBytes, boolean transactionEvents,
+                          FormatConfig formats) {
 
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_COMMIT_MAX_BYTES = 16L << 20;
@@ -57,6 +59,6 @@ public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<Table
                 + ", tombstones=" + tombstones + ", producer=" + Masking.producer(producer) + ", partitions=" + partitions
                 + ", checkpointTopic=" + checkpointTopic + ", onOversized=" + onOversized + ", deadLetterTopic="
                 + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + ", schemaTopic=" + schemaTopic
-                + ", maxTransactionBytes=" + maxTransactionBytes + ", transactionEvents=" + transactionEvents + "]";
+                + ", maxTransactionBytes=" + maxTransactionBytes + ", transactionEvents=" + transactionEvents + ", formats=" + formats + "]";
     }
 }

@@ -25,7 +25,7 @@ import java.util.Map;
  *
  * <p>Single-threaded: one encoder per pipeline thread; it reuses one buffer for every event.
  */
-public final class EventEncoder {
+public final class EventEncoder implements RowEncoder {
 
     private static final byte[] OP = ascii("{\"op\":");
     private static final byte[] TABLE = ascii(",\"table\":");
@@ -54,7 +54,7 @@ public final class EventEncoder {
         this.types = types;
     }
 
-    /** The catalog this encoder describes types with. */
+    @Override
     public TypeCatalog types() {
         return types;
     }
@@ -63,6 +63,7 @@ public final class EventEncoder {
      * The primary key of a table, used as the event key when the table has REPLICA IDENTITY FULL.
      * Takes effect for a relation registered afterwards, and re-registers one already known.
      */
+    @Override
     public void setPrimaryKey(TableId table, List<String> columns) {
         primaryKeys.put(table, List.copyOf(columns));
         codecs.values().stream().map(RelationCodec::relation).filter(r -> r.tableId().equals(table)).toList()
@@ -70,6 +71,7 @@ public final class EventEncoder {
     }
 
     /** Prepares encoding of the relation's rows; replaces what an earlier Relation message with its id said. */
+    @Override
     public void register(Relation relation) {
         codecs.put(relation.relationId(), new RelationCodec(relation, primaryKeys.get(relation.tableId()), types));
     }
@@ -79,6 +81,7 @@ public final class EventEncoder {
      *
      * @throws EventEncodingException naming table, column and LSN when a value cannot be encoded
      */
+    @Override
     public byte[] key(ChangeEvent event) {
         try {
             return encodeKey(event);
@@ -92,6 +95,7 @@ public final class EventEncoder {
      *
      * @throws EventEncodingException naming table, column and LSN when a value cannot be encoded
      */
+    @Override
     public byte[] value(ChangeEvent event) {
         try {
             return encodeValue(event);

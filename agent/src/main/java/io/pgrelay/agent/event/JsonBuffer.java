@@ -194,6 +194,22 @@ public final class JsonBuffer {
         }
     }
 
+    /**
+     * Shortens the fraction of the instant written from {@code start} by {@link #writeInstantMicros}
+     * to {@code digits} digits (none: the dot goes too).
+     */
+    void truncateFraction(int start, int digits) {
+        int dot = start;
+        while (bytes[dot] != '.') {
+            dot++;
+        }
+        int cut = 6 - digits + (digits == 0 ? 1 : 0);
+        int from = dot + 7;   // 'Z'
+        int to = from - cut;
+        System.arraycopy(bytes, from, bytes, to, size - from);
+        size -= cut;
+    }
+
     /** Writes a number with at least {@code width} digits, zero-padded; {@code v} ≥ 0. */
     void writePadded(long v, int width) {
         ensure(20);

@@ -4,7 +4,8 @@ import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
+import io.pgrelay.agent.event.RowEncoders;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pipeline.PipelineSettings;
@@ -74,8 +75,8 @@ public final class StreamResources implements PipelineResources {
     }
 
     @Override
-    public EventEncoder newEncoder() {
-        return new EventEncoder(config.cluster(), typeCatalog);
+    public RowEncoder newEncoder() {
+        return RowEncoders.of(config, typeCatalog);
     }
 
     @Override

@@ -4,7 +4,7 @@ import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.pgoutput.PgMessage;
@@ -170,7 +170,7 @@ public final class Pipeline {
                             + "producer ready after {} ms more, checkpoint and schema topic read after {} ms more)",
                     settings.slot(), epoch, skipThrough, (tSlot - t0) / 1_000_000, (tSink - tSlot) / 1_000_000,
                     (tCheckpoint - tSink) / 1_000_000);
-            EventEncoder encoder = resources.newEncoder();
+            RowEncoder encoder = resources.newEncoder();
             SchemaStream schemas = new SchemaStream(settings.schemaTopic(), settings.cluster(), settings.slot(),
                     encoder.types(), published);
             SnapshotState resumed = checkpoint.map(Checkpoint::snapshot).orElse(SnapshotState.NONE);

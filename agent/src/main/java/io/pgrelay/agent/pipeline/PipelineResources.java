@@ -1,7 +1,7 @@
 package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.kafka.KafkaSink;
 import io.pgrelay.agent.postgres.SlotState;
 import io.pgrelay.agent.replication.WalReader;
@@ -17,7 +17,7 @@ public interface PipelineResources {
 
     KafkaSink openSink();
 
-    EventEncoder newEncoder();
+    RowEncoder newEncoder();
 
     /**
      * Starts reading what the last leader left in Kafka — the newest checkpoint and the shapes

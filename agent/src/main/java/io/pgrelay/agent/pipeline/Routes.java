@@ -1,7 +1,7 @@
 package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.TableId;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.kafka.Sink;
 import io.pgrelay.agent.pgoutput.Relation;
 import io.pgrelay.agent.route.TopicNames;
@@ -23,7 +23,7 @@ final class Routes {
     }
 
     private final Sink sink;
-    private final EventEncoder encoder;
+    private final RowEncoder encoder;
     private final Function<TableId, List<String>> primaryKeys;
     private final TopicNames topics;
     private final StreamStats stats;
@@ -31,7 +31,7 @@ final class Routes {
     /** Routes of snapshot rows whose relation (read from the catalog) is not the stream's current one. */
     private final Map<Integer, Route> snapshot = new HashMap<>();
 
-    Routes(Sink sink, EventEncoder encoder, Function<TableId, List<String>> primaryKeys, TopicNames topics, StreamStats stats) {
+    Routes(Sink sink, RowEncoder encoder, Function<TableId, List<String>> primaryKeys, TopicNames topics, StreamStats stats) {
         this.sink = sink;
         this.encoder = encoder;
         this.primaryKeys = primaryKeys;

@@ -5,7 +5,7 @@ import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.ChangeEvent;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.EventHeaders;
@@ -43,7 +43,7 @@ final class SinkLoop {
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
 
     private final Sink sink;
-    private final EventEncoder encoder;
+    private final RowEncoder encoder;
     private final OversizedRecords oversized;
     private final StreamProgress progress;
     private final StreamStats stats;
@@ -73,7 +73,7 @@ final class SinkLoop {
     /** How far the slot may be confirmed, and what the checkpoints record of it. */
     private final Confirmations confirmations;
 
-    SinkLoop(Sink sink, EventEncoder encoder, Routes routes, OversizedRecords oversized,
+    SinkLoop(Sink sink, RowEncoder encoder, Routes routes, OversizedRecords oversized,
              StreamProgress progress, StreamStats stats, SinkSettings settings, Position skipThrough, Lsn recordedFlushed,
              SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
@@ -197,6 +197,9 @@ final class SinkLoop {
     /** Writes one event (and a delete's tombstone) into the open Kafka transaction, opening one if needed. */
     private void send(ChangeEvent event, Routes.Route route) {
         Op op = event.op();
+        if (!encoder.writes(op)) {
+            return;   // the format leaves these out (Debezium's skipped.operations=t)
+        }
         byte[] key = encoder.key(event);
         byte[] value = encoder.value(event);
         List<Header> headers = this.headers.of(event.lsn().value(), event.commitLsn().value(), event.seq(), op);

@@ -2,7 +2,7 @@ package io.pgrelay.agent.pipeline;
 
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.ChangeEvent;
-import io.pgrelay.agent.event.EventEncoder;
+import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.snapshot.Chunk;
@@ -127,7 +127,7 @@ final class SnapshotWindows {
     }
 
     /** A change of a watched table (see {@link #watching}): its keys, old and new, leave the chunk. */
-    void changed(ChangeEvent event, EventEncoder encoder) {
+    void changed(ChangeEvent event, RowEncoder encoder) {
         TableId table = event.relation().tableId();
         if (event.op() == Op.TRUNCATE) {
             truncated(table);

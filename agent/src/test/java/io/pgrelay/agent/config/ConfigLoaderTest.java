@@ -119,6 +119,59 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void formatDefaultsToPgrelayJsonAndDebeziumSettingsAreRead() {
+        String base = """
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                """;
+        assertThat(parse(base, Map.of()).kafka().formats()).isEqualTo(FormatConfig.DEFAULT);
+
+        FormatConfig f = parse(base + """
+                  format: debezium
+                  serialization: json-schema
+                  debezium: { decimalHandlingMode: string, timePrecisionMode: connect, binaryHandlingMode: hex,
+                              unavailableValuePlaceholder: __toast, truncates: true }
+                """, Map.of()).kafka().formats();
+        assertThat(f.format()).isEqualTo(FormatConfig.Format.DEBEZIUM);
+        assertThat(f.serialization()).isEqualTo(FormatConfig.Serialization.JSON_SCHEMA);
+        assertThat(f.debezium()).isEqualTo(new FormatConfig.Debezium(FormatConfig.DecimalMode.STRING,
+                FormatConfig.TimePrecisionMode.CONNECT, FormatConfig.BinaryMode.HEX, "__toast", true,
+                FormatConfig.Debezium.DEFAULT_SOURCE_VERSION));
+    }
+
+    @Test
+    void unknownFormatsAndUnsupportedSerializationsAreReportedWithTheOtherProblems() {
+        assertThat(problems("""
+                cluster: demo
+                postgres: { user: replicator }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: canal
+                  serialization: protobuf
+                  debezium: { decimalHandlingMode: exact }
+                """)).containsExactly(
+                "postgres.url: required",
+                "kafka.format: 'canal' is not one of pgrelay, debezium",
+                "kafka.serialization: 'protobuf' is not one of json, json-schema, avro",
+                "kafka.debezium.decimalHandlingMode: 'exact' is not one of precise, double, string",
+                "kafka.debezium: applies to format: debezium only; set kafka.format: debezium or remove it");
+        assertThat(problems("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka: { bootstrapServers: 'k1:9092', format: debezium, serialization: avro }
+                """)).containsExactly(
+                "kafka.serialization: avro (through a schema registry) is not supported in this build; use json or json-schema");
+        assertThat(problems("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka: { bootstrapServers: 'k1:9092', serialization: json-schema }
+                """)).containsExactly("kafka.serialization: json-schema writes Kafka Connect schemas, which only format: debezium"
+                + " has; use serialization: json with format: pgrelay");
+    }
+
+    @Test
     void threeMistakesYieldExactlyThreeProblemsEachAtItsPath() {
         String yaml = """
                 cluster: demo

@@ -31,8 +31,14 @@ public final class EncodeDecodeRate {
                 new Relation.Column(false, "placed_at", BuiltinTypes.TIMESTAMPTZ, -1),
                 new Relation.Column(false, "paid", BuiltinTypes.BOOL, -1)));
         PgOutputDecoder decoder = new PgOutputDecoder();
-        EventEncoder encoder = new EventEncoder("demo", BuiltinTypes.CATALOG);
-        encoder.register(relation);
+        java.util.Map<String, RowEncoder> encoders = new java.util.LinkedHashMap<>();
+        encoders.put("encode pgrelay json", new EventEncoder("demo", BuiltinTypes.CATALOG));
+        for (boolean schemas : new boolean[] {false, true}) {
+            encoders.put("encode debezium " + (schemas ? "json-schema" : "json"), new DebeziumEncoder(
+                    io.pgrelay.agent.config.FormatConfig.Debezium.DEFAULT, schemas, "demo", "app",
+                    t -> "demo." + t.schema() + "." + t.table(), BuiltinTypes.CATALOG));
+        }
+        encoders.values().forEach(e -> e.register(relation));
 
         long sink = 0;
         for (int round = 0; round < 2; round++) {   // the first round warms the JIT up
@@ -47,16 +53,19 @@ public final class EncodeDecodeRate {
             report(round, "decode", n, System.nanoTime() - start);
 
             Insert insert = (Insert) decoder.decode(ByteBuffer.wrap(message));
-            n = 0;
-            start = System.nanoTime();
-            deadline = start + (long) (seconds * 1e9);
-            while ((n & 1023) != 0 || System.nanoTime() < deadline) {
-                ChangeEvent event = new ChangeEvent(Op.INSERT, relation, null, insert.newTuple(), Lsn.of(0x1A2B3C4L + n),
-                        Lsn.of(0x1A2B400L + n), 771, n, 1_795_342_530_123_456L);
-                sink += encoder.value(event).length + encoder.key(event).length;
-                n++;
+            for (java.util.Map.Entry<String, RowEncoder> named : encoders.entrySet()) {
+                RowEncoder encoder = named.getValue();
+                n = 0;
+                start = System.nanoTime();
+                deadline = start + (long) (seconds * 1e9);
+                while ((n & 1023) != 0 || System.nanoTime() < deadline) {
+                    ChangeEvent event = new ChangeEvent(Op.INSERT, relation, null, insert.newTuple(), Lsn.of(0x1A2B3C4L + n),
+                            Lsn.of(0x1A2B400L + n), 771, n, 1_795_342_530_123_456L);
+                    sink += encoder.value(event).length + encoder.key(event).length;
+                    n++;
+                }
+                report(round, named.getKey(), n, System.nanoTime() - start);
             }
-            report(round, "encode", n, System.nanoTime() - start);
         }
         System.out.println("(checksum " + sink + ")");
     }

@@ -1,0 +1,72 @@
+package io.pgrelay.agent.config;
+
+import java.util.Locale;
+
+/**
+ * How row events are written to Kafka: {@code kafka.format}, {@code kafka.serialization} and the
+ * {@code kafka.debezium} section (docs/formats.md).
+ *
+ * @param format        the envelope: pgrelay's own event or Debezium's
+ * @param serialization the bytes: plain JSON, or Kafka Connect's {@code {schema, payload}} JSON
+ * @param debezium      the Debezium connector settings this build follows, used by {@code format: debezium}
+ */
+public record FormatConfig(Format format, Serialization serialization, Debezium debezium) {
+
+    public static final FormatConfig DEFAULT = new FormatConfig(Format.PGRELAY, Serialization.JSON, Debezium.DEFAULT);
+
+    public enum Format {
+        /** the event in DESIGN.md, "Kafka records" */
+        PGRELAY,
+        /** the envelope of Debezium's PostgreSQL connector */
+        DEBEZIUM;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public enum Serialization {
+        /** what Kafka Connect's JsonConverter writes with {@code schemas.enable=false} */
+        JSON,
+        /** what Kafka Connect's JsonConverter writes with {@code schemas.enable=true}: {@code {schema, payload}} */
+        JSON_SCHEMA,
+        /** the Confluent wire format through a schema registry: not in this build */
+        AVRO;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** Debezium's {@code decimal.handling.mode}: how numeric (and money) columns are written. */
+    public enum DecimalMode { PRECISE, DOUBLE, STRING }
+
+    /** Debezium's {@code time.precision.mode}: adaptive (Debezium's default) or Kafka Connect's logical types. */
+    public enum TimePrecisionMode { ADAPTIVE, CONNECT }
+
+    /** Debezium's {@code binary.handling.mode}: bytea as Connect bytes, or a base64 or hex string. */
+    public enum BinaryMode { BYTES, BASE64, HEX }
+
+    /**
+     * The {@code kafka.debezium} section, in Debezium's own words.
+     *
+     * @param decimalHandlingMode         {@code decimal.handling.mode}
+     * @param timePrecisionMode           {@code time.precision.mode}
+     * @param binaryHandlingMode          {@code binary.handling.mode}
+     * @param unavailableValuePlaceholder {@code unavailable.value.placeholder}: written for an unchanged TOAST column
+     * @param truncates                   false = Debezium's default {@code skipped.operations=t}: truncates are not written
+     * @param sourceVersion               {@code source.version}; says which Debezium release the envelope follows
+     */
+    public record Debezium(DecimalMode decimalHandlingMode, TimePrecisionMode timePrecisionMode,
+                           BinaryMode binaryHandlingMode, String unavailableValuePlaceholder, boolean truncates,
+                           String sourceVersion) {
+
+        /** Debezium's default placeholder for a value PostgreSQL did not send (unchanged TOAST). */
+        public static final String DEFAULT_PLACEHOLDER = "__debezium_unavailable_value";
+        /** The Debezium release whose PostgreSQL connector output this format was checked against. */
+        public static final String DEFAULT_SOURCE_VERSION = "3.6.1.Final";
+
+        public static final Debezium DEFAULT = new Debezium(DecimalMode.PRECISE, TimePrecisionMode.ADAPTIVE,
+                BinaryMode.BYTES, DEFAULT_PLACEHOLDER, false, DEFAULT_SOURCE_VERSION);
+    }
+}

@@ -1,0 +1,34 @@
+package io.pgrelay.agent.event;
+
+import io.pgrelay.agent.config.FormatConfig;
+import io.pgrelay.agent.config.PgRelayConfig;
+
+/** Chooses the {@link RowEncoder} of {@code kafka.format} and {@code kafka.serialization}, once per pipeline. */
+public final class RowEncoders {
+
+    private RowEncoders() {
+    }
+
+    public static RowEncoder of(PgRelayConfig config, TypeCatalog types) {
+        FormatConfig formats = config.kafka().formats();
+        return switch (formats.format()) {
+            case PGRELAY -> new EventEncoder(config.cluster(), types);
+            case DEBEZIUM -> new DebeziumEncoder(formats.debezium(),
+                    formats.serialization() == FormatConfig.Serialization.JSON_SCHEMA, config.kafka().topicPrefix(),
+                    databaseOf(config.postgres().url()), config.kafka().topicNames()::topicFor, types);
+        };
+    }
+
+    /** The database a JDBC URL names: {@code jdbc:postgresql://a:5432,b:5432/app?x=y} → {@code app}. */
+    static String databaseOf(String jdbcUrl) {
+        String rest = jdbcUrl.startsWith("jdbc:postgresql://") ? jdbcUrl.substring("jdbc:postgresql://".length())
+                : jdbcUrl.substring(jdbcUrl.indexOf(':', 5) + 1);
+        int slash = rest.indexOf('/');
+        if (slash < 0) {
+            return "";
+        }
+        String db = rest.substring(slash + 1);
+        int query = db.indexOf('?');
+        return java.net.URLDecoder.decode(query < 0 ? db : db.substring(0, query), java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
