@@ -15,8 +15,6 @@ import io.javalin.util.JavalinLogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -67,36 +65,70 @@ public final class AdminServer implements AutoCloseable {
 
     private final Javalin app;
     private final AgentView agent;
-    private final byte[] adminToken;
+    private final BearerTokens tokens;
+    /** Whether /status, /stats and /metrics need a read or admin token ({@code agent.protectReads}). */
+    private final boolean protectReads;
+    private final String scheme;
     /** Declared routes: path → methods, so a known path with another method answers 405, not 404. */
     private final Map<String, Set<String>> methodsByPath = new LinkedHashMap<>();
 
-    private AdminServer(AgentView agent, String adminToken) {
+    private AdminServer(AgentView agent, String host, int port, HttpAccess access) {
         this.agent = agent;
-        this.adminToken = adminToken == null ? new byte[0] : adminToken.getBytes(StandardCharsets.UTF_8);
+        this.tokens = access.tokens();
+        this.protectReads = access.protectReads();
+        this.scheme = access.tls() == null ? "http" : "https";
         // Javalin's start-up lines (its own "listening on", and the version's age in days, which
         // reads as a warning to anyone running a release): this server logs where it listens itself.
         JavalinLogger.startupInfo = false;
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
+            if (access.tls() != null) {
+                config.jetty.addConnector((server, http) -> HttpsConnector.create(server, http, access.tls(), host, port));
+            }
         });
     }
 
-    public static AdminServer start(String host, int port, String adminToken, AgentView agent) {
-        AdminServer server = new AdminServer(agent, adminToken);
+    /**
+     * What the listener asks of callers.
+     *
+     * @param tls          HTTPS with this context; null: plain HTTP (loopback, development)
+     * @param tokens       the admin and read tokens
+     * @param protectReads whether the read routes need a token
+     */
+    public record HttpAccess(javax.net.ssl.SSLContext tls, BearerTokens tokens, boolean protectReads) {
+        public static final HttpAccess OPEN = new HttpAccess(null, BearerTokens.NONE, false);
+    }
+
+    public static AdminServer start(String host, int port, HttpAccess access, AgentView agent) {
+        AdminServer server = new AdminServer(agent, host, port, access);
         server.routes();
-        server.app.start(host, port);
-        log.info("admin HTTP listening on http://{}:{}", host, server.app.port());
+        if (access.tls() == null) {
+            server.app.start(host, port);
+        } else {
+            server.app.start();   // on the HTTPS connector alone: Javalin adds its plain one only when none is configured
+        }
+        log.info("admin {} listening on {}://{}:{} (admin routes {}, read routes {})", server.scheme.toUpperCase(java.util.Locale.ROOT),
+                server.scheme, host, server.app.port(), access.tokens().adminEnabled() ? "need an admin token" : "disabled",
+                access.protectReads() ? "need a token" : "open");
         return server;
     }
 
     private void routes() {
         get("/health", ctx -> ctx.json(Map.of("status", "up")));
         get("/ready", this::ready);
-        get("/status", ctx -> ctx.json(agent.status()));
-        get("/stats", ctx -> ctx.json(agent.stats()));
-        get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
+        get("/status", ctx -> {
+            authorizeRead(ctx);
+            ctx.json(agent.status());
+        });
+        get("/stats", ctx -> {
+            authorizeRead(ctx);
+            ctx.json(agent.stats());
+        });
+        get("/metrics", ctx -> {
+            authorizeRead(ctx);
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics());
+        });
         post("/admin/handover", this::handover);
         post("/admin/log-level", this::logLevel);
         post("/admin/snapshot", this::snapshot);
@@ -249,18 +281,33 @@ public final class AdminServer implements AutoCloseable {
         return Optional.of(to.asText());
     }
 
-    /** Bearer token, compared in constant time: 403 when admin is disabled, 401 without the token. */
+    /**
+     * An admin route: 403 when no admin token is configured or the token may only read, 401 without
+     * a known token. Tokens are compared in constant time ({@link BearerTokens}).
+     */
     private void authorize(Context ctx) {
-        if (adminToken.length == 0) {
-            throw new ForbiddenResponse("admin routes are disabled: set agent.adminToken");
+        if (!tokens.adminEnabled()) {
+            throw new ForbiddenResponse("admin routes are disabled: set agent.tokens.admin (or agent.adminToken)");
         }
-        String header = ctx.header("Authorization");
-        byte[] given = header != null && header.startsWith("Bearer ")
-                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (!MessageDigest.isEqual(given, adminToken)) {
-            ctx.header("WWW-Authenticate", "Bearer");
-            throw new UnauthorizedResponse(header == null ? "missing bearer token" : "bad bearer token");
+        BearerTokens.Scope scope = tokens.scopeOf(ctx.header("Authorization"));
+        if (scope == BearerTokens.Scope.READ) {
+            throw new ForbiddenResponse("this token may only read; " + ctx.path() + " needs an admin token");
         }
+        if (scope != BearerTokens.Scope.ADMIN) {
+            unauthorized(ctx);
+        }
+    }
+
+    /** A read route under {@code agent.protectReads}: a read or an admin token, else 401. */
+    private void authorizeRead(Context ctx) {
+        if (protectReads && tokens.scopeOf(ctx.header("Authorization")) == BearerTokens.Scope.NONE) {
+            unauthorized(ctx);
+        }
+    }
+
+    private static void unauthorized(Context ctx) {
+        ctx.header("WWW-Authenticate", "Bearer");
+        throw new UnauthorizedResponse(ctx.header("Authorization") == null ? "missing bearer token" : "bad bearer token");
     }
 
     /** What a bad request body or value throws ({@link IllegalArgumentException}) is a 400. */
