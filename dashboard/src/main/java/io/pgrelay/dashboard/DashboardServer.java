@@ -11,6 +11,14 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.http.HttpClient;
+import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -34,7 +42,8 @@ public final class DashboardServer implements AutoCloseable {
     private final ClusterWatch watch;
     private final boolean readOnly;
     private final Javalin app;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    private final String scheme;
     private final Set<SseClient> subscribers = ConcurrentHashMap.newKeySet();
     // a slow page must not hold up the poll thread
     private final ExecutorService pushes = Executors.newSingleThreadExecutor(r -> {
@@ -43,9 +52,11 @@ public final class DashboardServer implements AutoCloseable {
         return t;
     });
 
-    private DashboardServer(ClusterWatch watch, boolean readOnly) {
+    private DashboardServer(ClusterWatch watch, boolean readOnly, HttpClient agents, SSLContext tls, String host, int port) {
         this.watch = watch;
         this.readOnly = readOnly;
+        this.http = agents;
+        this.scheme = tls == null ? "http" : "https";
         // Javalin's start-up lines (its own "listening on", and the version's age in days, which
         // reads as a warning to anyone running a release): this server logs where it listens itself.
         JavalinLogger.startupInfo = false;
@@ -58,16 +69,44 @@ public final class DashboardServer implements AutoCloseable {
                 files.location = Location.CLASSPATH;
                 files.headers = Map.of("Cache-Control", "no-cache");
             });
+            if (tls != null) {
+                config.jetty.addConnector((server, httpConfig) -> httpsConnector(server, httpConfig, tls, host, port));
+            }
         });
     }
 
     public static DashboardServer start(String host, int port, ClusterWatch watch, boolean readOnly) {
-        DashboardServer server = new DashboardServer(watch, readOnly);
+        return start(host, port, watch, readOnly, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), null);
+    }
+
+    /**
+     * @param agents the client for the handover relay (trusting the agents' CA)
+     * @param tls    HTTPS for the page and its API ({@code --tls-cert}, {@code --tls-key}); null: plain HTTP
+     */
+    static DashboardServer start(String host, int port, ClusterWatch watch, boolean readOnly, HttpClient agents, SSLContext tls) {
+        DashboardServer server = new DashboardServer(watch, readOnly, agents, tls, host, port);
         server.routes();
         watch.onSnapshot(json -> server.pushes.execute(() -> server.push(json)));
-        server.app.start(host, port);
-        log.info("dashboard listening on http://{}:{}{}", host, server.app.port(), readOnly ? " (read-only)" : "");
+        if (tls == null) {
+            server.app.start(host, port);
+        } else {
+            server.app.start();   // the HTTPS connector alone: Javalin adds its plain one only when none is configured
+        }
+        log.info("dashboard listening on {}://{}:{}{}", server.scheme, host, server.app.port(), readOnly ? " (read-only)" : "");
         return server;
+    }
+
+    /** The same Jetty 11 connector as the agent's (agent/http/HttpsConnector): TLS from PEM files, no SNI host check. */
+    private static ServerConnector httpsConnector(Server server, HttpConfiguration http, SSLContext tls, String host, int port) {
+        SecureRequestCustomizer secure = new SecureRequestCustomizer();
+        secure.setSniHostCheck(false);
+        http.addCustomizer(secure);
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setSslContext(tls);
+        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
+        connector.setHost(host);
+        connector.setPort(port);
+        return connector;
     }
 
     private void routes() {

@@ -8,6 +8,7 @@ import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentProcess;
+import io.pgrelay.sandbox.cluster.DashboardProcess;
 import io.pgrelay.sandbox.server.TestCa;
 import java.io.IOException;
 import java.net.URI;
@@ -91,6 +92,26 @@ class AdminHttpsIT {
                 HttpClient untrusting = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
                 assertThatThrownBy(() -> send(untrusting, get(base + "/health", null)))
                         .as("a client that does not trust the test CA").isInstanceOf(SSLHandshakeException.class);
+
+                // The dashboard: HTTPS itself, and polling the agent over HTTPS with a read token.
+                TestCa.Issued dashboardCert = ca.server("dashboard-http", "dashboard", "localhost", "127.0.0.1");
+                Path readTokenFile = Files.writeString(ca.directory().resolve("read-token"), READ + "\n");
+                try (DashboardProcess dashboard = DashboardProcess.startHttps(trusting, "--agents", base,
+                        "--agent-ca", ca.certificate().toString(), "--agent-token-file", readTokenFile.toString(),
+                        "--tls-cert", dashboardCert.cert().toString(), "--tls-key", dashboardCert.key().toString())) {
+                    ItSupport.await("the dashboard shows the agent reachable", Duration.ofSeconds(30), () -> {
+                        try {
+                            String shown = send(trusting, get(dashboard.url() + "/api/cluster", null)).body();
+                            return ItSupport.json(shown).toString().contains("\"reachable\":true");
+                        } catch (IOException | InterruptedException e) {
+                            return false;
+                        }
+                    });
+                    String page = send(trusting, get(dashboard.url() + "/api/cluster", null)).body();
+                    assertThat(dashboard.url()).startsWith("https://");
+                    assertThat(page).contains("\"agent\":\"agent-1\"").doesNotContain(READ);
+                    assertThat(dashboard.log()).doesNotContain(READ);
+                }
 
                 String log = agent.log();
                 assertThat(log).contains("admin HTTPS listening on https://127.0.0.1:" + port);
