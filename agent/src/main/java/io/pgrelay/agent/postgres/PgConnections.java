@@ -220,9 +220,9 @@ public final class PgConnections {
         if (urlMode != null && urlMode.startsWith("verify-")) {
             return null;
         }
-        return "postgres.tls is not set, so pgjdbc's sslmode " + (urlMode == null ? "(prefer)" : urlMode)
-                + " applies: TLS only if the server offers it, and the server's certificate is not checked;"
-                + " set postgres.tls.mode: verify-full and postgres.tls.ca";
+        return "postgres.tls is not set, so pgjdbc's sslmode "
+                + (urlMode == null ? "(prefer) applies: TLS only if the server offers it, and" : urlMode + " applies:")
+                + " the server's certificate is not checked; set postgres.tls.mode: verify-full and postgres.tls.ca";
     }
 
     private Connection connect(Properties properties) throws PgConnectException {
