@@ -97,7 +97,6 @@ public final class AdminServer implements AutoCloseable {
      * @param protectReads whether the read routes need a token
      */
     public record HttpAccess(javax.net.ssl.SSLContext tls, BearerTokens tokens, boolean protectReads) {
-        public static final HttpAccess OPEN = new HttpAccess(null, BearerTokens.NONE, false);
     }
 
     public static AdminServer start(String host, int port, HttpAccess access, AgentView agent) {
