@@ -113,6 +113,28 @@ class AdminHttpsIT {
                     assertThat(dashboard.log()).doesNotContain(READ);
                 }
 
+                // Every admin call is audited and counted, refusals included.
+                String metrics = send(trusting, get(base + "/metrics", READ)).body();
+                assertThat(metrics).contains("pgrelay_admin_requests_total{action=\"log-level\",cluster=\"" + cluster
+                        + "\",status=\"200\"} 3.0", "status=\"403\"} 1.0", "status=\"401\"} 2.0");
+                ItSupport.await("audit lines written", Duration.ofSeconds(5), () -> auditLines(agent).size() >= 6);
+                assertThat(auditLines(agent)).contains(
+                        "admin log-level target=ROOT=info caller=127.0.0.1 status=200",
+                        "admin log-level target=- caller=127.0.0.1 status=403",
+                        "admin log-level target=- caller=127.0.0.1 status=401");
+
+                // Guessing is slowed down: after ten failures in ten seconds, 429 even for a right token.
+                int limited = 0;
+                for (int i = 0; i < 20; i++) {
+                    int code = send(trusting, get(base + "/status", "guess-" + i)).statusCode();
+                    limited += code == 429 ? 1 : 0;
+                }
+                assertThat(limited).as("20 wrong tokens at once: all after the limit are refused").isGreaterThanOrEqualTo(10);
+                HttpResponse<String> blocked = send(trusting, get(base + "/status", READ));
+                assertThat(blocked.statusCode()).isEqualTo(429);
+                assertThat(blocked.headers().firstValue("Retry-After")).isPresent();
+                assertThat(blocked.body()).startsWith("{\"error\":\"too many failed authentications from 127.0.0.1; retry in ");
+
                 String log = agent.log();
                 assertThat(log).contains("admin HTTPS listening on https://127.0.0.1:" + port);
                 for (String secret : new String[] {ADMIN_1, ADMIN_2, FROM_FILE, READ}) {
@@ -121,6 +143,15 @@ class AdminHttpsIT {
                 }
             }
             ItSupport.dropSlotAndPublicationOnceReleased(sandbox, new AgentConfigs(sandbox, cluster).slot());
+        }
+    }
+
+    private static java.util.List<String> auditLines(AgentProcess agent) {
+        try {
+            return agent.log().lines().filter(l -> l.contains("io.pgrelay.audit"))
+                    .map(l -> l.substring(l.indexOf("admin "))).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

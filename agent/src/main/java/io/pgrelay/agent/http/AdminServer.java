@@ -32,6 +32,10 @@ public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where admin calls are audited, apart from the agent's own lines so that it can be routed to its own file. */
+    private static final Logger audit = LoggerFactory.getLogger("io.pgrelay.audit");
+    /** The request attribute an admin handler sets to what it acts on, for the audit line. */
+    private static final String TARGET = "pgrelay.audit.target";
 
     /** What the server asks of the agent. */
     public interface AgentView {
@@ -61,6 +65,9 @@ public final class AdminServer implements AutoCloseable {
          * not exist or is not published. Returns the tables as {@code schema.table}.
          */
         java.util.List<String> snapshot(java.util.List<String> tables) throws Exception;
+
+        /** Counts one call of an admin route by its HTTP status ({@code pgrelay_admin_requests_total}). */
+        void adminRequest(String action, int status);
     }
 
     private final Javalin app;
@@ -69,6 +76,7 @@ public final class AdminServer implements AutoCloseable {
     /** Whether /status, /stats and /metrics need a read or admin token ({@code agent.protectReads}). */
     private final boolean protectReads;
     private final String scheme;
+    private final AuthFailures failures = new AuthFailures(System::nanoTime);
     /** Declared routes: path → methods, so a known path with another method answers 405, not 404. */
     private final Map<String, Set<String>> methodsByPath = new LinkedHashMap<>();
 
@@ -128,9 +136,9 @@ public final class AdminServer implements AutoCloseable {
             authorizeRead(ctx);
             ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics());
         });
-        post("/admin/handover", this::handover);
-        post("/admin/log-level", this::logLevel);
-        post("/admin/snapshot", this::snapshot);
+        post("/admin/handover", audited("handover", this::handover));
+        post("/admin/log-level", audited("log-level", this::logLevel));
+        post("/admin/snapshot", audited("snapshot", this::snapshot));
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, HttpStatus.forStatus(e.getStatus()), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
             // the class name only: a message may quote configuration, and a stack trace helps no client
@@ -140,6 +148,29 @@ public final class AdminServer implements AutoCloseable {
         });
         app.error(HttpStatus.NOT_FOUND, this::notFoundOrWrongMethod);
         app.error(HttpStatus.METHOD_NOT_ALLOWED, this::notFoundOrWrongMethod);
+    }
+
+    /**
+     * One audit line per admin call — action, target, caller's address, HTTP status — on the logger
+     * {@code io.pgrelay.audit}, and one count in {@code pgrelay_admin_requests_total}. Refused calls
+     * (401, 403, 429) are audited too. The target is what the handler recorded in {@link #TARGET};
+     * never a token.
+     */
+    private Handler audited(String action, Handler handler) {
+        return ctx -> {
+            int status = 500;
+            try {
+                handler.handle(ctx);
+                status = ctx.statusCode();
+            } catch (HttpResponseException e) {
+                status = e.getStatus();
+                throw e;
+            } finally {
+                Object target = ctx.attribute(TARGET);
+                audit.info("admin {} target={} caller={} status={}", action, target == null ? "-" : target, ctx.ip(), status);
+                agent.adminRequest(action, status);
+            }
+        };
     }
 
     private void get(String path, Handler handler) {
@@ -179,6 +210,7 @@ public final class AdminServer implements AutoCloseable {
     private void handover(Context ctx) throws Exception {
         authorize(ctx);
         Optional<String> to = badRequestIfIllegal(() -> parseTarget(ctx.body()));
+        ctx.attribute(TARGET, to.orElse("any"));
         asLeader(() -> {
             agent.handover(to);
             return null;
@@ -207,6 +239,7 @@ public final class AdminServer implements AutoCloseable {
         }
         String logger = loggerNode.isTextual() ? loggerNode.asText() : org.slf4j.Logger.ROOT_LOGGER_NAME;
         String level = node.get("level").asText();
+        ctx.attribute(TARGET, logger + "=" + level);
         String name = badRequestIfIllegal(() -> agent.setLogLevel(logger, level));
         log.info("log level of {} set to {} over HTTP", name, level.toUpperCase(java.util.Locale.ROOT));
         Map<String, Object> body = new LinkedHashMap<>();
@@ -219,6 +252,7 @@ public final class AdminServer implements AutoCloseable {
     private void snapshot(Context ctx) throws Exception {
         authorize(ctx);
         java.util.List<String> tables = badRequestIfIllegal(() -> parseTables(ctx.body()));
+        ctx.attribute(TARGET, String.join(",", tables));
         java.util.List<String> accepted = asLeader(() -> agent.snapshot(tables));
         log.info("snapshot of {} requested over HTTP", accepted);
         Map<String, Object> body = new LinkedHashMap<>();
@@ -288,7 +322,7 @@ public final class AdminServer implements AutoCloseable {
         if (!tokens.adminEnabled()) {
             throw new ForbiddenResponse("admin routes are disabled: set agent.tokens.admin (or agent.adminToken)");
         }
-        BearerTokens.Scope scope = tokens.scopeOf(ctx.header("Authorization"));
+        BearerTokens.Scope scope = scope(ctx);
         if (scope == BearerTokens.Scope.READ) {
             throw new ForbiddenResponse("this token may only read; " + ctx.path() + " needs an admin token");
         }
@@ -299,12 +333,24 @@ public final class AdminServer implements AutoCloseable {
 
     /** A read route under {@code agent.protectReads}: a read or an admin token, else 401. */
     private void authorizeRead(Context ctx) {
-        if (protectReads && tokens.scopeOf(ctx.header("Authorization")) == BearerTokens.Scope.NONE) {
+        if (protectReads && scope(ctx) == BearerTokens.Scope.NONE) {
             unauthorized(ctx);
         }
     }
 
-    private static void unauthorized(Context ctx) {
+    /** The request's token scope; 429 first when its address failed too often ({@link AuthFailures}). */
+    private BearerTokens.Scope scope(Context ctx) {
+        long wait = failures.blockedForSeconds(ctx.ip());
+        if (wait > 0) {
+            ctx.header("Retry-After", Long.toString(wait));
+            throw new HttpResponseException(HttpStatus.TOO_MANY_REQUESTS.getCode(), "too many failed authentications from "
+                    + ctx.ip() + "; retry in " + wait + " s");
+        }
+        return tokens.scopeOf(ctx.header("Authorization"));
+    }
+
+    private void unauthorized(Context ctx) {
+        failures.failed(ctx.ip());
         ctx.header("WWW-Authenticate", "Bearer");
         throw new UnauthorizedResponse(ctx.header("Authorization") == null ? "missing bearer token" : "bad bearer token");
     }
