@@ -164,6 +164,11 @@ public final class DashboardServer implements AutoCloseable {
 
     /** Relays {@code {"to":…}} and the caller's Authorization header to the leader; its answer comes back as is. */
     private void handover(Context ctx) throws InterruptedException {
+        String crossSite = crossSite(ctx);
+        if (crossSite != null) {
+            error(ctx, HttpStatus.FORBIDDEN, crossSite);
+            return;
+        }
         if (readOnly) {
             error(ctx, HttpStatus.FORBIDDEN, "this dashboard is read-only: handover is disabled (started with --read-only)");
             return;
@@ -192,6 +197,34 @@ public final class DashboardServer implements AutoCloseable {
         log.info("handover request relayed to the leader at {}: HTTP {}", leader.get(), answer.statusCode());
         answer.headers().firstValue("WWW-Authenticate").ifPresent(v -> ctx.header("WWW-Authenticate", v));
         ctx.status(answer.statusCode()).contentType(JSON_TYPE).result(answer.body());
+    }
+
+    /**
+     * Why a POST comes from another site's page, or null: its {@code Origin} (which browsers send
+     * with every cross-origin POST, and Chrome and Firefox with same-origin ones) names another
+     * host than the request's {@code Host}, or {@code Sec-Fetch-Site} says {@code cross-site}. A
+     * request with neither (curl, scripts) passes: it carries its own token, no browser's cookies.
+     */
+    static String crossSite(Context ctx) {
+        String fetchSite = ctx.header("Sec-Fetch-Site");
+        if ("cross-site".equalsIgnoreCase(fetchSite)) {
+            return "cross-site request refused (Sec-Fetch-Site: cross-site)";
+        }
+        String origin = ctx.header("Origin");
+        if (origin == null) {
+            return null;
+        }
+        String authority;
+        try {
+            authority = URI.create(origin).getRawAuthority();
+        } catch (IllegalArgumentException e) {
+            authority = null;
+        }
+        String host = ctx.header("Host");
+        if (authority == null || host == null || !authority.equalsIgnoreCase(host)) {
+            return "cross-site request refused: Origin " + origin + " is not this dashboard";
+        }
+        return null;
     }
 
     private static void json(Context ctx, HttpStatus status, String body) {

@@ -111,6 +111,14 @@ class AdminHttpsIT {
                     assertThat(dashboard.url()).startsWith("https://");
                     assertThat(page).contains("\"agent\":\"agent-1\"").doesNotContain(READ);
                     assertThat(dashboard.log()).doesNotContain(READ);
+
+                    // Its handover POST refuses another site's page, and lets its own through to the leader.
+                    HttpResponse<String> crossSite = send(trusting, handover(dashboard.url(), "https://evil.example", ADMIN_1));
+                    assertThat(crossSite.statusCode()).isEqualTo(403);
+                    assertThat(crossSite.body()).isEqualTo("{\"error\":\"cross-site request refused: Origin https://evil.example"
+                            + " is not this dashboard\"}");
+                    HttpResponse<String> sameSite = send(trusting, handover(dashboard.url(), dashboard.url(), null));
+                    assertThat(sameSite.statusCode()).as("relayed to the leader, which wants a token").isEqualTo(401);
                 }
 
                 // Every admin call is audited and counted, refusals included.
@@ -153,6 +161,15 @@ class AdminHttpsIT {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    private static HttpRequest handover(String dashboardUrl, String origin, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(dashboardUrl + "/api/handover")).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json").header("Origin", origin).POST(HttpRequest.BodyPublishers.ofString("{}"));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b.build();
     }
 
     private static HttpRequest get(String url, String token) {
