@@ -178,6 +178,12 @@ public final class DashboardServer implements AutoCloseable {
             error(ctx, HttpStatus.SERVICE_UNAVAILABLE, "no leader right now; try again when one is elected");
             return;
         }
+        String unsafe = plainHttpElsewhere(leader.get());
+        if (unsafe != null) {
+            error(ctx, HttpStatus.FORBIDDEN, "not relayed: the leader's address " + unsafe + " is plain HTTP off this machine,"
+                    + " where the admin token could be read on the way; give the agents agent.tls and the dashboard --agent-ca");
+            return;
+        }
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(leader.get() + "/admin/handover"))
                 .timeout(Duration.ofSeconds(10))
                 .header("Content-Type", JSON_TYPE)
@@ -197,6 +203,20 @@ public final class DashboardServer implements AutoCloseable {
         log.info("handover request relayed to the leader at {}: HTTP {}", leader.get(), answer.statusCode());
         answer.headers().firstValue("WWW-Authenticate").ifPresent(v -> ctx.header("WWW-Authenticate", v));
         ctx.status(answer.statusCode()).contentType(JSON_TYPE).result(answer.body());
+    }
+
+    /**
+     * {@code url} when it is plain HTTP to another machine than this one — where the admin token must
+     * not be sent — else null (HTTPS, or a loopback address).
+     */
+    static String plainHttpElsewhere(String url) {
+        URI u = URI.create(url);
+        if (!"http".equalsIgnoreCase(u.getScheme())) {
+            return null;
+        }
+        String host = u.getHost() == null ? "" : u.getHost();
+        boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1");
+        return loopback ? null : url;
     }
 
     /**
