@@ -284,6 +284,13 @@ async function submitHandover(event) {
   $('handover-dialog').close();
   const to = handoverTarget;
   const result = $('handover-result');
+  // The admin token leaves the browser only over HTTPS or to this machine (loopback).
+  if (location.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname)) {
+    result.className = 'bad';
+    result.textContent = 'Not sent: this page is plain HTTP on ' + location.hostname
+        + ', where the admin token could be read on the way; serve the dashboard with --tls-cert and --tls-key.';
+    return;
+  }
   result.className = '';
   result.textContent = 'Asking the leader to hand over to ' + to + '…';
   try {

@@ -97,11 +97,22 @@ public final class Agent implements AgentState {
         }
     }
 
+    /** {@code agent.tls}, {@code agent.tokens}, {@code agent.adminToken} and {@code agent.protectReads} for the HTTP server. */
+    static AdminServer.HttpAccess httpAccess(io.pgrelay.agent.config.AgentConfig a) {
+        javax.net.ssl.SSLContext tls = a.tls().enabled() ? io.pgrelay.common.tls.TlsContexts.server(a.tls().cert(), a.tls().key()) : null;
+        return new AdminServer.HttpAccess(tls, new io.pgrelay.agent.http.BearerTokens(a.adminTokens(), a.tokens().read()),
+                a.protectReads());
+    }
+
     void requestStop() {
         stopRequested.countDown();
     }
 
     int runUntilStopped() {
+        String unverified = connections.unverifiedServerWarning();
+        if (unverified != null) {
+            log.warn("postgres: {}", unverified);
+        }
         StreamResources resources = new StreamResources(config, connections);
         // Kafka clients take the longest to build at start: under way while the server is checked
         resources.prepareAhead();
@@ -140,8 +151,8 @@ public final class Agent implements AgentState {
                     }
                 }
             }, Runnable::run);
-            admin = AdminServer.start(config.agent().http().host(), config.agent().http().port(),
-                    config.agent().adminToken().reveal(), new AgentView(this));
+            admin = AdminServer.start(config.agent().http().host(), config.agent().http().port(), httpAccess(config.agent()),
+                    new AgentView(this));
             election.start();
             if (role == AgentRole.STARTING) {
                 role = AgentRole.STANDBY;

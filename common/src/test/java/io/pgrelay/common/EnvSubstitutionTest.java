@@ -2,7 +2,10 @@ package io.pgrelay.common;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,5 +39,32 @@ class EnvSubstitutionTest {
     @Test
     void replacementsAreTakenLiterally() {
         assertThat(substitute("p: ${P}", Map.of("P", "a$1\\b"))).isEqualTo("p: a$1\\b");
+    }
+
+    @Test
+    void aFileReferenceIsReplacedByTheFilesTrimmedContent(@TempDir Path dir) throws Exception {
+        Path token = dir.resolve("token");
+        Files.writeString(token, "  s3cr3t-token\n");
+        assertThat(substitute("adminToken: '${file:" + token + "}'", Map.of())).isEqualTo("adminToken: 's3cr3t-token'");
+        assertThat(substitute("t: $${file:" + token + "}", Map.of())).isEqualTo("t: ${file:" + token + "}");
+    }
+
+    @Test
+    void aFileThatCannotBeUsedLeavesAMarkerNamingThePathNeverTheContent(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("absent");
+        String out = substitute("${file:" + missing + "}", Map.of());
+        assertThat(EnvSubstitution.problemIn(out)).isEqualTo("${file:" + missing + "}: no such file");
+
+        Path twoLines = dir.resolve("two-lines");
+        Files.writeString(twoLines, "first-secret\nsecond-secret\n");
+        String multi = substitute("${file:" + twoLines + "}", Map.of());
+        assertThat(EnvSubstitution.problemIn(multi)).contains(twoLines.toString(), "more than one line")
+                .doesNotContain("first-secret");
+
+        Path empty = dir.resolve("empty");
+        Files.writeString(empty, " \n");
+        assertThat(EnvSubstitution.problemIn(substitute("${file:" + empty + "}", Map.of()))).endsWith("the file is empty");
+        assertThat(EnvSubstitution.problemIn("plain")).isNull();
+        assertThat(EnvSubstitution.problemIn(EnvSubstitution.unsetMarker("X"))).startsWith("environment variable X is not set");
     }
 }

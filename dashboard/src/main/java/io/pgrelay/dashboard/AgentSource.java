@@ -43,6 +43,11 @@ public interface AgentSource {
     }
 
     static AgentSource of(RegistrySettings settings) {
+        return of(settings, "http://");
+    }
+
+    /** Members the registry lists as {@code host:port} are reached with {@code scheme} ({@code https://} with {@code --agent-ca}). */
+    static AgentSource of(RegistrySettings settings, String scheme) {
         return new AgentSource() {
             @Override
             public List<Endpoint> endpoints() throws Exception {
@@ -63,7 +68,7 @@ public interface AgentSource {
                 }
                 return members.stream()
                         .filter(m -> m.http() != null && !m.http().isBlank())
-                        .map(m -> new Endpoint(m.id(), m.http().startsWith("http") ? m.http() : "http://" + m.http()))
+                        .map(m -> new Endpoint(m.id(), m.http().startsWith("http") ? m.http() : scheme + m.http()))
                         .toList();
             }
 

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -68,7 +66,7 @@ public final class ClusterWatch implements AutoCloseable {
 
     private final AgentSource source;
     private final String configuredCluster;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
+    private final AgentClient agentsClient;
     private final List<AgentState> agents = new CopyOnWriteArrayList<>();
     private final LeadershipTimeline timeline = new LeadershipTimeline(200);
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "dashboard-poll"));
@@ -81,7 +79,12 @@ public final class ClusterWatch implements AutoCloseable {
     private String lastDiscoveryProblem;
 
     public ClusterWatch(AgentSource source, String cluster) {
+        this(source, cluster, AgentClient.plain(REQUEST_TIMEOUT));
+    }
+
+    ClusterWatch(AgentSource source, String cluster, AgentClient agents) {
         this.source = source;
+        this.agentsClient = agents;
         this.configuredCluster = cluster;
         this.cluster = cluster;
         this.snapshot = render(List.of(), null);
@@ -208,8 +211,8 @@ public final class ClusterWatch implements AutoCloseable {
     }
 
     private CompletableFuture<JsonNode> get(String url) {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).GET().build();
-        return http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
+        HttpRequest req = agentsClient.get(url, REQUEST_TIMEOUT).build();
+        return agentsClient.http().sendAsync(req, HttpResponse.BodyHandlers.ofString())
                 .thenApply(r -> {
                     try {
                         return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;

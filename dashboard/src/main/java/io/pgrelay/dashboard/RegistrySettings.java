@@ -86,7 +86,7 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll);
     }
 
-    /** The text at a dotted key path, or null; a value built from an unset variable is a problem. */
+    /** The text at a dotted key path, or null; a value built from an unset variable or an unreadable file is a problem. */
     private static String text(JsonNode root, String path, List<String> problems) {
         JsonNode n = root;
         for (String key : path.split("\\.")) {
@@ -95,9 +95,9 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         if (n.isMissingNode() || n.isNull()) {
             return null;
         }
-        String unset = EnvSubstitution.unsetVariableIn(n.asText());
-        if (unset != null) {
-            problems.add(path + ": environment variable " + unset + " is not set (write ${" + unset + ":-default} to give a default)");
+        String unresolved = EnvSubstitution.problemIn(n.asText());
+        if (unresolved != null) {
+            problems.add(path + ": " + unresolved);
             return null;
         }
         return n.asText();

@@ -32,6 +32,10 @@ final class CheckCommand extends ConfiguredCommand {
                 + config.agent().id() + ")"));
         PgConnections connections = PgConnections.of(config);
         findings.addAll(new Preflight(connections, config.postgres()).run());
+        String unverified = connections.unverifiedServerWarning();
+        if (unverified != null) {
+            findings.add(Finding.note("postgres: tls: " + unverified));
+        }
         findings.addAll(failover(connections, config.postgres().slot()));
         findings.add(KafkaProbe.reach(config.kafka(), "pgrelay-check-" + config.agent().id(), kafkaTimeout));
         findings.forEach(out()::println);

@@ -108,8 +108,11 @@ public final class ConfigLoader {
         String id = s.string("id").orElseGet(hostName);
         HostPort http = s.string("http").map(v -> hostPort(s, "http", v)).orElse(AgentConfig.DEFAULT_HTTP);
         Secret token = s.secret("adminToken");
+        HttpTls tls = SecuritySections.httpTls(s);
+        AgentConfig.Tokens tokens = SecuritySections.tokens(s, token);
+        boolean protectReads = SecuritySections.protectReads(s, token, tokens);
         s.reportUnknownKeys();
-        return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token);
+        return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token, tls, tokens, protectReads);
     }
 
     private PostgresConfig postgres(ConfigNode s, String cluster, Map<TableId, String> tablePaths) {
@@ -140,8 +143,9 @@ public final class ConfigLoader {
         }
         Duration status = s.duration("statusInterval", PostgresConfig.DEFAULT_STATUS_INTERVAL);
         Duration connect = s.duration("connectTimeout", PostgresConfig.DEFAULT_CONNECT_TIMEOUT);
+        PostgresTls tls = SecuritySections.postgresTls(s, url);
         s.reportUnknownKeys();
-        return new PostgresConfig(url, user, password, slot, publication, tables, status, connect);
+        return new PostgresConfig(url, user, password, slot, publication, tables, status, connect, tls);
     }
 
     private KafkaConfig kafka(ConfigNode s, String cluster, PostgresConfig postgres, Map<TableId, String> tablePaths) {

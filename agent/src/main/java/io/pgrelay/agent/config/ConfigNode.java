@@ -248,9 +248,9 @@ final class ConfigNode {
             return Optional.empty();
         }
         String text = v.asText();
-        String unset = EnvSubstitution.unsetVariableIn(text);
-        if (unset != null) {
-            problems.add(path, "environment variable " + unset + " is not set (write ${" + unset + ":-default} to give a default)");
+        String unresolved = EnvSubstitution.problemIn(text);
+        if (unresolved != null) {
+            problems.add(path, unresolved);
             return Optional.empty();
         }
         return text.isEmpty() ? Optional.empty() : Optional.of(text);

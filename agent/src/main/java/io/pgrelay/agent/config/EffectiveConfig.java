@@ -41,6 +41,14 @@ final class EffectiveConfig {
         agent.put("id", c.agent().id());
         agent.put("http", c.agent().http().toString());
         agent.put("adminToken", c.agent().adminToken().masked());
+        if (c.agent().tls().enabled()) {
+            agent.put("tls", Map.of("cert", c.agent().tls().cert().toString(), "key", c.agent().tls().key().toString()));
+        }
+        Map<String, Object> tokens = new LinkedHashMap<>();
+        tokens.put("admin", c.agent().tokens().admin().stream().map(Secret::masked).toList());
+        tokens.put("read", c.agent().tokens().read().stream().map(Secret::masked).toList());
+        agent.put("tokens", tokens);
+        agent.put("protectReads", c.agent().protectReads());
         root.put("agent", agent);
 
         PostgresConfig pg = c.postgres();
@@ -55,6 +63,14 @@ final class EffectiveConfig {
         postgres.put("tables", tables);
         postgres.put("statusInterval", Units.formatDuration(pg.statusInterval()));
         postgres.put("connectTimeout", Units.formatDuration(pg.connectTimeout()));
+        if (pg.tls().configured()) {
+            Map<String, Object> tls = new LinkedHashMap<>();
+            tls.put("mode", pg.tls().mode().text());
+            tls.put("ca", pg.tls().ca() == null ? null : pg.tls().ca().toString());
+            tls.put("cert", pg.tls().cert() == null ? null : pg.tls().cert().toString());
+            tls.put("key", pg.tls().key() == null ? null : pg.tls().key().toString());
+            postgres.put("tls", tls);
+        }
         root.put("postgres", postgres);
 
         KafkaConfig k = c.kafka();

@@ -15,8 +15,6 @@ import io.javalin.util.JavalinLogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +32,10 @@ public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where admin calls are audited, apart from the agent's own lines so that it can be routed to its own file. */
+    private static final Logger audit = LoggerFactory.getLogger("io.pgrelay.audit");
+    /** The request attribute an admin handler sets to what it acts on, for the audit line. */
+    private static final String TARGET = "pgrelay.audit.target";
 
     /** What the server asks of the agent. */
     public interface AgentView {
@@ -63,43 +65,80 @@ public final class AdminServer implements AutoCloseable {
          * not exist or is not published. Returns the tables as {@code schema.table}.
          */
         java.util.List<String> snapshot(java.util.List<String> tables) throws Exception;
+
+        /** Counts one call of an admin route by its HTTP status ({@code pgrelay_admin_requests_total}). */
+        void adminRequest(String action, int status);
     }
 
     private final Javalin app;
     private final AgentView agent;
-    private final byte[] adminToken;
+    private final BearerTokens tokens;
+    /** Whether /status, /stats and /metrics need a read or admin token ({@code agent.protectReads}). */
+    private final boolean protectReads;
+    private final String scheme;
+    private final AuthFailures failures = new AuthFailures(System::nanoTime);
     /** Declared routes: path → methods, so a known path with another method answers 405, not 404. */
     private final Map<String, Set<String>> methodsByPath = new LinkedHashMap<>();
 
-    private AdminServer(AgentView agent, String adminToken) {
+    private AdminServer(AgentView agent, String host, int port, HttpAccess access) {
         this.agent = agent;
-        this.adminToken = adminToken == null ? new byte[0] : adminToken.getBytes(StandardCharsets.UTF_8);
+        this.tokens = access.tokens();
+        this.protectReads = access.protectReads();
+        this.scheme = access.tls() == null ? "http" : "https";
         // Javalin's start-up lines (its own "listening on", and the version's age in days, which
         // reads as a warning to anyone running a release): this server logs where it listens itself.
         JavalinLogger.startupInfo = false;
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.useVirtualThreads = false;
+            if (access.tls() != null) {
+                config.jetty.addConnector((server, http) -> HttpsConnector.create(server, http, access.tls(), host, port));
+            }
         });
     }
 
-    public static AdminServer start(String host, int port, String adminToken, AgentView agent) {
-        AdminServer server = new AdminServer(agent, adminToken);
+    /**
+     * What the listener asks of callers.
+     *
+     * @param tls          HTTPS with this context; null: plain HTTP (loopback, development)
+     * @param tokens       the admin and read tokens
+     * @param protectReads whether the read routes need a token
+     */
+    public record HttpAccess(javax.net.ssl.SSLContext tls, BearerTokens tokens, boolean protectReads) {
+    }
+
+    public static AdminServer start(String host, int port, HttpAccess access, AgentView agent) {
+        AdminServer server = new AdminServer(agent, host, port, access);
         server.routes();
-        server.app.start(host, port);
-        log.info("admin HTTP listening on http://{}:{}", host, server.app.port());
+        if (access.tls() == null) {
+            server.app.start(host, port);
+        } else {
+            server.app.start();   // on the HTTPS connector alone: Javalin adds its plain one only when none is configured
+        }
+        log.info("admin {} listening on {}://{}:{} (admin routes {}, read routes {})", server.scheme.toUpperCase(java.util.Locale.ROOT),
+                server.scheme, host, server.app.port(), access.tokens().adminEnabled() ? "need an admin token" : "disabled",
+                access.protectReads() ? "need a token" : "open");
         return server;
     }
 
     private void routes() {
         get("/health", ctx -> ctx.json(Map.of("status", "up")));
         get("/ready", this::ready);
-        get("/status", ctx -> ctx.json(agent.status()));
-        get("/stats", ctx -> ctx.json(agent.stats()));
-        get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics()));
-        post("/admin/handover", this::handover);
-        post("/admin/log-level", this::logLevel);
-        post("/admin/snapshot", this::snapshot);
+        get("/status", ctx -> {
+            authorizeRead(ctx);
+            ctx.json(agent.status());
+        });
+        get("/stats", ctx -> {
+            authorizeRead(ctx);
+            ctx.json(agent.stats());
+        });
+        get("/metrics", ctx -> {
+            authorizeRead(ctx);
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(agent.metrics());
+        });
+        post("/admin/handover", audited("handover", this::handover));
+        post("/admin/log-level", audited("log-level", this::logLevel));
+        post("/admin/snapshot", audited("snapshot", this::snapshot));
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, HttpStatus.forStatus(e.getStatus()), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
             // the class name only: a message may quote configuration, and a stack trace helps no client
@@ -109,6 +148,29 @@ public final class AdminServer implements AutoCloseable {
         });
         app.error(HttpStatus.NOT_FOUND, this::notFoundOrWrongMethod);
         app.error(HttpStatus.METHOD_NOT_ALLOWED, this::notFoundOrWrongMethod);
+    }
+
+    /**
+     * One audit line per admin call — action, target, caller's address, HTTP status — on the logger
+     * {@code io.pgrelay.audit}, and one count in {@code pgrelay_admin_requests_total}. Refused calls
+     * (401, 403, 429) are audited too. The target is what the handler recorded in {@link #TARGET};
+     * never a token.
+     */
+    private Handler audited(String action, Handler handler) {
+        return ctx -> {
+            int status = 500;
+            try {
+                handler.handle(ctx);
+                status = ctx.statusCode();
+            } catch (HttpResponseException e) {
+                status = e.getStatus();
+                throw e;
+            } finally {
+                Object target = ctx.attribute(TARGET);
+                audit.info("admin {} target={} caller={} status={}", action, target == null ? "-" : target, ctx.ip(), status);
+                agent.adminRequest(action, status);
+            }
+        };
     }
 
     private void get(String path, Handler handler) {
@@ -148,6 +210,7 @@ public final class AdminServer implements AutoCloseable {
     private void handover(Context ctx) throws Exception {
         authorize(ctx);
         Optional<String> to = badRequestIfIllegal(() -> parseTarget(ctx.body()));
+        ctx.attribute(TARGET, to.orElse("any"));
         asLeader(() -> {
             agent.handover(to);
             return null;
@@ -176,6 +239,7 @@ public final class AdminServer implements AutoCloseable {
         }
         String logger = loggerNode.isTextual() ? loggerNode.asText() : org.slf4j.Logger.ROOT_LOGGER_NAME;
         String level = node.get("level").asText();
+        ctx.attribute(TARGET, logger + "=" + level);
         String name = badRequestIfIllegal(() -> agent.setLogLevel(logger, level));
         log.info("log level of {} set to {} over HTTP", name, level.toUpperCase(java.util.Locale.ROOT));
         Map<String, Object> body = new LinkedHashMap<>();
@@ -188,6 +252,7 @@ public final class AdminServer implements AutoCloseable {
     private void snapshot(Context ctx) throws Exception {
         authorize(ctx);
         java.util.List<String> tables = badRequestIfIllegal(() -> parseTables(ctx.body()));
+        ctx.attribute(TARGET, String.join(",", tables));
         java.util.List<String> accepted = asLeader(() -> agent.snapshot(tables));
         log.info("snapshot of {} requested over HTTP", accepted);
         Map<String, Object> body = new LinkedHashMap<>();
@@ -249,18 +314,45 @@ public final class AdminServer implements AutoCloseable {
         return Optional.of(to.asText());
     }
 
-    /** Bearer token, compared in constant time: 403 when admin is disabled, 401 without the token. */
+    /**
+     * An admin route: 403 when no admin token is configured or the token may only read, 401 without
+     * a known token. Tokens are compared in constant time ({@link BearerTokens}).
+     */
     private void authorize(Context ctx) {
-        if (adminToken.length == 0) {
-            throw new ForbiddenResponse("admin routes are disabled: set agent.adminToken");
+        if (!tokens.adminEnabled()) {
+            throw new ForbiddenResponse("admin routes are disabled: set agent.tokens.admin (or agent.adminToken)");
         }
-        String header = ctx.header("Authorization");
-        byte[] given = header != null && header.startsWith("Bearer ")
-                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (!MessageDigest.isEqual(given, adminToken)) {
-            ctx.header("WWW-Authenticate", "Bearer");
-            throw new UnauthorizedResponse(header == null ? "missing bearer token" : "bad bearer token");
+        BearerTokens.Scope scope = scope(ctx);
+        if (scope == BearerTokens.Scope.READ) {
+            throw new ForbiddenResponse("this token may only read; " + ctx.path() + " needs an admin token");
         }
+        if (scope != BearerTokens.Scope.ADMIN) {
+            unauthorized(ctx);
+        }
+    }
+
+    /** A read route under {@code agent.protectReads}: a read or an admin token, else 401. */
+    private void authorizeRead(Context ctx) {
+        if (protectReads && scope(ctx) == BearerTokens.Scope.NONE) {
+            unauthorized(ctx);
+        }
+    }
+
+    /** The request's token scope; 429 first when its address failed too often ({@link AuthFailures}). */
+    private BearerTokens.Scope scope(Context ctx) {
+        long wait = failures.blockedForSeconds(ctx.ip());
+        if (wait > 0) {
+            ctx.header("Retry-After", Long.toString(wait));
+            throw new HttpResponseException(HttpStatus.TOO_MANY_REQUESTS.getCode(), "too many failed authentications from "
+                    + ctx.ip() + "; retry in " + wait + " s");
+        }
+        return tokens.scopeOf(ctx.header("Authorization"));
+    }
+
+    private void unauthorized(Context ctx) {
+        failures.failed(ctx.ip());
+        ctx.header("WWW-Authenticate", "Bearer");
+        throw new UnauthorizedResponse(ctx.header("Authorization") == null ? "missing bearer token" : "bad bearer token");
     }
 
     /** What a bad request body or value throws ({@link IllegalArgumentException}) is a 400. */

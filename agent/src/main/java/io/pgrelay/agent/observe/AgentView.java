@@ -145,6 +145,11 @@ public final class AgentView implements AdminServer.AgentView {
     }
 
     @Override
+    public void adminRequest(String action, int status) {
+        metrics.adminRequest(action, status);
+    }
+
+    @Override
     public String metrics() {
         return metrics.scrape();
     }

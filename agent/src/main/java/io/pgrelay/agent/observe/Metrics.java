@@ -98,6 +98,14 @@ public final class Metrics {
         return n == null ? Double.NaN : n.doubleValue();
     }
 
+    /** {@code pgrelay_admin_requests_total{action, status}}: admin routes called, refused calls included. */
+    void adminRequest(String action, int status) {
+        io.micrometer.core.instrument.Counter.builder("pgrelay_admin_requests_total")
+                .tags("action", action, "status", Integer.toString(status))
+                .description("calls of the admin routes by action and HTTP status (401, 403 and 429 are refusals)")
+                .register(registry).increment();
+    }
+
     String scrape() {
         registerNewTables();
         return registry.scrape();

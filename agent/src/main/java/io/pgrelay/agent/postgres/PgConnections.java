@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.config.PostgresConfig;
+import io.pgrelay.agent.config.PostgresTls;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -174,11 +175,54 @@ public final class PgConnections {
         PGProperty.CONNECT_TIMEOUT.set(p, timeoutSeconds);
         PGProperty.LOGIN_TIMEOUT.set(p, timeoutSeconds);
         PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        tls(p);
         if (replication) {
             PGProperty.REPLICATION.set(p, "database");
             PGProperty.PREFER_QUERY_MODE.set(p, "simple");
         }
         return p;
+    }
+
+    /**
+     * {@code postgres.tls} as pgjdbc settings, on every connection (plain, pooled, replication, to
+     * one host). Not set: nothing here, and pgjdbc's own default ({@code prefer}) or the URL's applies.
+     */
+    private void tls(Properties p) {
+        PostgresTls tls = postgres.tls();
+        if (!tls.configured()) {
+            return;
+        }
+        PGProperty.SSL_MODE.set(p, tls.mode().text());
+        if (tls.mode() == PostgresTls.Mode.DISABLE) {
+            return;
+        }
+        PGProperty.SSL_FACTORY.set(p, PemSslFactory.class.getName());
+        if (tls.ca() != null) {
+            PGProperty.SSL_ROOT_CERT.set(p, tls.ca().toString());
+        }
+        if (tls.cert() != null) {
+            PGProperty.SSL_CERT.set(p, tls.cert().toString());
+            PGProperty.SSL_KEY.set(p, tls.key().toString());
+        }
+    }
+
+    /**
+     * A sentence for {@code check} and the start-up log when TLS was left to chance: no
+     * {@code postgres.tls} and no {@code sslmode=verify-…} in the URL. A mode chosen in
+     * {@code postgres.tls}, even {@code disable}, is the operator's decision: null.
+     */
+    public String unverifiedServerWarning() {
+        if (postgres.tls().configured()) {
+            return null;
+        }
+        Properties parsed = Driver.parseURL(postgres.url(), new Properties());
+        String urlMode = parsed == null ? null : parsed.getProperty(PGProperty.SSL_MODE.getName());
+        if (urlMode != null && urlMode.startsWith("verify-")) {
+            return null;
+        }
+        return "postgres.tls is not set, so pgjdbc's sslmode "
+                + (urlMode == null ? "(prefer) applies: TLS only if the server offers it, and" : urlMode + " applies:")
+                + " the server's certificate is not checked; set postgres.tls.mode: verify-full and postgres.tls.ca";
     }
 
     private Connection connect(Properties properties) throws PgConnectException {

@@ -159,15 +159,18 @@ class MainTest {
         Result r = main("check", "--config", file.toString());
 
         assertThat(r.status()).isEqualTo(1);
-        assertThat(r.out().lines()).hasSize(11).startsWith(
+        assertThat(r.out().lines()).hasSize(12).startsWith(
                 "OK    config: " + file + " is valid (cluster cli-test, agent agent-1)",
                 "OK    postgres: connected to PostgreSQL " + pg.getPostgresDatabase().getConnection().getMetaData()
                         .getDatabaseProductVersion() + " at " + TestPostgres.url(pg, db) + " as postgres",
                 "OK    postgres: wal_level is logical")
                 .contains("NOTE  postgres: publication pub does not exist yet; init (or run) creates it FOR TABLE \"public\".\"orders\"")
                 .anyMatch(l -> l.startsWith("NOTE  postgres: failover: synchronized_standby_slots is empty on the primary"))
+                .contains("NOTE  postgres: tls: postgres.tls is not set, so pgjdbc's sslmode (prefer) applies: TLS only if the"
+                        + " server offers it, and the server's certificate is not checked; set postgres.tls.mode: verify-full and"
+                        + " postgres.tls.ca")
                 .endsWith("FAIL  kafka: no broker at 127.0.0.1:1 answered within 1000ms; check kafka.bootstrapServers and that"
-                        + " the brokers run", "check: 1 of 10 checks failed");
+                        + " the brokers run", "check: 1 of 11 checks failed");
     }
 
     @Test

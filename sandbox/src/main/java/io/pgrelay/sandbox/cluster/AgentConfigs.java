@@ -22,6 +22,12 @@ public final class AgentConfigs {
     private final StringBuilder extraCoordination = new StringBuilder();
     private final StringBuilder extraTop = new StringBuilder();
     private String adminToken = "";
+    private final StringBuilder extraAgent = new StringBuilder();
+    /**
+     * {@code postgres.tls}: {@code disable} unless a test asks, as the sandbox's shared server has no
+     * TLS; said explicitly so that the agent does not warn that TLS was left unset.
+     */
+    private String postgresTls = "{ mode: disable }";
     /**
      * The agents' {@code snapshot:} section. {@code never} unless a test asks: the tests written
      * before snapshots existed count exact records, and an initial snapshot racing their first
@@ -96,6 +102,18 @@ public final class AgentConfigs {
         return this;
     }
 
+    /** An extra line under {@code agent:}, e.g. {@code "protectReads: true"}. */
+    public AgentConfigs agent(String line) {
+        extraAgent.append("  ").append(line).append('\n');
+        return this;
+    }
+
+    /** The {@code postgres.tls} section, as YAML flow, e.g. {@code "{ mode: verify-full, ca: /tmp/ca.pem }"}. */
+    public AgentConfigs postgresTls(String flowYaml) {
+        this.postgresTls = flowYaml;
+        return this;
+    }
+
     public AgentConfigs login(String database, String user, String password) {
         this.database = database;
         this.user = user;
@@ -134,12 +152,14 @@ public final class AgentConfigs {
                 + "  id: " + agentId + "\n"
                 + "  http: 127.0.0.1:" + httpPort + "\n"
                 + "  adminToken: '" + adminToken + "'\n"
+                + extraAgent
                 + "postgres:\n"
                 + "  url: '" + (postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database))
                 + "'\n"
                 + "  user: " + user + "\n"
                 + "  password: '" + password + "'\n"
                 + "  tables: " + tableList + "\n"
+                + "  tls: " + postgresTls + "\n"
                 + "kafka:\n"
                 + "  bootstrapServers: " + (bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers) + "\n"
                 + "  topicPrefix: " + cluster + "\n"

@@ -34,6 +34,18 @@ public final class DashboardProcess implements AutoCloseable {
 
     /** Starts the dashboard with {@code args} (e.g. {@code --agents …}) plus {@code --http}; returns once it answers. */
     public static DashboardProcess start(String... args) throws IOException, InterruptedException {
+        return start(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(), "http", args);
+    }
+
+    /**
+     * Starts a dashboard serving HTTPS ({@code args} hold {@code --tls-cert} and {@code --tls-key});
+     * {@code client} trusts its certificate and is used to wait until it answers.
+     */
+    public static DashboardProcess startHttps(HttpClient client, String... args) throws IOException, InterruptedException {
+        return start(client, "https", args);
+    }
+
+    private static DashboardProcess start(HttpClient client, String scheme, String... args) throws IOException, InterruptedException {
         int port = Ports.free();
         Path dir = Files.createTempDirectory("pgrelay-dashboard-");
         List<String> cmd = new ArrayList<>();
@@ -46,9 +58,9 @@ public final class DashboardProcess implements AutoCloseable {
         cmd.add("127.0.0.1:" + port);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("dashboard.log").toFile()).start();
-        DashboardProcess dashboard = new DashboardProcess(p, dir, "http://127.0.0.1:" + port);
+        DashboardProcess dashboard = new DashboardProcess(p, dir, scheme + "://127.0.0.1:" + port);
         try {
-            dashboard.awaitAnswering(Duration.ofSeconds(30));
+            dashboard.awaitAnswering(client, Duration.ofSeconds(30));
         } catch (RuntimeException | InterruptedException e) {
             String log = dashboard.log();
             dashboard.close();
@@ -57,8 +69,7 @@ public final class DashboardProcess implements AutoCloseable {
         return dashboard;
     }
 
-    private void awaitAnswering(Duration timeout) throws InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private void awaitAnswering(HttpClient client, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
