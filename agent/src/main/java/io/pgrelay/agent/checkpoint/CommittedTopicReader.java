@@ -1,7 +1,11 @@
 package io.pgrelay.agent.checkpoint;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import io.pgrelay.agent.kafka.KafkaFailures;
+import io.pgrelay.agent.kafka.KafkaSink;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -79,7 +83,13 @@ abstract class CommittedTopicReader implements AutoCloseable {
             if (System.nanoTime() - deadlineNanos > 0) {
                 throw new IllegalStateException("reading " + what + " from " + topic + " did not finish in time");
             }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            ConsumerRecords<byte[], byte[]> records;
+            try {
+                records = consumer.poll(Duration.ofMillis(200));
+            } catch (TopicAuthorizationException e) {
+                throw new KafkaSink.KafkaSinkException(KafkaFailures.describe(e, "READ", "topic " + topic), e);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : records) {
                 each.accept(r);
             }
         }

@@ -37,7 +37,7 @@ final class CheckCommand extends ConfiguredCommand {
             findings.add(Finding.note("postgres: tls: " + unverified));
         }
         findings.addAll(failover(connections, config.postgres().slot()));
-        findings.add(KafkaProbe.reach(config.kafka(), "pgrelay-check-" + config.agent().id(), kafkaTimeout));
+        findings.addAll(KafkaProbe.check(config, "pgrelay-check-" + config.agent().id(), kafkaTimeout));
         findings.forEach(out()::println);
         long failed = findings.stream().filter(Finding::failed).count();
         out().println(failed == 0 ? "check: all " + findings.size() + " checks passed"

@@ -54,7 +54,7 @@ final class InitCommand extends ConfiguredCommand {
             Optional<Checkpoint> checkpoint;
             try {
                 checkpoint = CheckpointReader.latest(
-                        KafkaClients.config(config.kafka().bootstrapServers(), config.kafka().producer(), config.agent().id()),
+                        KafkaClients.config(config.kafka(), "pgrelay-" + config.agent().id()),
                         config.kafka().checkpointTopic(), config.cluster(), Duration.ofSeconds(30));
             } catch (RuntimeException e) {
                 err().println("init: cannot read the cluster's checkpoint from Kafka (" + e.getMessage() + "); init needs it to"

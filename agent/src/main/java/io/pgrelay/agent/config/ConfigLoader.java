@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -40,8 +39,6 @@ public final class ConfigLoader {
     private static final Pattern CLUSTER = Pattern.compile("[a-zA-Z0-9._-]+");
     private static final Pattern SLOT = Pattern.compile("[a-z0-9_]+");
     private static final int MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer names are cut silently
-    private static final Set<String> PRODUCER_SET_BY_PGRELAY =
-            Set.of("bootstrap.servers", "transactional.id", "enable.idempotence", "key.serializer", "value.serializer");
 
     private final Function<String, String> env;
     private final Supplier<String> hostName;
@@ -174,16 +171,9 @@ public final class ConfigLoader {
             }
         }
         boolean tombstones = s.bool("tombstones", true);
+        KafkaSecurity security = KafkaSecuritySection.read(s);
         Map<String, String> producer = new LinkedHashMap<>();
-        s.stringMap("producer").forEach((k, e) -> {
-            if (PRODUCER_SET_BY_PGRELAY.contains(k)) {
-                s.problemAtPath(e.path(), "set by pgrelay" + (k.equals("bootstrap.servers") ? "; use kafka.bootstrapServers" : "; remove it"));
-            } else if (k.equals("transaction.timeout.ms") && !e.value().trim().matches("[1-9][0-9]{0,9}")) {
-                s.problemAtPath(e.path(), "'" + e.value() + "' is not a number of milliseconds");
-            } else {
-                producer.put(k, e.value());
-            }
-        });
+        KafkaSecuritySection.check(s, s.stringMap("producer"), security.configured(), producer);
         int partitions = s.integer("partitions", 1, 1);
         String checkpoints = topicName(s, "checkpointTopic", "_pgrelay." + cluster + ".checkpoints");
         OnOversized onOversized = s.choice("onOversized", OnOversized.class, OnOversized.FAIL);
@@ -197,7 +187,7 @@ public final class ConfigLoader {
         s.reportUnknownKeys();
         KafkaConfig kafka = new KafkaConfig(bootstrap, prefix, topics, tombstones, producer, partitions, checkpoints,
                 onOversized, deadLetter, commitInterval, commitMaxBytes, schemaTopic, maxTransactionBytes, transactionEvents,
-                formats);
+                formats, security);
         TopicCollisions.report(kafka, postgres, paths, s::problemAtPath);
         return kafka;
     }

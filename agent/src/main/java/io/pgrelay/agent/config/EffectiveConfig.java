@@ -101,6 +101,26 @@ final class EffectiveConfig {
             debezium.put("sourceVersion", d.sourceVersion());
             kafka.put("debezium", debezium);
         }
+        KafkaSecurity sec = k.security();
+        if (sec.configured()) {
+            Map<String, Object> security = new LinkedHashMap<>();
+            security.put("protocol", sec.protocol().name());
+            if (sec.protocol().sasl()) {
+                Map<String, Object> sasl = new LinkedHashMap<>();
+                sasl.put("mechanism", sec.mechanism() == null ? null : sec.mechanism().text());
+                sasl.put("username", sec.username());
+                sasl.put("password", sec.password().masked());
+                security.put("sasl", sasl);
+            }
+            if (sec.protocol().tls()) {
+                Map<String, Object> tls = new LinkedHashMap<>();
+                tls.put("ca", sec.ca() == null ? null : sec.ca().toString());
+                tls.put("cert", sec.cert() == null ? null : sec.cert().toString());
+                tls.put("key", sec.key() == null ? null : sec.key().toString());
+                security.put("tls", tls);
+            }
+            kafka.put("security", security);
+        }
         root.put("kafka", kafka);
 
         CoordinationConfig co = c.coordination();

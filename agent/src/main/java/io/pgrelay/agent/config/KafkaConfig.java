@@ -18,13 +18,14 @@ import java.util.Map;
  *                        a Kafka transaction holding part of one is committed at this many bytes
  * @param transactionEvents BEGIN and END records of each PostgreSQL transaction on {@code <topicPrefix>._transactions}
  * @param formats         {@code format}, {@code serialization} and {@code debezium}: how row events are written
+ * @param security        {@code kafka.security}: TLS and SASL of every Kafka client
  */
 public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<TableId, String> topics, boolean tombstones,
                           @JsonSerialize(converter = Masking.ProducerConverter.class) Map<String, String> producer,
                           int partitions, String checkpointTopic, OnOversized onOversized,
                           String deadLetterTopic, Duration commitInterval, long commitMaxBytes,
                           String schemaTopic, long maxTransactionBytes, boolean transactionEvents,
-                          FormatConfig formats) {
+                          FormatConfig formats, KafkaSecurity security) {
 
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
     public static final long DEFAULT_COMMIT_MAX_BYTES = 16L << 20;
@@ -59,6 +60,6 @@ public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<Table
                 + ", tombstones=" + tombstones + ", producer=" + Masking.producer(producer) + ", partitions=" + partitions
                 + ", checkpointTopic=" + checkpointTopic + ", onOversized=" + onOversized + ", deadLetterTopic="
                 + deadLetterTopic + ", commitInterval=" + commitInterval + ", commitMaxBytes=" + commitMaxBytes + ", schemaTopic=" + schemaTopic
-                + ", maxTransactionBytes=" + maxTransactionBytes + ", transactionEvents=" + transactionEvents + ", formats=" + formats + "]";
+                + ", maxTransactionBytes=" + maxTransactionBytes + ", transactionEvents=" + transactionEvents + ", formats=" + formats + ", security=" + security + "]";
     }
 }

@@ -135,11 +135,11 @@ final class SecuritySections {
     }
 
     /** A PEM file's path, or null (absent, or reported). */
-    private static Path file(ConfigNode s, String key) {
+    static Path file(ConfigNode s, String key) {
         return s.string(key).map(v -> Path.of(v.strip())).orElse(null);
     }
 
-    private static void checkCertificates(ConfigNode s, Path ca, Path cert, Path key) {
+    static void checkCertificates(ConfigNode s, Path ca, Path cert, Path key) {
         if (ca != null) {
             try {
                 Pem.certificates(ca);

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -98,6 +99,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
             prepared.producer.initTransactions();
         } catch (RuntimeException e) {
             prepared.close();
+            if (KafkaFailures.isAccessDenied(e)) {
+                throw new KafkaSinkException(KafkaFailures.describe(cause(e), "WRITE", "TRANSACTIONAL_ID " + prepared.transactionalId), e);
+            }
             throw e;
         }
         this.producer = prepared.producer;
@@ -123,6 +127,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
         private final byte[] checkpointKey;
         private final int partitions;
         private final Set<String> knownTopics = new HashSet<>();
+        private final String transactionalId;
 
         private Prepared(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
                          String checkpointTopic, int partitions) {
@@ -143,7 +148,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
             props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
             props.putAll(producerOverrides);
             // What the guarantees rest on is not negotiable.
-            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pgrelay-" + cluster);
+            this.transactionalId = "pgrelay-" + cluster;
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
             props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             this.maxRequestSize = Integer.parseInt(String.valueOf(
@@ -183,9 +189,18 @@ public final class KafkaSink implements Sink, AutoCloseable {
                 createTopic(admin, schemaTopic, 1, schemaTopicConfig(topicConfig));
             }
             for (String topic : tableTopics) {
-                producer.partitionsFor(topic);
+                partitionsFor(topic);
             }
-            producer.partitionsFor(schemaTopic);
+            partitionsFor(schemaTopic);
+        }
+
+        /** The producer's metadata look-up; a topic it may not describe is one it may not WRITE (which implies DESCRIBE). */
+        private void partitionsFor(String topic) {
+            try {
+                producer.partitionsFor(topic);
+            } catch (TopicAuthorizationException e) {
+                throw new KafkaSinkException(KafkaFailures.describe(e, "WRITE", "topic " + topic), e);
+            }
         }
 
         /** Fences every older producer of the cluster and returns the sink. */
@@ -216,7 +231,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw unanswered(bootstrapServers, e.getCause());
             }
-            throw new KafkaSinkException("kafka: cannot use " + bootstrapServers + ": " + e.getCause().getMessage(), e.getCause());
+            throw new KafkaSinkException("kafka: cannot use " + bootstrapServers + ": " + KafkaFailures.describe(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
             throw unanswered(bootstrapServers, e);
         } catch (InterruptedException e) {
@@ -263,8 +278,11 @@ public final class KafkaSink implements Sink, AutoCloseable {
         try {
             admin.createTopics(Set.of(t)).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicAuthorizationException) {
+                throw new KafkaSinkException(KafkaFailures.describe(e.getCause(), "CREATE", "topic " + topic), e.getCause());
+            }
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new KafkaSinkException("could not create topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+                throw new KafkaSinkException("could not create topic " + topic + ": " + KafkaFailures.describe(e.getCause()), e.getCause());
             }
         } catch (TimeoutException e) {
             throw new KafkaSinkException("creating topic " + topic + " timed out after 30 s", e);
@@ -342,6 +360,11 @@ public final class KafkaSink implements Sink, AutoCloseable {
             producer.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
+        } catch (RuntimeException e) {
+            if (KafkaFailures.isAccessDenied(e)) {
+                throw new KafkaSinkException(KafkaFailures.describe(cause(e), "WRITE", "topic"), e);
+            }
+            throw e;
         }
         throwIfSendFailed();
         inTransaction = false;
@@ -365,9 +388,23 @@ public final class KafkaSink implements Sink, AutoCloseable {
         if (failure instanceof ProducerFencedException || failure instanceof InvalidProducerEpochException) {
             throw new FencedException(failure);
         }
+        if (failure != null && KafkaFailures.isAccessDenied(failure)) {
+            throw new KafkaSinkException(KafkaFailures.describe(cause(failure), "WRITE", "topic"), failure);
+        }
         if (failure != null) {
             throw new KafkaSinkException("a record was not written to Kafka: " + failure.getMessage(), failure);
         }
+    }
+
+    /** The authorization or authentication failure inside a wrapping KafkaException. */
+    private static Throwable cause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.AuthorizationException
+                    || t instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                return t;
+            }
+        }
+        return e;
     }
 
     /** Closes without committing: an open transaction is aborted by the broker. */
@@ -388,7 +425,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
     }
 
     public static final class KafkaSinkException extends RuntimeException {
-        KafkaSinkException(String message, Throwable cause) {
+        public KafkaSinkException(String message, Throwable cause) {
             super(message, cause);
         }
     }

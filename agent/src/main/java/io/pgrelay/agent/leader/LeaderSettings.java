@@ -18,7 +18,7 @@ final class LeaderSettings {
     }
 
     static Map<String, Object> kafkaClientConfig(PgRelayConfig config) {
-        return KafkaClients.config(config.kafka().bootstrapServers(), config.kafka().producer(), config.agent().id());
+        return KafkaClients.config(config.kafka(), "pgrelay-" + config.agent().id());
     }
 
     /** The topics of the tables listed in the config, which a leader creates before the first change. */

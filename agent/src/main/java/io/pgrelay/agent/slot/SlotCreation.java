@@ -154,7 +154,7 @@ public final class SlotCreation {
     }
 
     private KafkaSink openSink() {
-        return KafkaSink.prepare(KafkaClients.config(config.kafka().bootstrapServers(), config.kafka().producer(), config.agent().id()),
+        return KafkaSink.prepare(KafkaClients.config(config.kafka(), "pgrelay-" + config.agent().id()),
                 config.kafka().producer(), config.cluster(), config.kafka().checkpointTopic(), config.kafka().partitions()).activate();
     }
 }
