@@ -295,6 +295,9 @@ public final class Agent implements AgentState {
                 .hangTimeout(c.hangTimeout());
         if (c.mode() == CoordinationConfig.Mode.ZOOKEEPER) {
             b.zookeeper(c.zookeeper().connect()).sessionTimeout(c.zookeeper().sessionTimeout());
+            if (c.zookeeper().authenticates()) {
+                b.zookeeperAuth(new io.pgrelay.coordination.ZooKeeperAuth(c.zookeeper().username(), c.zookeeper().password().reveal()));
+            }
         }
         return b.build();
     }

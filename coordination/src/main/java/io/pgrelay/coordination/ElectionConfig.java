@@ -21,12 +21,13 @@ import java.util.regex.Pattern;
  * @param zookeeperConnect ZooKeeper mode: connect string
  * @param sessionTimeout   ZooKeeper mode: session timeout (default 3 s)
  * @param handoverWindow   how long a handover holds other agents back (default 10 s)
+ * @param zookeeperAuth    ZooKeeper mode: SASL credentials and the ACLs they own, or null (no authentication, open ACLs)
  * @param handoverPoll     how often the named target of a handover looks at the slot (default 10 ms: only while a handover names it)
  */
 public record ElectionConfig(String cluster, String agentId, String http, Mode mode, String slot,
                              ConnectionSource postgres, Duration pollInterval, Duration hangTimeout,
                              String zookeeperConnect, Duration sessionTimeout, Duration handoverWindow,
-                             Duration handoverPoll) {
+                             Duration handoverPoll, ZooKeeperAuth zookeeperAuth) {
 
     /** How the cluster decides who leads. */
     public enum Mode { SLOT, ZOOKEEPER }
@@ -97,6 +98,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
         private Duration sessionTimeout = Duration.ofSeconds(3);
         private Duration handoverWindow = Duration.ofSeconds(10);
         private Duration handoverPoll = Duration.ofMillis(10);
+        private ZooKeeperAuth zookeeperAuth;
 
         private Builder(String cluster, String agentId) {
             this.cluster = cluster;
@@ -112,6 +114,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
         public Builder handoverWindow(Duration v) { handoverWindow = v; return this; }
         public Builder handoverPoll(Duration v) { handoverPoll = v; return this; }
         public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
+        public Builder zookeeperAuth(ZooKeeperAuth v) { zookeeperAuth = v; return this; }
 
         /** ZooKeeper mode with this connect string. */
         public Builder zookeeper(String connect) {
@@ -122,7 +125,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
 
         public ElectionConfig build() {
             return new ElectionConfig(cluster, agentId, http, mode, slot, postgres, pollInterval, hangTimeout,
-                    zookeeperConnect, sessionTimeout, handoverWindow, handoverPoll);
+                    zookeeperConnect, sessionTimeout, handoverWindow, handoverPoll, zookeeperAuth);
         }
     }
 }

@@ -60,12 +60,20 @@ final class ZooKeeperElection extends LeaderElection {
     private volatile CompletableFuture<Long> pendingEpoch;
 
     ZooKeeperElection(ElectionConfig config, Leader leader) {
-        this(config, leader, CuratorFrameworkFactory.builder()
+        this(config, leader, client(config));
+    }
+
+    /** With {@code zookeeperAuth}: SASL login, and every znode created owned by that user alone (see {@link ZooKeeperAuth}). */
+    private static CuratorFramework client(ElectionConfig config) {
+        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                 .connectString(config.zookeeperConnect())
                 .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
                 .connectionTimeoutMs((int) config.sessionTimeout().toMillis())
-                .retryPolicy(new ExponentialBackoffRetry(100, 10, 1000))
-                .build());
+                .retryPolicy(new ExponentialBackoffRetry(100, 10, 1000));
+        if (config.zookeeperAuth() != null) {
+            b.zkClientConfig(config.zookeeperAuth().clientConfig()).aclProvider(config.zookeeperAuth().acls());
+        }
+        return b.build();
     }
 
     private ZooKeeperElection(ElectionConfig config, Leader leader, CuratorFramework client) {

@@ -227,6 +227,19 @@ public final class ConfigLoader {
         ConfigNode zk = s.section("zookeeper");
         String connect = mode == Mode.ZOOKEEPER ? zk.requiredString("connect") : zk.string("connect").orElse(null);
         Duration session = zk.duration("sessionTimeout", CoordinationConfig.Zookeeper.DEFAULT_SESSION_TIMEOUT);
+        String zkUser = null;
+        Secret zkPassword = Secret.EMPTY;
+        if (zk.has("auth")) {
+            ConfigNode auth = zk.section("auth");
+            zkUser = auth.requiredString("username");
+            zkPassword = auth.secret("password");
+            if (zkPassword.isEmpty()) {
+                auth.problem("password", "required: the SASL (DIGEST-MD5) password of " + (zkUser == null ? "the user" : zkUser));
+            }
+            auth.reportUnknownKeys();
+        } else {
+            zk.section("auth");
+        }
         zk.reportUnknownKeys();
         Duration poll = s.duration("pollInterval", CoordinationConfig.DEFAULT_POLL_INTERVAL);
         Duration hang = s.duration("hangTimeout", CoordinationConfig.DEFAULT_HANG_TIMEOUT);
@@ -235,7 +248,7 @@ public final class ConfigLoader {
                     + Units.formatDuration(poll) + ")");
         }
         s.reportUnknownKeys();
-        return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session), poll, hang);
+        return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session, zkUser, zkPassword), poll, hang);
     }
 
     private HeartbeatConfig heartbeat(ConfigNode s) {

@@ -21,8 +21,15 @@ public record CoordinationConfig(Mode mode, Zookeeper zookeeper, Duration pollIn
         ZOOKEEPER
     }
 
-    /** {@code coordination.zookeeper}: the ensemble ({@code host:port,host:port[/chroot]}) and the session timeout. */
-    public record Zookeeper(String connect, Duration sessionTimeout) {
+    /**
+     * {@code coordination.zookeeper}: the ensemble ({@code host:port,host:port[/chroot]}), the session
+     * timeout, and the SASL (DIGEST-MD5) user of {@code auth}: {@code username} null without it.
+     */
+    public record Zookeeper(String connect, Duration sessionTimeout, String username, Secret password) {
         public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(3);
+
+        public boolean authenticates() {
+            return username != null;
+        }
     }
 }

@@ -129,6 +129,12 @@ final class EffectiveConfig {
         Map<String, Object> zk = new LinkedHashMap<>();
         zk.put("connect", co.zookeeper().connect());
         zk.put("sessionTimeout", Units.formatDuration(co.zookeeper().sessionTimeout()));
+        if (co.zookeeper().authenticates()) {
+            Map<String, Object> auth = new LinkedHashMap<>();
+            auth.put("username", co.zookeeper().username());
+            auth.put("password", co.zookeeper().password().masked());
+            zk.put("auth", auth);
+        }
         coordination.put("zookeeper", zk);
         coordination.put("pollInterval", Units.formatDuration(co.pollInterval()));
         coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));

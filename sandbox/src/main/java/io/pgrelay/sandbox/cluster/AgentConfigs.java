@@ -16,6 +16,7 @@ public final class AgentConfigs {
     private String mode = "slot";
     private String zookeeperSessionTimeout = "2s";
     private String zookeeperConnect;
+    private String zookeeperAuth = "";
     private List<String> tables = List.of();
     private final Map<String, String> producer = new LinkedHashMap<>();
     private final StringBuilder extraKafka = new StringBuilder();
@@ -60,6 +61,12 @@ public final class AgentConfigs {
     /** ZooKeeper mode's connect string (default: the sandbox's one server). */
     public AgentConfigs zookeeperConnect(String connect) {
         this.zookeeperConnect = connect;
+        return this;
+    }
+
+    /** {@code coordination.zookeeper.auth}: the agents log in to ZooKeeper with SASL as this user. */
+    public AgentConfigs zookeeperAuth(String username, String password) {
+        this.zookeeperAuth = ", auth: { username: '" + username + "', password: '" + password + "' }";
         return this;
     }
 
@@ -167,7 +174,7 @@ public final class AgentConfigs {
                 + extraKafka
                 + "coordination:\n"
                 + "  mode: " + mode + "\n"
-                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + " }\n" : "")
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + zookeeperAuth + " }\n" : "")
                 + extraCoordination
                 + "snapshot: " + snapshot + "\n"
                 + extraTop;
