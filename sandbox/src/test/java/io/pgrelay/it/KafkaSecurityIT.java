@@ -120,7 +120,7 @@ class KafkaSecurityIT {
                 assertThat(records).hasSize(5).allSatisfy(r -> assertThat(r.value()).contains("over sasl_ssl"));
                 agent.stop(30);
                 assertThat(agent.log()).doesNotContain(SecureKafka.AGENT_PASSWORD);
-                CommandResult check = agent.runCommand("check", CHECK_SECONDS);
+                CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
                 System.out.println("KafkaSecurityIT all ACLs:\n" + check.output());
                 assertThat(check.output()).contains("OK    kafka: reached cluster").contains(" over SASL_SSL as " + SecureKafka.AGENT_USER)
                         .doesNotContain("FAIL  kafka").doesNotContain(SecureKafka.AGENT_PASSWORD);
@@ -135,7 +135,7 @@ class KafkaSecurityIT {
                 sandbox.postgres().execute("INSERT INTO " + table + " VALUES (" + row++ + ", 'without " + missing + "')");
                 try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
                     agent.start(); // `run` and `check` side by side: two JVMs starting take as long as one on the sandbox's cores
-                    CommandResult check = agent.runCommand("check", CHECK_SECONDS);
+                    CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
                     ItSupport.await("run to say " + missing.runSays(), Duration.ofSeconds(30), () -> logContains(agent, missing.runSays()));
                     agent.kill();
                     String said = agent.log().lines().filter(l -> l.contains(missing.runSays())).findFirst().orElseThrow();
@@ -161,10 +161,21 @@ class KafkaSecurityIT {
     }
 
     @Test
+    void againstABrokerWithoutAnAuthorizerCheckFindsNothingMissing() throws Exception {
+        AgentConfigs configs = new AgentConfigs(sandbox, ItSupport.uniqueCluster("kafkaopen"));
+        try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
+            CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
+            System.out.println("KafkaSecurityIT open broker:\n" + check.output());
+            assertThat(check.output()).contains("OK    kafka: reached cluster").contains("OK    kafka: may DESCRIBE transactional id")
+                    .contains("NOTE  kafka: topic _pgrelay.").doesNotContain("FAIL  kafka");
+        }
+    }
+
+    @Test
     void aWrongPasswordFailsCheckAsASaslAuthenticationFailure() throws Exception {
         AgentConfigs configs = configs(ItSupport.uniqueCluster("kafkapw"), "not-the-password", kafka.ca().certificate());
         try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
-            CommandResult check = agent.runCommand("check", CHECK_SECONDS);
+            CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
             System.out.println("KafkaSecurityIT wrong password:\n" + check.output());
             assertThat(check.exitCode()).isEqualTo(1);
             assertThat(check.output()).contains("FAIL  kafka: cannot use " + kafka.bootstrapServers() + ": SASL authentication failed: ")
@@ -177,7 +188,7 @@ class KafkaSecurityIT {
         try (TestCa wrong = TestCa.create("some-other-ca")) {
             AgentConfigs configs = configs(ItSupport.uniqueCluster("kafkaca"), SecureKafka.AGENT_PASSWORD, wrong.certificate());
             try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
-                CommandResult check = agent.runCommand("check", CHECK_SECONDS);
+                CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
                 System.out.println("KafkaSecurityIT wrong CA:\n" + check.output());
                 assertThat(check.exitCode()).isEqualTo(1);
                 assertThat(check.output()).contains("FAIL  kafka: cannot use " + kafka.bootstrapServers()

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Validate the configuration, reach PostgreSQL and Kafka, and report one line per check"
@@ -20,6 +21,10 @@ import picocli.CommandLine.Command;
 final class CheckCommand extends ConfiguredCommand {
 
     private final Duration kafkaTimeout;
+
+    @Option(names = "--kafka-timeout", paramLabel = "SECONDS", description = "how long each Kafka call may take"
+            + " (default: 5; a TLS and SASL handshake from a cold start on a busy machine can take longer)")
+    private Integer kafkaTimeoutSeconds;
 
     CheckCommand(Duration kafkaTimeout) {
         this.kafkaTimeout = kafkaTimeout;
@@ -37,7 +42,8 @@ final class CheckCommand extends ConfiguredCommand {
             findings.add(Finding.note("postgres: tls: " + unverified));
         }
         findings.addAll(failover(connections, config.postgres().slot()));
-        findings.addAll(KafkaProbe.check(config, "pgrelay-check-" + config.agent().id(), kafkaTimeout));
+        findings.addAll(KafkaProbe.check(config, "pgrelay-check-" + config.agent().id(),
+                kafkaTimeoutSeconds == null ? kafkaTimeout : Duration.ofSeconds(kafkaTimeoutSeconds)));
         findings.forEach(out()::println);
         long failed = findings.stream().filter(Finding::failed).count();
         out().println(failed == 0 ? "check: all " + findings.size() + " checks passed"
