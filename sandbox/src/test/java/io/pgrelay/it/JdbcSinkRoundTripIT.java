@@ -7,6 +7,7 @@ import io.pgrelay.sandbox.cluster.AgentHttp;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.server.ConnectWorker;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -39,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * docs/formats.md says it can: {@code primary.key.mode=record_value} on a column the target makes
  * unique, inserts and updates applied, deletes not (the sink deletes by record key only).
  */
+@Tag("drill")   // a long drill: ./mvnw verify -Pdrills
 @ExtendWith(SandboxExtension.class)
 class JdbcSinkRoundTripIT {
 

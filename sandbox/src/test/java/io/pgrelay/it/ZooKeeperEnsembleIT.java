@@ -9,6 +9,7 @@ import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.demo.Verdict;
 import io.pgrelay.sandbox.server.ZooKeeperEnsemble;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * bring them back. Nothing lost or duplicated for a read_committed consumer, epochs never go back,
  * and without a quorum nothing is committed at all.
  */
+@Tag("drill")   // a long drill: ./mvnw verify -Pdrills
 @ExtendWith(SandboxExtension.class)
 class ZooKeeperEnsembleIT {
 
