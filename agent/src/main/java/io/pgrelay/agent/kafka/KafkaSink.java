@@ -413,12 +413,17 @@ public final class KafkaSink implements Sink, AutoCloseable {
         }
         StringBuilder b = new StringBuilder();
         outOfSync.forEach((id, partitions) -> b.append(b.isEmpty() ? "" : "; ").append("broker ").append(id)
-                .append(" (").append(brokers.get(id).host()).append(':').append(brokers.get(id).port()).append(')')
+                .append(address(brokers.get(id)))
                 .append(" out of sync on ").append(partitions.size()).append(" partition(s): ").append(abbreviate(partitions)));
         if (!leaderless.isEmpty()) {
             b.append(b.isEmpty() ? "" : "; ").append("no leader for ").append(abbreviate(leaderless));
         }
         return b.toString();
+    }
+
+    /** A fenced broker's replica comes without an address: the metadata says only its id. */
+    private static String address(org.apache.kafka.common.Node broker) {
+        return broker.host().isEmpty() || broker.port() < 0 ? " (fenced: down or unreachable)" : " (" + broker.host() + ":" + broker.port() + ")";
     }
 
     private static String abbreviate(java.util.List<String> names) {
