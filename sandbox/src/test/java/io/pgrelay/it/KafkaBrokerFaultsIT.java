@@ -107,6 +107,12 @@ class KafkaBrokerFaultsIT {
                             || l.contains("streaming as leader")).limit(40).forEach(l -> System.out.println("  " + m.id() + ": " + l));
                 }
                 assertThat(verdict.clean()).as(verdict.toString()).isTrue();
+                assertThat(terms).as("pgrelay terms: a broker's loss needs no takeover").isEqualTo(1);
+                // nobody fenced: not the leader by a broker's loss, nor at the start the agent that created the slot
+                // and records its origin (a leader elected before that commit fenced it)
+                for (Cluster.Member m : cluster.members()) {
+                    assertThat(m.process().log().lines()).as(m.id() + "'s log").noneMatch(l -> l.contains("fenced by a newer leader"));
+                }
             }
         } finally {
             stop.set(true);
