@@ -67,6 +67,13 @@ final class LiveConsumer implements AutoCloseable {
         }
     }
 
+    /** When the first record sent (CreateTime) after {@code millis} arrived, if one has. */
+    OptionalLong firstArrivalSentAfter(long millis) {
+        synchronized (arrivals) {
+            return arrivals.stream().filter(a -> a.record().timestamp() > millis).mapToLong(Arrival::nanos).findFirst();
+        }
+    }
+
     long maxEpoch() {
         synchronized (arrivals) {
             return arrivals.stream().mapToLong(Arrival::epoch).max().orElse(-1);
