@@ -10,6 +10,7 @@ import io.pgrelay.sandbox.demo.Verdict;
 import io.pgrelay.sandbox.server.KafkaCluster;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * timeout. Nothing lost or duplicated for a read_committed consumer, each key's versions in order,
  * epochs never go back in any partition, and the leading agent's log names what it waited for.
  */
+@Tag("drill")   // a long drill: ./mvnw verify -Pdrills
 @ExtendWith(SandboxExtension.class)
 class KafkaBrokerFaultsIT {
 
