@@ -42,7 +42,7 @@ class DebeziumFormatIT {
     }
 
     /** name, type, a value (finite: Debezium's temporal types have no infinity). */
-    private static final String[][] COLUMNS = {
+    static final String[][] COLUMNS = {
             {"c_int2", "int2", "32767"}, {"c_int4", "int4", "-2147483648"}, {"c_int8", "int8", "9223372036854775807"},
             {"c_numeric", "numeric", "'123456789012345678901234567890.123456789'"}, {"c_num_scale", "numeric(12,3)", "'-1234.500'"},
             {"c_float4", "float4", "'3.5'"}, {"c_float8", "float8", "'2.718281828459045'"}, {"c_money", "money", "'1234.56'"},

@@ -9,6 +9,7 @@ import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.demo.Verdict;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,6 +114,7 @@ class FailoverIT {
         }
     }
 
+    @Tag("drill")   // ./mvnw verify -Pdrills
     @ParameterizedTest(name = "{0} mode")
     @ValueSource(strings = {"slot", "zookeeper"})
     void hungLeaderIsReplacedAndTheZombieCommitsNothing(String mode) throws Exception {
@@ -242,6 +244,7 @@ class FailoverIT {
         }
     }
 
+    @Tag("drill")   // ./mvnw verify -Pdrills
     @Test
     void zookeeperRestartUnderLoadLosesAndDuplicatesNothing() throws Exception {
         Setup s = setup("zkrestart", "zookeeper");

@@ -7,6 +7,7 @@ import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>About 100 s and 4 GB of disk for a while (WAL, PostgreSQL's spill files, the topic, which is
  * deleted at the end); {@code -Dpgrelay.it.skipGigabyte=true} leaves it out.
  */
+@Tag("drill")   // a long drill: ./mvnw verify -Pdrills
 @ExtendWith(SandboxExtension.class)
 @DisabledIfSystemProperty(named = "pgrelay.it.skipGigabyte", matches = "true")
 class GigabyteTransactionIT {

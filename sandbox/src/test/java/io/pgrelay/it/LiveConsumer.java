@@ -3,6 +3,10 @@ package io.pgrelay.it;
 import io.pgrelay.sandbox.server.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import io.pgrelay.sandbox.demo.Verdict;
+
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +69,25 @@ final class LiveConsumer implements AutoCloseable {
         synchronized (arrivals) {
             return arrivals.stream().filter(a -> a.epoch() > epoch).mapToLong(a -> a.record().timestamp()).findFirst();
         }
+    }
+
+    /** When the first record sent (CreateTime) after {@code millis} arrived, if one has. */
+    OptionalLong firstArrivalSentAfter(long millis) {
+        synchronized (arrivals) {
+            return arrivals.stream().filter(a -> a.record().timestamp() > millis).mapToLong(Arrival::nanos).findFirst();
+        }
+    }
+
+    /**
+     * Once the load has stopped: waits until this consumer holds as many events as the table's
+     * final row versions imply (at most 60 s), then a second more for strays, and judges them.
+     */
+    Verdict awaitVerdict(Connection c, String table) throws SQLException, InterruptedException {
+        java.util.Map<Long, Integer> versions = Verdict.finalVersions(c, table);
+        long expected = Verdict.expectedEvents(versions);
+        ItSupport.await("all " + expected + " events", Duration.ofSeconds(60), () -> size() >= expected);
+        Thread.sleep(1_000);
+        return Verdict.of(records(), versions);
     }
 
     long maxEpoch() {

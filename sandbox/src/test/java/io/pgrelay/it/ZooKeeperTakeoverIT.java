@@ -66,16 +66,12 @@ class ZooKeeperTakeoverIT {
             }
             stop.set(true);
             writes.get();
-            Map<Long, Integer> versions;
+            Verdict verdict;
             try (Connection c = connect()) {
-                versions = Verdict.finalVersions(c, table);
+                verdict = consumer.awaitVerdict(c, table);
             }
-            long expected = Verdict.expectedEvents(versions);
-            ItSupport.await("all " + expected + " events", Duration.ofSeconds(60), () -> consumer.size() >= expected);
-            Thread.sleep(1000);
             List<ConsumerRecord<String, String>> records = consumer.records();
             FailoverIT.assertEpochsNeverGoBack(records);
-            Verdict verdict = Verdict.of(records, versions);
             assertThat(verdict.clean()).as(verdict.toString()).isTrue();
         } finally {
             stop.set(true);
@@ -106,19 +102,19 @@ class ZooKeeperTakeoverIT {
                     if (m != leader) {
                         assertThat(AgentHttp.status(m.url()).orElseThrow().path("role").asText())
                                 .as(m.id() + "'s role while " + leader.id() + " is stopped").isEqualTo("standby");
-                        assertThat(log(m)).as(m.id() + "'s log").doesNotContain("is gone");
                     }
                 }
+                assertThat(consumer.firstArrivalAfterEpoch(epoch)).as("a record of a later epoch while " + leader.id() + " is stopped").isEmpty();
             } finally {
                 leader.process().resume();
             }
-            long before = consumer.size();
-            Thread.sleep(2000);
-            ItSupport.await("more records after the pause", Duration.ofSeconds(30), () -> consumer.size() > before + 100);
-            assertThat(AgentHttp.status(leader.url()).orElseThrow().path("role").asText()).as(leader.id() + "'s role").isEqualTo("leader");
-            assertThat(consumer.firstArrivalAfterEpoch(epoch)).as("a record of a later epoch").isEmpty();
-            stop.set(true);
-            writes.get();
+            // Once resumed, the leader's own watchdog may still end its term (its reader made no progress
+            // for hangTimeout when the machine is slow to schedule it again): that is a clean handover of
+            // its own, not the dead-leader check. What must never happen is a standby removing its lock.
+            Thread.sleep(2_000);
+            for (Cluster.Member m : cluster.members()) {
+                assertThat(log(m)).as(m.id() + "'s log").doesNotContain("is gone (slot");
+            }
         } finally {
             stop.set(true);
             ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());

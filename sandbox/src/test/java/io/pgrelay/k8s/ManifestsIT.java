@@ -11,6 +11,7 @@ import io.pgrelay.sandbox.cluster.AgentJar;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.server.TestCa;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.server.Directories;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,9 +183,13 @@ class ManifestsIT {
         assertThat(config.at("/coordination/mode").asText()).isEqualTo(dir.substring(dir.indexOf('/') + 1));
         assertThat(yaml).contains("${PGRELAY_PG_PASSWORD}").contains("${PGRELAY_ADMIN_TOKEN}").contains("${HOSTNAME}");
 
+        assertThat(config.at("/agent/tls/cert").asText()).as("the agents serve HTTPS").isEqualTo("/etc/pgrelay-tls/tls.crt");
         Path file = Files.createTempFile("manifests-it-", ".yaml");
-        try {
-            Files.writeString(file, yaml);
+        // the certificate the Secret pgrelay-tls would mount, made here (check reads it and its key)
+        try (TestCa ca = TestCa.create("manifests-it")) {
+            TestCa.Issued issued = ca.server("agent", "pgrelay-agent", "pgrelay-agent", "*.pgrelay-agent-headless");
+            Files.writeString(file, yaml.replace("/etc/pgrelay-tls/tls.crt", issued.cert().toString())
+                    .replace("/etc/pgrelay-tls/tls.key", issued.key().toString()));
             ProcessBuilder pb = new ProcessBuilder(java(), "-jar", AgentJar.path().toString(), "check", "--config", file.toString())
                     .redirectErrorStream(true);
             pb.environment().put("HOSTNAME", "pgrelay-agent-0");
@@ -220,7 +225,12 @@ class ManifestsIT {
         }
         for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
             assertThat(container.path(probe).at("/httpGet/port").asText()).as(probe + " port").isEqualTo("http");
+            assertThat(container.path(probe).at("/httpGet/scheme").asText()).as(probe + " scheme (agent.tls)").isEqualTo("HTTPS");
         }
+        ObjectNode dashboardDeployment = one(rendered.get("overlays/slot"), "Deployment", "pgrelay-dashboard");
+        String dashboardArgs = dashboardDeployment.at("/spec/template/spec/containers/0/args").toString();
+        assertThat(dashboardArgs).as("the dashboard reaches the agents over HTTPS, trusting their CA")
+                .contains("https://pgrelay-agent-0.").doesNotContain("http://").contains("--agent-ca");
         String configYaml = all(rendered.get("overlays/slot"), "ConfigMap").get(0).at("/data/pgrelay.yaml").asText();
         assertThat(YAML.readTree(configYaml).at("/agent/http").asText()).endsWith(":" + containerPort);
 

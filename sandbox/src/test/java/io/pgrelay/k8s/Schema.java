@@ -75,7 +75,12 @@ final class Schema {
             type("ServiceMonitor", "apiVersion scalar", "kind scalar", "metadata ObjectMeta", "spec ServiceMonitorSpec"),
             type("ServiceMonitorSpec", "selector LabelSelector", "endpoints [Endpoint]", "namespaceSelector any", "jobLabel scalar"),
             type("Endpoint", "port scalar", "path scalar", "interval scalar", "scrapeTimeout scalar", "scheme scalar",
-                    "honorLabels scalar", "relabelings any", "metricRelabelings any"),
+                    "honorLabels scalar", "relabelings any", "metricRelabelings any", "tlsConfig TLSConfig"),
+            // the Prometheus Operator's TLSConfig (SafeTLSConfig plus file paths)
+            type("TLSConfig", "ca SecretOrConfigMap", "cert SecretOrConfigMap", "keySecret KeySelector", "serverName scalar",
+                    "insecureSkipVerify scalar", "caFile scalar", "certFile scalar", "keyFile scalar"),
+            type("SecretOrConfigMap", "secret KeySelector", "configMap KeySelector"),
+            type("KeySelector", "name scalar", "key scalar", "optional scalar"),
             type("PrometheusRule", "apiVersion scalar", "kind scalar", "metadata ObjectMeta", "spec PrometheusRuleSpec"),
             type("PrometheusRuleSpec", "groups [RuleGroup]"),
             type("RuleGroup", "name scalar", "interval scalar", "rules [Rule]"),

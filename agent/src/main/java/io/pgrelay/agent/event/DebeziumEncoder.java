@@ -145,14 +145,14 @@ public final class DebeziumEncoder implements RowEncoder {
         out.write(BEFORE);
         TupleData before = event.op() == Op.UPDATE || event.op() == Op.DELETE ? event.before() : null;
         if (before != null) {
-            table.writeRow(before, out);
+            table.writeRow(before, null, out);
         } else {
             out.writeNull();
         }
         out.write(AFTER);
         TupleData after = event.op() == Op.DELETE || event.op() == Op.TRUNCATE ? null : event.after();
         if (after != null) {
-            table.writeRow(after, out);
+            table.writeRow(after, before, out);
         } else {
             out.writeNull();
         }
@@ -391,8 +391,12 @@ public final class DebeziumEncoder implements RowEncoder {
             out.write((byte) '}');
         }
 
-        /** Every column: a value, null, or the placeholder for an unchanged TOAST value. */
-        void writeRow(TupleData row, JsonBuffer out) {
+        /**
+         * Every column: a value, null, or for an unchanged TOAST value the old row's value when
+         * {@code old} has it (REPLICA IDENTITY FULL: PostgreSQL sends the whole old row, detoasted),
+         * else the placeholder — what Debezium's PostgreSQL connector does (DBZ-3835).
+         */
+        void writeRow(TupleData row, TupleData old, JsonBuffer out) {
             checkWidth(row);
             out.write((byte) '{');
             for (int i = 0; i < columns.length; i++) {
@@ -400,7 +404,8 @@ public final class DebeziumEncoder implements RowEncoder {
                     out.write((byte) ',');
                 }
                 out.write(fieldNames[i]);
-                writeValue(row, i, out);
+                boolean fromOld = row.isUnchangedToast(i) && old != null && old.size() == row.size() && old.kind(i) == TupleData.TEXT;
+                writeValue(fromOld ? old : row, i, out);
             }
             out.write((byte) '}');
         }

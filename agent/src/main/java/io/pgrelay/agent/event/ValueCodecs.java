@@ -21,11 +21,15 @@ public final class ValueCodecs {
     /** json and jsonb: PostgreSQL checked the text is JSON; it is embedded as it is. */
     public static final ValueCodec RAW_JSON = NUMBER;
 
+    private static final byte[] NEGATIVE_ZERO = "-0.0".getBytes(StandardCharsets.US_ASCII);
+
     /** float4 and float8: a number, except NaN, Infinity and -Infinity, which JSON lacks: strings. */
     public static final ValueCodec FLOAT = (text, off, len, out) -> {
         byte first = len > 0 ? text[off] : 0;
         if (first == 'N' || first == 'I' || (first == '-' && len > 1 && text[off + 1] == 'I')) {
             out.writeString(text, off, len);
+        } else if (len == 2 && first == '-' && text[off + 1] == '0') {
+            out.write(NEGATIVE_ZERO);   // JSON parsers read -0 as the integer 0 (Jackson, so JsonConverter): keep the sign
         } else {
             out.write(text, off, len);
         }

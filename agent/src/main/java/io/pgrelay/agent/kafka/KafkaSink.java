@@ -58,6 +58,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
+    /** How long {@link #replicaHealth()} asks the brokers: it is only for a log line. */
+    private static final Duration REPLICA_HEALTH_WAIT = Duration.ofSeconds(1);
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
@@ -405,6 +407,64 @@ public final class KafkaSink implements Sink, AutoCloseable {
             }
         }
         return e;
+    }
+
+    /**
+     * Replicas of this sink's partitions that are out of sync, by broker, and partitions without a
+     * leader, as the cluster's metadata says now. A SIGKILLed broker stays in every ISR, holding up
+     * each {@code acks=all} write and the commit, until the controller fences it
+     * ({@code broker.session.timeout.ms}, 9 s by default); once the commit went through, it shows here
+     * as the replica out of sync.
+     */
+    @Override
+    public String replicaHealth() {
+        Map<Integer, java.util.List<String>> outOfSync = new java.util.TreeMap<>();
+        java.util.List<String> leaderless = new java.util.ArrayList<>();
+        Map<Integer, org.apache.kafka.common.Node> brokers = new HashMap<>();
+        try {
+            var topics = admin.describeTopics(knownTopics, new org.apache.kafka.clients.admin.DescribeTopicsOptions()
+                    .timeoutMs((int) REPLICA_HEALTH_WAIT.toMillis())).allTopicNames()
+                    .get(REPLICA_HEALTH_WAIT.toMillis() + 500, TimeUnit.MILLISECONDS);
+            for (var topic : topics.values()) {
+                for (var p : topic.partitions()) {
+                    String name = topic.name() + "-" + p.partition();
+                    if (p.leader() == null || p.leader().isEmpty()) {
+                        leaderless.add(name);
+                    }
+                    for (var replica : p.replicas()) {
+                        brokers.put(replica.id(), replica);
+                        if (!p.isr().contains(replica)) {
+                            outOfSync.computeIfAbsent(replica.id(), k -> new java.util.ArrayList<>()).add(name);
+                        }
+                    }
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            return "the brokers' state is unknown: " + (e.getCause() == null ? e : e.getCause()).getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+        if (outOfSync.isEmpty() && leaderless.isEmpty()) {
+            return "every replica is in sync now";
+        }
+        StringBuilder b = new StringBuilder();
+        outOfSync.forEach((id, partitions) -> b.append(b.isEmpty() ? "" : "; ").append("broker ").append(id)
+                .append(address(brokers.get(id)))
+                .append(" out of sync on ").append(partitions.size()).append(" partition(s): ").append(abbreviate(partitions)));
+        if (!leaderless.isEmpty()) {
+            b.append(b.isEmpty() ? "" : "; ").append("no leader for ").append(abbreviate(leaderless));
+        }
+        return b.toString();
+    }
+
+    /** A fenced broker's replica comes without an address: the metadata says only its id. */
+    private static String address(org.apache.kafka.common.Node broker) {
+        return broker.host().isEmpty() || broker.port() < 0 ? " (fenced: down or unreachable)" : " (" + broker.host() + ":" + broker.port() + ")";
+    }
+
+    private static String abbreviate(java.util.List<String> names) {
+        return names.size() <= 4 ? String.join(", ", names) : String.join(", ", names.subList(0, 4)) + ", …";
     }
 
     /** Closes without committing: an open transaction is aborted by the broker. */

@@ -50,6 +50,15 @@ public interface Sink {
     /** Aborts the open transaction (nothing sent since the last commit becomes visible); nothing when none is open. */
     void abort();
 
+    /**
+     * After a slow commit, what the brokers look like now, for the log: which replicas of the
+     * sink's partitions are out of sync (the brokers a commit waits for when one dies). May ask
+     * Kafka, briefly; never throws.
+     */
+    default String replicaHealth() {
+        return "";
+    }
+
     /** The estimated size of a record as the producer checks it against {@code max.request.size}. */
     static int estimateSize(byte[] key, byte[] value, List<Header> headers) {
         int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);

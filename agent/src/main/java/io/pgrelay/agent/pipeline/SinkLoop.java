@@ -41,6 +41,8 @@ import java.util.Set;
 final class SinkLoop {
 
     private static final Logger log = LoggerFactory.getLogger(SinkLoop.class);
+    /** A Kafka commit taking this long is logged with the brokers' state: a broker lost, leadership moving. */
+    private static final long SLOW_COMMIT_NANOS = 2_000_000_000L;
 
     private final Sink sink;
     private final RowEncoder encoder;
@@ -390,8 +392,15 @@ final class SinkLoop {
         long records = sink.transactionRecords();
         Checkpoint checkpoint = confirmations.checkpoint(lastSent, epoch, agentId, snapshots.state());
         sink.commit(checkpoint);
+        long tookNanos = System.nanoTime() - t0;
+        if (tookNanos >= SLOW_COMMIT_NANOS) {
+            // A commit waits for every in-sync replica of its partitions and for the transaction coordinator:
+            // say what held it up (the producer's own warnings, one per retry, name partitions, not brokers).
+            log.warn("slot {}: Kafka took {} ms to commit {} records through {}; {}", slot, tookNanos / 1_000_000, records,
+                    lastSent, sink.replicaHealth());
+        }
         confirmations.committed(checkpoint);
-        stats.kafkaCommitted(records, System.nanoTime() - t0);
+        stats.kafkaCommitted(records, tookNanos);
         pendingCommits.delivered(stats);
         progress.committed(lastSent);
         progress.flushed(confirmations.completeThrough());

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.slot;
 
+import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.config.SnapshotConfig;
 import io.pgrelay.agent.checkpoint.Checkpoint;
@@ -112,14 +113,24 @@ public final class SlotGuard implements AutoCloseable {
             return;
         }
         if (slot.isPresent() && checkpoint.isEmpty()) {
-            // Another agent has just created the slot: give it a moment to record the slot's origin.
-            long deadline = System.nanoTime() + ORIGIN_WAIT.toNanos();
-            while (checkpoint.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-                checkpoint = checkpoints.apply(READ);
-            }
+            checkpoint = awaitOrigin(checkpoint);
         }
         judgeTwiceAndAct(slot, checkpoint);
+    }
+
+    /**
+     * Another agent has just created the slot and is recording its origin in Kafka: gives it up to
+     * {@link #ORIGIN_WAIT}, reading the checkpoint until one appears. Joining the election before
+     * would be wrong: a leader's producer fences the creator's transaction, the origin is never
+     * recorded, and keyless tables' snapshots then repeat rows the stream carried.
+     */
+    private Optional<Checkpoint> awaitOrigin(Optional<Checkpoint> checkpoint) throws InterruptedException {
+        long deadline = System.nanoTime() + ORIGIN_WAIT.toNanos();
+        while (checkpoint.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            checkpoint = checkpoints.apply(READ);
+        }
+        return checkpoint;
     }
 
     /**
@@ -173,10 +184,17 @@ public final class SlotGuard implements AutoCloseable {
     private void act(SlotCheck.Verdict verdict, Optional<Checkpoint> checkpoint) throws Exception {
         String slot = config.postgres().slot();
         if (verdict.create()) {
-            creation.createForNewCluster().ifPresentOrElse(
-                    origin -> log.info("slot {}: created (pgoutput); changes committed after {} will be streamed", slot,
-                            origin.consistentPoint()),
-                    () -> log.info("slot {}: created by another agent meanwhile", slot));
+            Optional<SlotOrigin> created = creation.createForNewCluster();
+            if (created.isPresent()) {
+                log.info("slot {}: created (pgoutput); changes committed after {} will be streamed", slot,
+                        created.get().consistentPoint());
+            } else {
+                // The creator's first Kafka transaction can take seconds on a new cluster (the brokers create
+                // __transaction_state on the first one): seen fenced by a leader elected meanwhile.
+                boolean recorded = awaitOrigin(Optional.empty()).isPresent();
+                log.info("slot {}: created by another agent meanwhile; {}", slot, recorded ? "its origin is recorded"
+                        : "no origin recorded after " + ORIGIN_WAIT.toSeconds() + " s (did that agent stop?); going on without");
+            }
             clear();
             return;
         }

@@ -172,6 +172,35 @@ class DebeziumEncoderTest {
     }
 
     @Test
+    void fullIdentityUpdateTakesAnUnchangedToastValueFromTheOldRow() {
+        // as PostgreSQL sends it under REPLICA IDENTITY FULL: the old row whole, the new one with 'u' where TOAST is unchanged
+        ChangeEvent captured = captured("update-toast-unchanged.hex");
+        TupleData after = captured.after();
+        TupleData.Builder old = new TupleData.Builder();
+        int toasted = -1;
+        for (int i = 0; i < after.size(); i++) {
+            if (after.isUnchangedToast(i)) {
+                toasted = i;
+                old.text("the big value, as it was");
+            } else if (after.kind(i) == TupleData.NULL) {
+                old.nul();
+            } else {
+                old.text(new String(after.buffer(), after.offset(i), after.length(i), StandardCharsets.UTF_8));
+            }
+        }
+        assertThat(toasted).as("the capture has an unchanged TOAST column").isNotNegative();
+        ChangeEvent full = new ChangeEvent(Op.UPDATE, captured.relation(), old.build(), after, captured.lsn(),
+                captured.commitLsn(), captured.xid(), 0, captured.committedAtMicros());
+
+        Struct envelope = decode(encoder(true, FormatConfig.Debezium.DEFAULT).value(full), "t");
+
+        String column = captured.relation().columns().get(toasted).name();
+        assertThat(envelope.getStruct("after").get(column)).isEqualTo("the big value, as it was");
+        assertThat(envelope.getStruct("before").get(column)).isEqualTo("the big value, as it was");
+        // without the old row (REPLICA IDENTITY DEFAULT) the placeholder stays: updateWithUnchangedToastWritesThePlaceholder
+    }
+
+    @Test
     void deleteIsOpDWithTheOldKeyAndNoAfter() {
         ChangeEvent delete = captured("insert-delete-key.hex");
         if (delete.op() != Op.DELETE) {

@@ -33,6 +33,16 @@ class ValueMappingTest {
     }
 
     @Test
+    void negativeZeroKeepsItsSignAsADoubleForJsonParsers() {
+        // PostgreSQL writes -0; JSON parsers (Jackson, so Kafka Connect's JsonConverter) read that as the integer 0
+        assertThat(value(701, "-0")).isEqualTo("-0.0");
+        assertThat(value(700, "-0")).isEqualTo("-0.0");
+        assertThat(value(1022, "{1.5,-0}")).isEqualTo("[1.5,-0.0]");
+        assertThat(value(701, "-0.5")).isEqualTo("-0.5");
+        assertThat(value(701, "0")).isEqualTo("0");
+    }
+
+    @Test
     void numericIsAnExactString() {
         assertThat(value(1700, "1234.500")).isEqualTo("\"1234.500\"");
         assertThat(value(1700, "12345678901234567890.123456789012345")).isEqualTo("\"12345678901234567890.123456789012345\"");

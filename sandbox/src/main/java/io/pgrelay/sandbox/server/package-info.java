@@ -1,2 +1,2 @@
-/** The servers, each a real process on 127.0.0.1: PostgreSQL (and a primary/standby pair), Kafka, ZooKeeper, Prometheus; plus ports, directories and a topic reader. */
+/** The servers, each a real process on 127.0.0.1: PostgreSQL (and a primary/standby pair), Kafka (and a three-broker cluster), ZooKeeper (and an ensemble), Prometheus; plus ports, directories and a topic reader. */
 package io.pgrelay.sandbox.server;
