@@ -83,8 +83,8 @@ final class DebeziumTypes {
             case BuiltinTypes.INT2 -> new Mapping(ValueCodecs.NUMBER, "\"type\":\"int16\"", "", false);
             case BuiltinTypes.INT4 -> new Mapping(ValueCodecs.NUMBER, "\"type\":\"int32\"", "", false);
             case BuiltinTypes.INT8, BuiltinTypes.OID -> new Mapping(ValueCodecs.NUMBER, "\"type\":\"int64\"", "", false);
-            case BuiltinTypes.FLOAT4 -> new Mapping(ValueCodecs.FLOAT, "\"type\":\"float\"", "", false);
-            case BuiltinTypes.FLOAT8 -> new Mapping(ValueCodecs.FLOAT, "\"type\":\"double\"", "", false);
+            case BuiltinTypes.FLOAT4 -> new Mapping(ValueCodecs.FLOAT_SIGNED_ZERO, "\"type\":\"float\"", "", false);
+            case BuiltinTypes.FLOAT8 -> new Mapping(ValueCodecs.FLOAT_SIGNED_ZERO, "\"type\":\"double\"", "", false);
             case BuiltinTypes.NUMERIC -> numeric(typmod);
             case MONEY -> money();
             case BuiltinTypes.JSON, BuiltinTypes.JSONB -> named(ValueCodecs.STRING, "string", "io.debezium.data.Json", true);
@@ -138,7 +138,7 @@ final class DebeziumTypes {
 
     private Mapping numeric(int typmod) {
         return switch (modes.decimalHandlingMode()) {
-            case DOUBLE -> new Mapping(ValueCodecs.FLOAT, "\"type\":\"double\"", "", false);
+            case DOUBLE -> new Mapping(ValueCodecs.FLOAT_SIGNED_ZERO, "\"type\":\"double\"", "", false);
             case STRING -> string();
             case PRECISE -> {
                 if (typmod < 4) {

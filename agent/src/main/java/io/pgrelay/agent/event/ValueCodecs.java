@@ -23,15 +23,29 @@ public final class ValueCodecs {
 
     private static final byte[] NEGATIVE_ZERO = "-0.0".getBytes(StandardCharsets.US_ASCII);
 
-    /** float4 and float8: a number, except NaN, Infinity and -Infinity, which JSON lacks: strings. */
+    /**
+     * float4 and float8: a number as PostgreSQL renders it ({@code -0} included, as DESIGN.md maps
+     * it), except NaN, Infinity and -Infinity, which JSON lacks: strings.
+     */
     public static final ValueCodec FLOAT = (text, off, len, out) -> {
         byte first = len > 0 ? text[off] : 0;
         if (first == 'N' || first == 'I' || (first == '-' && len > 1 && text[off + 1] == 'I')) {
             out.writeString(text, off, len);
-        } else if (len == 2 && first == '-' && text[off + 1] == '0') {
-            out.write(NEGATIVE_ZERO);   // JSON parsers read -0 as the integer 0 (Jackson, so JsonConverter): keep the sign
         } else {
             out.write(text, off, len);
+        }
+    };
+
+    /**
+     * float4 and float8 in Debezium's envelope: as {@link #FLOAT}, but a negative zero is written
+     * {@code -0.0}, as Kafka Connect's JsonConverter writes it (JSON parsers, Jackson among them, read
+     * {@code -0} as the integer 0).
+     */
+    public static final ValueCodec FLOAT_SIGNED_ZERO = (text, off, len, out) -> {
+        if (len == 2 && text[off] == '-' && text[off + 1] == '0') {
+            out.write(NEGATIVE_ZERO);
+        } else {
+            FLOAT.write(text, off, len, out);
         }
     };
 

@@ -33,13 +33,15 @@ class ValueMappingTest {
     }
 
     @Test
-    void negativeZeroKeepsItsSignAsADoubleForJsonParsers() {
-        // PostgreSQL writes -0; JSON parsers (Jackson, so Kafka Connect's JsonConverter) read that as the integer 0
-        assertThat(value(701, "-0")).isEqualTo("-0.0");
-        assertThat(value(700, "-0")).isEqualTo("-0.0");
-        assertThat(value(1022, "{1.5,-0}")).isEqualTo("[1.5,-0.0]");
-        assertThat(value(701, "-0.5")).isEqualTo("-0.5");
-        assertThat(value(701, "0")).isEqualTo("0");
+    void negativeZeroIsWrittenAsPostgresRendersItAndKeepsItsSignInDebeziumsEnvelope() {
+        // pgrelay's event: PostgreSQL's rendering, as DESIGN.md maps floats
+        assertThat(value(701, "-0")).isEqualTo("-0");
+        assertThat(value(1022, "{1.5,-0}")).isEqualTo("[1.5,-0]");
+        // Debezium's envelope: JSON parsers (Jackson, so Kafka Connect's JsonConverter) read -0 as the integer 0
+        assertThat(value(ValueCodecs.FLOAT_SIGNED_ZERO, "-0")).isEqualTo("-0.0");
+        assertThat(value(ValueCodecs.FLOAT_SIGNED_ZERO, "-0.5")).isEqualTo("-0.5");
+        assertThat(value(ValueCodecs.FLOAT_SIGNED_ZERO, "0")).isEqualTo("0");
+        assertThat(value(ValueCodecs.FLOAT_SIGNED_ZERO, "NaN")).isEqualTo("\"NaN\"");
     }
 
     @Test
