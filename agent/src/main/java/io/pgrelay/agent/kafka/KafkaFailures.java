@@ -44,13 +44,18 @@ public final class KafkaFailures {
 
     /** True when the failure is a missing permission or failed authentication, which a retry does not cure. */
     public static boolean isAccessDenied(Throwable e) {
+        return accessDenial(e).isPresent();
+    }
+
+    /** The authorization or authentication failure in {@code e}'s chain of causes ({@code e} itself included), if any. */
+    public static java.util.Optional<Throwable> accessDenial(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof org.apache.kafka.common.errors.AuthorizationException
                     || t instanceof org.apache.kafka.common.errors.AuthenticationException) {
-                return true;
+                return java.util.Optional.of(t);
             }
         }
-        return false;
+        return java.util.Optional.empty();
     }
 
     private static String rootMessage(Throwable e) {

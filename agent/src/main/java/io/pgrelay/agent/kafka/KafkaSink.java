@@ -101,8 +101,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
             prepared.producer.initTransactions();
         } catch (RuntimeException e) {
             prepared.close();
-            if (KafkaFailures.isAccessDenied(e)) {
-                throw new KafkaSinkException(KafkaFailures.describe(cause(e), "WRITE", "TRANSACTIONAL_ID " + prepared.transactionalId), e);
+            java.util.Optional<Throwable> denied = KafkaFailures.accessDenial(e);
+            if (denied.isPresent()) {
+                throw new KafkaSinkException(KafkaFailures.describe(denied.get(), "WRITE", "TRANSACTIONAL_ID " + prepared.transactionalId), e);
             }
             throw e;
         }
@@ -363,8 +364,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         } catch (RuntimeException e) {
-            if (KafkaFailures.isAccessDenied(e)) {
-                throw new KafkaSinkException(KafkaFailures.describe(cause(e), "WRITE", "topic"), e);
+            java.util.Optional<Throwable> denied = KafkaFailures.accessDenial(e);
+            if (denied.isPresent()) {
+                throw new KafkaSinkException(KafkaFailures.describe(denied.get(), "WRITE", "topic"), e);
             }
             throw e;
         }
@@ -387,26 +389,15 @@ public final class KafkaSink implements Sink, AutoCloseable {
 
     private void throwIfSendFailed() {
         Exception failure = sendFailure.get();
+        if (failure == null) {
+            return;   // every send: only the null check
+        }
         if (failure instanceof ProducerFencedException || failure instanceof InvalidProducerEpochException) {
             throw new FencedException(failure);
         }
-        if (failure != null && KafkaFailures.isAccessDenied(failure)) {
-            throw new KafkaSinkException(KafkaFailures.describe(cause(failure), "WRITE", "topic"), failure);
-        }
-        if (failure != null) {
-            throw new KafkaSinkException("a record was not written to Kafka: " + failure.getMessage(), failure);
-        }
-    }
-
-    /** The authorization or authentication failure inside a wrapping KafkaException. */
-    private static Throwable cause(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.apache.kafka.common.errors.AuthorizationException
-                    || t instanceof org.apache.kafka.common.errors.AuthenticationException) {
-                return t;
-            }
-        }
-        return e;
+        java.util.Optional<Throwable> denied = KafkaFailures.accessDenial(failure);
+        throw new KafkaSinkException(denied.isPresent() ? KafkaFailures.describe(denied.get(), "WRITE", "topic")
+                : "a record was not written to Kafka: " + failure.getMessage(), failure);
     }
 
     /**
