@@ -112,6 +112,30 @@ class PostgresTlsIT {
     }
 
     @Test
+    void verifyFullRefusesACertificateForAnotherNameThatVerifyCaTakes() throws Exception {
+        String ca = "ca: '" + pg.ca().certificate() + "'";
+        AgentConfigs full = configs(ItSupport.uniqueCluster("tlsname"), TlsPostgres.SCRAM_ROLE, TlsPostgres.SCRAM_PASSWORD,
+                "{ mode: verify-full, " + ca + " }");
+        AgentConfigs caOnly = configs(ItSupport.uniqueCluster("tlsname"), TlsPostgres.SCRAM_ROLE, TlsPostgres.SCRAM_PASSWORD,
+                "{ mode: verify-ca, " + ca + " }");
+        try (AutoCloseable swapped = pg.presentCertificateFor("db.example.internal");
+                AgentProcess agentFull = AgentProcess.prepare("agent-1", full.yaml("agent-1", ItSupport.freePort()));
+                AgentProcess agentCa = AgentProcess.prepare("agent-1", caOnly.yaml("agent-1", ItSupport.freePort()))) {
+            CommandResult refused = agentFull.runCommand("check", CHECK_SECONDS);
+            System.out.println("PostgresTlsIT name mismatch under verify-full:\n" + refused.output());
+            assertThat(refused.exitCode()).isEqualTo(1);
+            assertThat(refused.output()).contains("FAIL  postgres: cannot connect to " + pg.jdbcUrl() + " as "
+                    + TlsPostgres.SCRAM_ROLE + ": SSL error: certificate CN=db.example.internal (issued by"
+                    + " CN=pgrelay-test-postgres-ca) is for [db.example.internal], not 127.0.0.1 (the host name is checked)")
+                    .doesNotContain("PgjdbcHostnameVerifier")
+                    .doesNotContain(TlsPostgres.SCRAM_PASSWORD);
+            CommandResult taken = agentCa.runCommand("check", CHECK_SECONDS);
+            assertThat(taken.output()).as(taken.output()).contains("OK    postgres: connected to PostgreSQL")
+                    .doesNotContain("FAIL  postgres");
+        }
+    }
+
+    @Test
     void modeDisableAgainstATlsOnlyServerIsRefusedByItsPgHba() throws Exception {
         AgentConfigs configs = configs(ItSupport.uniqueCluster("tlsoff"), TlsPostgres.SCRAM_ROLE, TlsPostgres.SCRAM_PASSWORD,
                 "{ mode: disable }");

@@ -6,12 +6,15 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.Collection;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -114,13 +117,20 @@ public final class TlsContexts {
             this.trusted = trusted;
         }
 
-        private CertificateException explain(X509Certificate[] chain, CertificateException e) {
+        private CertificateException explain(X509Certificate[] chain, CertificateException e, String host) {
             if (chain == null || chain.length == 0) {
                 return new CertificateException("the peer sent no certificate", e);
             }
             X509Certificate leaf = chain[0];
-            String why = e.getMessage() != null && e.getMessage().contains("PKIX path") ? "is not signed by " + trusted
-                    : "was refused checking it against " + trusted + ": " + e.getMessage();
+            String message = e.getMessage() == null ? "" : e.getMessage();
+            String why;
+            if (message.contains("PKIX path")) {
+                why = "is not signed by " + trusted;
+            } else if (host != null && (message.startsWith("No subject alternative") || message.startsWith("No name matching"))) {
+                why = "is for " + names(leaf) + ", not " + host + " (the host name is checked)";
+            } else {
+                why = "was refused checking it against " + trusted + ": " + message;
+            }
             return new CertificateException("certificate " + leaf.getSubjectX500Principal().getName() + " (issued by "
                     + leaf.getIssuerX500Principal().getName() + ") " + why, e);
         }
@@ -130,7 +140,9 @@ public final class TlsContexts {
             try {
                 delegate.checkServerTrusted(chain, authType, socket);
             } catch (CertificateException e) {
-                throw explain(chain, e);
+                String host = socket instanceof SSLSocket tls && tls.getHandshakeSession() != null
+                        ? tls.getHandshakeSession().getPeerHost() : null;
+                throw explain(chain, e, host);
             }
         }
 
@@ -139,7 +151,7 @@ public final class TlsContexts {
             try {
                 delegate.checkServerTrusted(chain, authType, engine);
             } catch (CertificateException e) {
-                throw explain(chain, e);
+                throw explain(chain, e, engine.getPeerHost());
             }
         }
 
@@ -148,7 +160,17 @@ public final class TlsContexts {
             try {
                 delegate.checkServerTrusted(chain, authType);
             } catch (CertificateException e) {
-                throw explain(chain, e);
+                throw explain(chain, e, null);
+            }
+        }
+
+        /** The DNS names and IP addresses of a certificate's subjectAltName, as "[a, b]"; "no names" without one. */
+        private static String names(X509Certificate leaf) {
+            try {
+                Collection<List<?>> names = leaf.getSubjectAlternativeNames();
+                return names == null ? "no names" : names.stream().map(n -> String.valueOf(n.get(1))).toList().toString();
+            } catch (CertificateParsingException e) {
+                return "names it cannot say (" + e.getMessage() + ")";
             }
         }
 

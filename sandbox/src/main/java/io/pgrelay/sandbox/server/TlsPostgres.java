@@ -148,6 +148,30 @@ public final class TlsPostgres implements AutoCloseable {
         return serverCert.cert();
     }
 
+    /**
+     * Makes the server present a certificate from the same CA for {@code names} only (a name
+     * mismatch for clients that reach it as 127.0.0.1 or localhost) until the returned handle is
+     * closed, which puts the original certificate back. Both swaps take effect at a configuration
+     * reload, for new connections.
+     */
+    public AutoCloseable presentCertificateFor(String... names) throws IOException {
+        byte[] cert = Files.readAllBytes(serverCert.cert());
+        byte[] key = Files.readAllBytes(serverCert.key());
+        TestCa.Issued other = ca.server("postgres-other-name", names[0], names);
+        Files.write(serverCert.cert(), Files.readAllBytes(other.cert()));
+        Files.write(serverCert.key(), Files.readAllBytes(other.key()));
+        execute("SELECT pg_reload_conf()");
+        return () -> {
+            Files.write(serverCert.cert(), cert);
+            Files.write(serverCert.key(), key);
+            Properties p = superuser();
+            p.setProperty("sslmode", "verify-ca");
+            try (Connection c = DriverManager.getConnection(jdbcUrl(), p); Statement s = c.createStatement()) {
+                s.execute("SELECT pg_reload_conf()");
+            }
+        };
+    }
+
     @Override
     public void close() throws IOException {
         try {
