@@ -1,6 +1,7 @@
 package io.pgrelay.dashboard;
 
 import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.cluster.DashboardProcess;
 import io.pgrelay.sandbox.demo.LoadGenerator;
@@ -167,6 +168,62 @@ class DashboardBrowserIT {
                 "return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
         assertThat(fresh(() -> browser.findElement(By.cssSelector(".agent[data-agent='" + target + "']")).getSize().getWidth()))
                 .isGreaterThan(300);
+    }
+
+    /**
+     * Names from outside the dashboard are put in the page as text: a table name holding markup
+     * (its snapshot row). An agent id cannot hold markup: the agent refuses it at config time.
+     */
+    @Test
+    void aTableNameHoldingMarkupIsShownAsTextAndAnAgentIdCannotHoldIt() throws Exception {
+        String name = DashboardItSupport.uniqueCluster("dxss");
+        String hostileTable = name + "<img src=x onerror=window.__pwned=1>";
+        String table = "public.\"" + hostileTable + "\"";
+        sandbox.postgres().execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v text)",
+                "INSERT INTO " + table + " SELECT g, 'seed' FROM generate_series(1, 50) g");
+        AgentConfigs configs = new AgentConfigs(sandbox, name).mode("slot").tables(table).snapshot("initial", 1000);
+        int port = io.pgrelay.sandbox.server.Ports.free();
+        Path profile = Files.createTempDirectory("pgrelay-chromium-");
+        try {
+            String hostileId = "<img src=x onerror=window.__pwned=2>";
+            try (AgentProcess refused = AgentProcess.prepare("hostile", configs.yaml("'" + hostileId + "'", port))) {
+                AgentProcess.CommandResult check = refused.runCommand("check", 60);
+                assertThat(check.exitCode()).as(check.output()).isNotZero();
+                assertThat(check.output()).contains("agent.id: '" + hostileId + "' may hold only letters, digits, '.', '_' and '-'");
+            }
+            try (AgentProcess agent = AgentProcess.start("agent-1", configs.yaml("agent-1", port));
+                    DashboardProcess dashboard = DashboardProcess.start("--agents", "http://127.0.0.1:" + port)) {
+                ChromeDriverService service = new ChromeDriverService.Builder()
+                        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                WebDriver browser = new ChromeDriver(service, options(profile));
+                try {
+                    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(100));
+                    wait.ignoring(StaleElementReferenceException.class).ignoring(NoSuchElementException.class);
+                    browser.get(dashboard.url());
+                    try {
+                        wait.until(d -> "agent-1".equals(text(d, By.id("leader")))
+                                && !d.findElements(By.cssSelector("#snapshot li[data-state='done']")).isEmpty());
+                    } catch (org.openqa.selenium.TimeoutException e) {
+                        throw new AssertionError("the page shows:\n" + text(browser, By.tagName("body")) + "\nthe agent logged:\n"
+                                + agent.log(), e);
+                    }
+                    assertThat(text(browser, By.cssSelector("#snapshot li[data-state='done']"))).contains(hostileTable);
+                    JavascriptExecutor js = (JavascriptExecutor) browser;
+                    assertThat(js.executeScript("return typeof window.__pwned")).as("no handler in the name ran").isEqualTo("undefined");
+                    assertThat(((Number) js.executeScript("return document.querySelectorAll('img').length")).intValue())
+                            .as("no element was made from the name").isZero();
+                    System.out.printf("DashboardBrowserIT: table %s shown as text; agent id %s refused by check%n",
+                            hostileTable, hostileId);
+                } finally {
+                    browser.quit();
+                    service.stop();
+                }
+            }
+        } finally {
+            deleteRecursively(profile);
+            DashboardItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+            sandbox.postgres().execute("DROP TABLE " + table);
+        }
     }
 
     private static ChromeOptions options(Path profile) {

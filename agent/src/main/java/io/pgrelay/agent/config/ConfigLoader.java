@@ -37,6 +37,7 @@ public final class ConfigLoader {
 
     private static final ObjectMapper YAML = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
     private static final Pattern CLUSTER = Pattern.compile("[a-zA-Z0-9._-]+");
+    private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     private static final Pattern SLOT = Pattern.compile("[a-z0-9_]+");
     private static final int MAX_IDENTIFIER_BYTES = 63; // PostgreSQL's NAMEDATALEN - 1; longer names are cut silently
 
@@ -103,6 +104,10 @@ public final class ConfigLoader {
 
     private AgentConfig agent(ConfigNode s) {
         String id = s.string("id").orElseGet(hostName);
+        if (!AGENT_ID.matcher(id).matches()) {
+            s.problem("id", "'" + id + "' may hold only letters, digits, '.', '_' and '-', 1 to 100 of them (it names the agent"
+                    + " in the election, /status and the dashboard)" + (s.string("id").isEmpty() ? "; it defaults to the host name: set agent.id" : ""));
+        }
         HostPort http = s.string("http").map(v -> hostPort(s, "http", v)).orElse(AgentConfig.DEFAULT_HTTP);
         Secret token = s.secret("adminToken");
         HttpTls tls = SecuritySections.httpTls(s);

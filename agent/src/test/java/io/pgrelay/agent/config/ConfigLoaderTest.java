@@ -172,6 +172,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anAgentIdOutsideTheElectionsAlphabetIsAConfigErrorBeforeAnythingStarts() {
+        assertThat(problems("""
+                cluster: demo
+                agent: { id: '<img src=x onerror=alert(1)>' }
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka: { bootstrapServers: 'k1:9092' }
+                """)).containsExactly("agent.id: '<img src=x onerror=alert(1)>' may hold only letters, digits, '.', '_' and '-',"
+                + " 1 to 100 of them (it names the agent in the election, /status and the dashboard)");
+        assertThat(parse(MINIMAL + "agent: { id: pgrelay-0.eu_1 }\n", Map.of()).agent().id()).isEqualTo("pgrelay-0.eu_1");
+    }
+
+    @Test
     void threeMistakesYieldExactlyThreeProblemsEachAtItsPath() {
         String yaml = """
                 cluster: demo
