@@ -205,7 +205,7 @@ class KafkaSecurityIT {
         }
     }
 
-    private static void setAcls(Admin admin, List<AclBinding> acls) throws Exception {
+    static void setAcls(Admin admin, List<AclBinding> acls) throws Exception {
         admin.deleteAcls(List.of(AclBindingFilter.ANY)).all().get(30, TimeUnit.SECONDS);
         admin.createAcls(acls).all().get(30, TimeUnit.SECONDS);
     }

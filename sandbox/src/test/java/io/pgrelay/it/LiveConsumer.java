@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /** A read_committed consumer on its own thread that notes when each record arrived. */
@@ -28,7 +29,16 @@ final class LiveConsumer implements AutoCloseable {
     private volatile boolean closed;
 
     LiveConsumer(String bootstrap, String topic) {
-        reader = new TopicReader(bootstrap, topic);
+        this(new TopicReader(bootstrap, topic));
+    }
+
+    /** With the client settings given (a secured broker's). */
+    LiveConsumer(Map<String, Object> clientConfig, String topic) {
+        this(new TopicReader(clientConfig, topic));
+    }
+
+    private LiveConsumer(TopicReader reader) {
+        this.reader = reader;
         thread = new Thread(() -> {
             while (!closed) {
                 List<ConsumerRecord<String, String>> batch = reader.poll(Duration.ofMillis(50));
