@@ -288,7 +288,7 @@ public final class Agent implements AgentState {
     private ElectionConfig electionConfig() {
         CoordinationConfig c = config.coordination();
         ElectionConfig.Builder b = ElectionConfig.builder(config.cluster(), config.agent().id())
-                .http("http://" + config.agent().http())
+                .http(config.agent().url())
                 .slot(config.postgres().slot())
                 .postgres(connections::borrow)
                 .pollInterval(c.pollInterval())

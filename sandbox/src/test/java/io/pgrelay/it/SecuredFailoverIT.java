@@ -134,7 +134,9 @@ class SecuredFailoverIT {
                     Member leader = awaitLeader(https, members, captured);
                     ItSupport.await("every agent ready", Duration.ofSeconds(60), () -> members.stream()
                             .allMatch(m -> m.process().isAlive() && get(https, m.url(), "/ready", READ_TOKEN, captured).statusCode() == 200));
-                    long epoch = status(https, leader, captured).orElseThrow().path("epoch").asLong();
+                    JsonNode leaderStatus = status(https, leader, captured).orElseThrow();
+                    assertThat(leaderStatus.path("http").asText()).as("the URL the agent gives others").isEqualTo(leader.url());
+                    long epoch = leaderStatus.path("epoch").asLong();
                     ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
                     long t0 = System.nanoTime();
                     leader.process().kill();

@@ -42,6 +42,11 @@ public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls t
         return all;
     }
 
+    /** The listener's URL as other agents and the dashboard reach it: {@code https://} when {@link #tls} is set. */
+    public String url() {
+        return (tls.enabled() ? "https://" : "http://") + http;
+    }
+
     public boolean adminEnabled() {
         return !adminTokens().isEmpty();
     }

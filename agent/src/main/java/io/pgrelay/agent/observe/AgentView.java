@@ -61,7 +61,7 @@ public final class AgentView implements AdminServer.AgentView {
                 alerts(),
                 AgentVersion.current(),
                 agent.uptimeSeconds(),
-                "http://" + config.agent().http(),
+                config.agent().url(),
                 snapshot(leading));
     }
 

@@ -97,6 +97,8 @@ class SecurityConfigTest {
                 .containsExactly("agent.tls.key: required: the private key (PEM) of agent.tls.cert");
         PgRelayConfig c = parse(config("  tls: { cert: '" + server.cert() + "', key: '" + server.key() + "' }\n", ""));
         assertThat(c.agent().tls()).isEqualTo(new HttpTls(server.cert(), server.key()));
+        assertThat(c.agent().url()).as("what the member registry and /status give others").isEqualTo("https://127.0.0.1:8081");
+        assertThat(parse(config("", "")).agent().url()).isEqualTo("http://127.0.0.1:8081");
     }
 
     @Test
