@@ -18,6 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 
 /**
  * ZooKeeper mode's member registry: one ephemeral znode per agent under
@@ -42,11 +45,34 @@ final class ZkMemberRegistry implements MemberRegistry {
     public synchronized void start(Role role) throws Exception {
         node = new PersistentNode(client, CreateMode.EPHEMERAL, false,
                 config.zkRoot() + "/members/" + config.agentId(), encode(role, 0));
-        node.start();
-        if (!node.waitForInitialCreate(config.sessionTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException("agent " + config.agentId() + ": member znode not created within "
-                    + config.sessionTimeout().toMillis() * 2 + " ms (ZooKeeper " + config.zookeeperConnect() + ")");
+        AtomicInteger drops = new AtomicInteger();
+        ConnectionStateListener counter = (c, state) -> {
+            if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
+                drops.incrementAndGet();
+            }
+        };
+        client.getConnectionStateListenable().addListener(counter);
+        try {
+            node.start();
+            if (!node.waitForInitialCreate(config.sessionTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("member znode not created within "
+                        + config.sessionTimeout().toMillis() * 2 + " ms (ZooKeeper " + config.zookeeperConnect() + ")"
+                        + dropped(drops.get()));
+            }
+        } finally {
+            client.getConnectionStateListenable().removeListener(counter);
         }
+    }
+
+    /** What repeated drops of an accepted connection suggest; empty when there were none. */
+    private String dropped(int drops) {
+        if (drops < 2) {
+            return "";
+        }
+        return ": the server closed the connection " + drops + " times after accepting it; " + (config.zookeeperAuth() == null
+                ? "a ZooKeeper that requires authentication (enforce.auth.enabled) closes a client without credentials"
+                        + " that way: set coordination.zookeeper.auth"
+                : "check coordination.zookeeper.auth (user " + config.zookeeperAuth().username() + ") and the server's log");
     }
 
     @Override

@@ -54,6 +54,7 @@ final class ZooKeeperElection extends LeaderElection {
     /** Guards {@link #inTakeLeadership}: a requeue must never interrupt a term. */
     private final Object queueLock = new Object();
     private boolean inTakeLeadership;
+    private volatile boolean selectorStarted;
     /** How often this agent got the lock (led, or gave it back); for tests. */
     final java.util.concurrent.atomic.AtomicInteger locksTaken = new java.util.concurrent.atomic.AtomicInteger();
     /** The epoch being assigned to the term that is starting; set before the term runs. */
@@ -104,12 +105,15 @@ final class ZooKeeperElection extends LeaderElection {
     void doStart() {
         handoverWatch.start();
         selector.start();
+        selectorStarted = true;
     }
 
     @Override
     void doClose() {
         handoverWatch.close();
-        selector.close();
+        if (selectorStarted) {   // Curator's LeaderSelector refuses to close one never started (a failed start)
+            selector.close();
+        }
         registry.close();
         client.close();
     }

@@ -7,6 +7,7 @@ import io.pgrelay.coordination.ZooKeeperAuth;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.cluster.AgentHttp;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
@@ -118,6 +119,28 @@ class ZooKeeperSaslIT {
                 stop.set(true);
                 ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
             }
+        }
+    }
+
+    @Test
+    void anAgentWithoutCredentialsIsToldTheServerWantsThem() throws Exception {
+        String name = ItSupport.uniqueCluster("zknoauth");
+        try (SaslZooKeeper zk = SaslZooKeeper.start()) {
+            AgentConfigs configs = new AgentConfigs(sandbox, name).mode("zookeeper").zookeeperConnect(zk.connectString())
+                    .zookeeperSessionTimeout("5s");
+            try (AgentProcess agent = AgentProcess.start("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
+                ItSupport.await("the agent to give up", Duration.ofSeconds(60), () -> !agent.isAlive());
+                String said = agent.log().lines().filter(l -> l.contains("member znode not created")).findFirst().orElse(agent.log());
+                System.out.println("ZooKeeperSaslIT without credentials: " + said);
+                assertThat(said).contains("ERROR", "agent agent-1: member znode not created within 10000 ms (ZooKeeper "
+                        + zk.connectString() + "): the server closed the connection ")
+                        .endsWith(" times after accepting it; a ZooKeeper that requires authentication (enforce.auth.enabled)"
+                        + " closes a client without credentials that way: set coordination.zookeeper.auth");
+                assertThat(agent.log()).as("the failure is the last word, not a failure to close")
+                        .doesNotContain("Already closed or has not been started");
+            }
+        } finally {
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, new AgentConfigs(sandbox, name).slot());
         }
     }
 
