@@ -197,6 +197,48 @@ class KafkaSecurityIT {
         }
     }
 
+    @Test
+    void withAClientCertificateOverSslTheAgentStreamsAndWithoutOneTheBrokerRefusesIt() throws Exception {
+        String cluster = ItSupport.uniqueCluster("kafkamtls");
+        String table = "public." + cluster + "_t";
+        sandbox.postgres().execute("CREATE TABLE " + table + " (id int PRIMARY KEY, v text)");
+        TestCa.Issued cert = kafka.clientCertificate(SecureKafka.AGENT_USER);
+        String ca = "ca: '" + kafka.ca().certificate() + "'";
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).bootstrapServers(kafka.sslBootstrapServers()).tables(table)
+                .kafka("security: { protocol: SSL, tls: { " + ca + ", cert: '" + cert.cert() + "', key: '" + cert.key() + "' } }");
+        try (Admin admin = kafka.admin()) {
+            setAcls(admin, documentedAcls(cluster, table).stream().map(Grant::binding).toList());
+            try (AgentProcess agent = ItSupport.startAgent(configs, "agent-1")) {
+                ItSupport.awaitSlotActive(sandbox, configs.slot(), Duration.ofSeconds(60));
+                for (int i = 0; i < 3; i++) {
+                    sandbox.postgres().execute("INSERT INTO " + table + " VALUES (" + i + ", 'over ssl with a client certificate')");
+                }
+                try (TopicReader reader = new TopicReader(kafka.superUserClientConfig(), cluster + "." + table)) {
+                    assertThat(reader.readUntil(r -> r.size() >= 3, Duration.ofSeconds(30))).hasSize(3);
+                }
+                agent.stop(30);
+                assertThat(agent.log()).doesNotContain(keyBody(cert.key()));
+            }
+            AgentConfigs withoutCert = new AgentConfigs(sandbox, cluster).bootstrapServers(kafka.sslBootstrapServers()).tables(table)
+                    .kafka("security: { protocol: SSL, tls: { " + ca + " } }");
+            try (AgentProcess agent = AgentProcess.prepare("agent-1", withoutCert.yaml("agent-1", ItSupport.freePort()))) {
+                CommandResult check = agent.runCommand("check", CHECK_SECONDS, "--kafka-timeout", "20");
+                System.out.println("KafkaSecurityIT SSL without a client certificate:\n" + check.output());
+                assertThat(check.exitCode()).isEqualTo(1);
+                assertThat(check.output()).contains("FAIL  kafka: cannot use " + kafka.sslBootstrapServers() + ": TLS handshake with"
+                        + " the broker failed: Received fatal alert: bad_certificate (the broker refused this client's certificate,"
+                        + " or its lack of one: set kafka.security.tls.cert and kafka.security.tls.key to a certificate the"
+                        + " broker's truststore accepts)");
+            }
+        } finally {
+            ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot());
+        }
+    }
+
+    private static String keyBody(java.nio.file.Path pem) throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(pem).stream().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+    }
+
     private static boolean logContains(AgentProcess agent, String text) {
         try {
             return agent.log().contains(text);

@@ -18,8 +18,13 @@ public final class KafkaFailures {
     /** One line for a failure of a call that is not about a particular permission. */
     public static String describe(Throwable e) {
         if (e instanceof SslAuthenticationException) {
-            return "TLS handshake with the broker failed: " + rootMessage(e)
-                    + " (check kafka.security.tls.ca and that the broker's certificate names the host)";
+            String root = rootMessage(e);
+            boolean refusedUs = root != null && (root.contains("bad_certificate") || root.contains("certificate_required")
+                    || root.contains("unknown_ca"));
+            return "TLS handshake with the broker failed: " + root + (refusedUs
+                    ? " (the broker refused this client's certificate, or its lack of one: set kafka.security.tls.cert and"
+                            + " kafka.security.tls.key to a certificate the broker's truststore accepts)"
+                    : " (check kafka.security.tls.ca and that the broker's certificate names the host)");
         }
         if (e instanceof SaslAuthenticationException) {
             return "SASL authentication failed: " + e.getMessage() + " (check kafka.security.sasl)";

@@ -21,7 +21,8 @@ import org.apache.kafka.server.common.MetadataVersion;
  * A Kafka broker (KRaft, in this JVM, beside the shared {@link Kafka}) that takes clients only over
  * {@code SASL_SSL} with SCRAM-SHA-512, its certificate from a {@link TestCa} made for it, and
  * {@code StandardAuthorizer} with {@code allow.everyone.if.no.acl.found=false}: a user may do only
- * what an ACL grants. Two SCRAM users exist from the format on (no window without them): the super
+ * what an ACL grants. A second listener takes {@code SSL} with a required client certificate whose
+ * CN names the principal ({@link #sslBootstrapServers()}). Two SCRAM users exist from the format on (no window without them): the super
  * user {@link #ADMIN_USER} and {@link #AGENT_USER}, who has no ACL until a test grants one.
  *
  * <p>The JAAS settings are listener-scoped broker properties, not a JVM-wide JAAS file, so this
@@ -42,12 +43,14 @@ public final class SecureKafka implements AutoCloseable {
     private final Path logDir;
     private final TestCa ca;
     private final int port;
+    private final int sslPort;
 
-    private SecureKafka(KafkaRaftServer server, Path logDir, TestCa ca, int port) {
+    private SecureKafka(KafkaRaftServer server, Path logDir, TestCa ca, int port, int sslPort) {
         this.server = server;
         this.logDir = logDir;
         this.ca = ca;
         this.port = port;
+        this.sslPort = sslPort;
     }
 
     public static SecureKafka start() throws Exception {
@@ -57,15 +60,20 @@ public final class SecureKafka implements AutoCloseable {
             TestCa.Issued cert = ca.server("kafka", "localhost", "127.0.0.1", "localhost");
             int port = Kafka.freePort();
             int controllerPort = Kafka.freePort();
+            int sslPort = Kafka.freePort();
             Properties props = new Properties();
             props.put("process.roles", "broker,controller");
             props.put("node.id", "1");
             props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-            props.put("listeners", "SASL_SSL://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-            props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + port);
+            props.put("listeners", "SASL_SSL://127.0.0.1:" + port + ",SSL://127.0.0.1:" + sslPort
+                    + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + port + ",SSL://127.0.0.1:" + sslPort);
             props.put("controller.listener.names", "CONTROLLER");
             props.put("inter.broker.listener.name", "SASL_SSL");
-            props.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+            props.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:PLAINTEXT");
+            // the SSL listener: a client certificate is required, and its CN is the principal's name
+            props.put("listener.name.ssl.ssl.client.auth", "required");
+            props.put("ssl.principal.mapping.rules", "RULE:^CN=([^,]+)$/$1/,DEFAULT");
             props.put("sasl.enabled.mechanisms", MECHANISM);
             props.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
             props.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", jaas(ADMIN_USER, ADMIN_PASSWORD));
@@ -108,7 +116,7 @@ public final class SecureKafka implements AutoCloseable {
                     .run();
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
-            SecureKafka kafka = new SecureKafka(server, logDir, ca, port);
+            SecureKafka kafka = new SecureKafka(server, logDir, ca, port, sslPort);
             try (Admin admin = kafka.admin()) {
                 admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -130,6 +138,19 @@ public final class SecureKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /**
+     * The listener that takes {@code SSL} with a client certificate only (no SASL): the certificate's
+     * CN is the principal, so a certificate for {@link #AGENT_USER} has that user's ACLs.
+     */
+    public String sslBootstrapServers() {
+        return "127.0.0.1:" + sslPort;
+    }
+
+    /** A client certificate for {@code user} from {@link #ca()}, for {@link #sslBootstrapServers()}. */
+    public TestCa.Issued clientCertificate(String user) throws java.io.IOException {
+        return ca.client("kafka-client-" + user, user);
     }
 
     /** The CA that signed the broker's certificate (PEM). */
