@@ -2,7 +2,6 @@ package io.pgrelay.coordination;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -63,17 +62,10 @@ final class ZooKeeperElection extends LeaderElection {
         this(config, leader, client(config));
     }
 
-    /** With {@code zookeeperAuth}: SASL login, and every znode created owned by that user alone (see {@link ZooKeeperAuth}). */
+    /** With {@code zookeeperAuth}: SASL login, and every znode created owned by that user alone (see {@link ZooKeeperAuth}); with {@code zookeeperTls}: TLS. */
     private static CuratorFramework client(ElectionConfig config) {
-        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
-                .connectString(config.zookeeperConnect())
-                .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
-                .connectionTimeoutMs((int) config.sessionTimeout().toMillis())
-                .retryPolicy(new ExponentialBackoffRetry(100, 10, 1000));
-        if (config.zookeeperAuth() != null) {
-            b.zkClientConfig(config.zookeeperAuth().clientConfig()).aclProvider(config.zookeeperAuth().acls());
-        }
-        return b.build();
+        return ZooKeeperClients.build(config.zookeeperConnect(), config.sessionTimeout(), config.sessionTimeout(),
+                config.zookeeperAuth(), config.zookeeperTls(), new ExponentialBackoffRetry(100, 10, 1000));
     }
 
     private ZooKeeperElection(ElectionConfig config, Leader leader, CuratorFramework client) {
@@ -91,13 +83,8 @@ final class ZooKeeperElection extends LeaderElection {
 
     @Override
     void prepare() throws InterruptedException {
-        client.start();
-        long wait = config.sessionTimeout().toMillis() * 2;
-        if (!client.blockUntilConnected((int) wait, TimeUnit.MILLISECONDS)) {
-            client.close();
-            throw new IllegalStateException("agent " + config.agentId() + ": cannot reach ZooKeeper at "
-                    + config.zookeeperConnect() + " within " + wait + " ms");
-        }
+        ZooKeeperClients.connect(client, config.zookeeperConnect(), config.zookeeperTls(), config.sessionTimeout().multipliedBy(2),
+                "agent " + config.agentId() + ": ");
     }
 
     @Override
