@@ -55,6 +55,8 @@ final class ZooKeeperElection extends LeaderElection {
     private boolean inTakeLeadership;
     /** How often this agent got the lock (led, or gave it back); for tests. */
     final java.util.concurrent.atomic.AtomicInteger locksTaken = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set by start once the lock's queue and the handover watch run; read by close, maybe on another thread. */
+    private volatile boolean selecting;
     /** The epoch being assigned to the term that is starting; set before the term runs. */
     private volatile CompletableFuture<Long> pendingEpoch;
 
@@ -91,12 +93,15 @@ final class ZooKeeperElection extends LeaderElection {
     void doStart() {
         handoverWatch.start();
         selector.start();
+        selecting = true;
     }
 
     @Override
     void doClose() {
-        handoverWatch.close();
-        selector.close();
+        if (selecting) {   // LeaderSelector.close() throws when it never started: ZooKeeper was not reached
+            handoverWatch.close();
+            selector.close();
+        }
         registry.close();
         client.close();
     }
