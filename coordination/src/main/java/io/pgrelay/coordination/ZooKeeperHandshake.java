@@ -49,8 +49,9 @@ final class ZooKeeperHandshake {
         } catch (SSLException e) {
             CertificateException refused = certificateCause(e);
             if (refused != null) {
-                return "the ZooKeeper server's certificate at " + at + " is not trusted: " + refused.getMessage()
-                        + " (coordination.zookeeper.tls.ca)";
+                String fix = refused.getMessage().contains("(the host name is checked)")
+                        ? "; connect to a name it holds (coordination.zookeeper.connect)" : " (coordination.zookeeper.tls.ca)";
+                return "the ZooKeeper server's certificate at " + at + " is not trusted: " + refused.getMessage() + fix;
             }
             return "no TLS handshake with the ZooKeeper server at " + at + " (" + e.getMessage() + "); is it a plaintext"
                     + " clientPort? TLS takes the server's secureClientPort";

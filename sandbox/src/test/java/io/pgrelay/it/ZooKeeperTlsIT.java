@@ -150,6 +150,24 @@ class ZooKeeperTlsIT {
     }
 
     @Test
+    void aCertificateForAnotherHostIsRefusedNamingTheNames() throws Exception {
+        try (SaslZooKeeper other = SaslZooKeeper.startTlsOnly("zookeeper.example.internal")) {
+            AgentConfigs configs = new AgentConfigs(sandbox, ItSupport.uniqueCluster("zkname")).mode("zookeeper")
+                    .zookeeperConnect(other.connectString()).zookeeperSessionTimeout("2s")
+                    .zookeeperAuth(SaslZooKeeper.USER, SaslZooKeeper.PASSWORD).zookeeperTls(other.ca());
+            try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {
+                CommandResult check = agent.runCommand("check", CHECK_SECONDS);
+                System.out.printf("ZooKeeperTlsIT certificate for another host, check:%n%s%n", check.output());
+                assertThat(check.exitCode()).isEqualTo(1);
+                assertThat(check.output()).contains("FAIL  zookeeper: over TLS as " + SaslZooKeeper.USER + ": cannot reach ZooKeeper at "
+                        + other.connectString() + " within 5000 ms: the ZooKeeper server's certificate at " + other.connectString()
+                        + " is not trusted: certificate CN=zookeeper.example.internal (issued by CN=pgrelay-zookeeper-ca) is for"
+                        + " [zookeeper.example.internal], not 127.0.0.1 (the host name is checked); connect to a name it holds (coordination.zookeeper.connect)");
+            }
+        }
+    }
+
+    @Test
     void aClientWithoutTlsIsToldTheServerAnswersTlsOnly() throws Exception {
         AgentConfigs configs = configs(ItSupport.uniqueCluster("zkplain"), "2s");
         try (AgentProcess agent = AgentProcess.prepare("agent-1", configs.yaml("agent-1", ItSupport.freePort()))) {

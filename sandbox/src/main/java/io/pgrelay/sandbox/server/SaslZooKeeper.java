@@ -49,10 +49,15 @@ public final class SaslZooKeeper implements AutoCloseable {
 
     /** SASL on a TLS client port, and no plaintext port. */
     public static SaslZooKeeper startTlsOnly() throws Exception {
-        return start(true);
+        return start(true, "localhost", "127.0.0.1");
     }
 
-    private static SaslZooKeeper start(boolean tls) throws Exception {
+    /** {@link #startTlsOnly()} with a certificate for {@code names} alone (to show that the host name is checked). */
+    public static SaslZooKeeper startTlsOnly(String... names) throws Exception {
+        return start(true, names);
+    }
+
+    private static SaslZooKeeper start(boolean tls, String... names) throws Exception {
         Path dir = Files.createTempDirectory("pgrelay-zk-sasl-");
         Process process = null;
         TestCa ca = null;
@@ -61,7 +66,7 @@ public final class SaslZooKeeper implements AutoCloseable {
             String listener;
             if (tls) {
                 ca = TestCa.create("pgrelay-zookeeper-ca");
-                TestCa.Issued server = ca.server("zookeeper", "localhost", "localhost", "127.0.0.1");
+                TestCa.Issued server = ca.server("zookeeper", names[0], names);
                 // ZooKeeper's PEM key store: the key and the certificate in one file
                 Path keyStore = dir.resolve("zookeeper-keystore.pem");
                 Files.writeString(keyStore, Files.readString(server.key()) + Files.readString(server.cert()));
