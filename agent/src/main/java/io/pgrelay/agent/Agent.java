@@ -298,6 +298,9 @@ public final class Agent implements AgentState {
             if (c.zookeeper().authenticates()) {
                 b.zookeeperAuth(new io.pgrelay.coordination.ZooKeeperAuth(c.zookeeper().username(), c.zookeeper().password().reveal()));
             }
+            if (c.zookeeper().tls()) {
+                b.zookeeperTls(new io.pgrelay.coordination.ZooKeeperTls(c.zookeeper().tlsCa()));
+            }
         }
         return b.build();
     }

@@ -22,12 +22,13 @@ import java.util.regex.Pattern;
  * @param sessionTimeout   ZooKeeper mode: session timeout (default 3 s)
  * @param handoverWindow   how long a handover holds other agents back (default 10 s)
  * @param zookeeperAuth    ZooKeeper mode: SASL credentials and the ACLs they own, or null (no authentication, open ACLs)
+ * @param zookeeperTls     ZooKeeper mode: TLS to the servers' secureClientPort, or null (plaintext)
  * @param handoverPoll     how often the named target of a handover looks at the slot (default 10 ms: only while a handover names it)
  */
 public record ElectionConfig(String cluster, String agentId, String http, Mode mode, String slot,
                              ConnectionSource postgres, Duration pollInterval, Duration hangTimeout,
                              String zookeeperConnect, Duration sessionTimeout, Duration handoverWindow,
-                             Duration handoverPoll, ZooKeeperAuth zookeeperAuth) {
+                             Duration handoverPoll, ZooKeeperAuth zookeeperAuth, ZooKeeperTls zookeeperTls) {
 
     /** How the cluster decides who leads. */
     public enum Mode { SLOT, ZOOKEEPER }
@@ -99,6 +100,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
         private Duration handoverWindow = Duration.ofSeconds(10);
         private Duration handoverPoll = Duration.ofMillis(10);
         private ZooKeeperAuth zookeeperAuth;
+        private ZooKeeperTls zookeeperTls;
 
         private Builder(String cluster, String agentId) {
             this.cluster = cluster;
@@ -115,6 +117,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
         public Builder handoverPoll(Duration v) { handoverPoll = v; return this; }
         public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
         public Builder zookeeperAuth(ZooKeeperAuth v) { zookeeperAuth = v; return this; }
+        public Builder zookeeperTls(ZooKeeperTls v) { zookeeperTls = v; return this; }
 
         /** ZooKeeper mode with this connect string. */
         public Builder zookeeper(String connect) {
@@ -125,7 +128,7 @@ public record ElectionConfig(String cluster, String agentId, String http, Mode m
 
         public ElectionConfig build() {
             return new ElectionConfig(cluster, agentId, http, mode, slot, postgres, pollInterval, hangTimeout,
-                    zookeeperConnect, sessionTimeout, handoverWindow, handoverPoll, zookeeperAuth);
+                    zookeeperConnect, sessionTimeout, handoverWindow, handoverPoll, zookeeperAuth, zookeeperTls);
         }
     }
 }

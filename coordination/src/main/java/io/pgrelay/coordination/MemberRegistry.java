@@ -40,6 +40,11 @@ public interface MemberRegistry extends AutoCloseable {
 
     /** ZooKeeper mode: the members of {@code cluster}, through a short-lived client. */
     static List<Member> read(String zookeeperConnect, String cluster) throws Exception {
-        return ZkMemberRegistry.read(zookeeperConnect, cluster);
+        return read(zookeeperConnect, cluster, null, null);
+    }
+
+    /** ZooKeeper mode, logged in as {@code auth} and over {@code tls} (either may be null). */
+    static List<Member> read(String zookeeperConnect, String cluster, ZooKeeperAuth auth, ZooKeeperTls tls) throws Exception {
+        return ZkMemberRegistry.read(zookeeperConnect, cluster, auth, tls);
     }
 }

@@ -3,7 +3,6 @@ package io.pgrelay.coordination;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.CreateMode;
@@ -12,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -104,12 +104,10 @@ final class ZkMemberRegistry implements MemberRegistry {
         }
     }
 
-    static List<Member> read(String connect, String cluster) throws Exception {
-        try (CuratorFramework c = CuratorFrameworkFactory.newClient(connect, 10_000, 5_000, new RetryOneTime(200))) {
-            c.start();
-            if (!c.blockUntilConnected(5, TimeUnit.SECONDS)) {
-                throw new IOException("cannot reach ZooKeeper at " + connect + " within 5 s");
-            }
+    static List<Member> read(String connect, String cluster, ZooKeeperAuth auth, ZooKeeperTls tls) throws Exception {
+        try (CuratorFramework c = ZooKeeperClients.build(connect, Duration.ofSeconds(10), Duration.ofSeconds(5), auth, tls,
+                new RetryOneTime(200))) {
+            ZooKeeperClients.connect(c, connect, tls, Duration.ofSeconds(5), "");
             return read(c, "/pgrelay/" + cluster);
         }
     }

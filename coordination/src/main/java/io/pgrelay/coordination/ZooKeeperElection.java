@@ -2,7 +2,6 @@ package io.pgrelay.coordination;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -54,9 +53,10 @@ final class ZooKeeperElection extends LeaderElection {
     /** Guards {@link #inTakeLeadership}: a requeue must never interrupt a term. */
     private final Object queueLock = new Object();
     private boolean inTakeLeadership;
-    private volatile boolean selectorStarted;
     /** How often this agent got the lock (led, or gave it back); for tests. */
     final java.util.concurrent.atomic.AtomicInteger locksTaken = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set by start once the lock's queue and the handover watch run; read by close, maybe on another thread. */
+    private volatile boolean selecting;
     /** The epoch being assigned to the term that is starting; set before the term runs. */
     private volatile CompletableFuture<Long> pendingEpoch;
 
@@ -64,17 +64,10 @@ final class ZooKeeperElection extends LeaderElection {
         this(config, leader, client(config));
     }
 
-    /** With {@code zookeeperAuth}: SASL login, and every znode created owned by that user alone (see {@link ZooKeeperAuth}). */
+    /** With {@code zookeeperAuth}: SASL login, and every znode created owned by that user alone (see {@link ZooKeeperAuth}); with {@code zookeeperTls}: TLS. */
     private static CuratorFramework client(ElectionConfig config) {
-        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
-                .connectString(config.zookeeperConnect())
-                .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
-                .connectionTimeoutMs((int) config.sessionTimeout().toMillis())
-                .retryPolicy(new ExponentialBackoffRetry(100, 10, 1000));
-        if (config.zookeeperAuth() != null) {
-            b.zkClientConfig(config.zookeeperAuth().clientConfig()).aclProvider(config.zookeeperAuth().acls());
-        }
-        return b.build();
+        return ZooKeeperClients.build(config.zookeeperConnect(), config.sessionTimeout(), config.sessionTimeout(),
+                config.zookeeperAuth(), config.zookeeperTls(), new ExponentialBackoffRetry(100, 10, 1000));
     }
 
     private ZooKeeperElection(ElectionConfig config, Leader leader, CuratorFramework client) {
@@ -92,26 +85,21 @@ final class ZooKeeperElection extends LeaderElection {
 
     @Override
     void prepare() throws InterruptedException {
-        client.start();
-        long wait = config.sessionTimeout().toMillis() * 2;
-        if (!client.blockUntilConnected((int) wait, TimeUnit.MILLISECONDS)) {
-            client.close();
-            throw new IllegalStateException("agent " + config.agentId() + ": cannot reach ZooKeeper at "
-                    + config.zookeeperConnect() + " within " + wait + " ms");
-        }
+        ZooKeeperClients.connect(client, config.zookeeperConnect(), config.zookeeperTls(), config.sessionTimeout().multipliedBy(2),
+                "agent " + config.agentId() + ": ");
     }
 
     @Override
     void doStart() {
         handoverWatch.start();
         selector.start();
-        selectorStarted = true;
+        selecting = true;
     }
 
     @Override
     void doClose() {
-        handoverWatch.close();
-        if (selectorStarted) {   // Curator's LeaderSelector refuses to close one never started (a failed start)
+        if (selecting) {   // LeaderSelector.close() throws when it never started: ZooKeeper was not reached
+            handoverWatch.close();
             selector.close();
         }
         registry.close();

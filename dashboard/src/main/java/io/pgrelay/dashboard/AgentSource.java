@@ -53,7 +53,8 @@ public interface AgentSource {
             public List<Endpoint> endpoints() throws Exception {
                 List<Member> members;
                 if ("zookeeper".equals(settings.mode())) {
-                    members = MemberRegistry.read(settings.zookeeperConnect(), settings.cluster());
+                    members = MemberRegistry.read(settings.zookeeperConnect(), settings.cluster(),
+                            settings.zookeeperAuth(), settings.zookeeperTls());
                 } else {
                     Properties props = new Properties();
                     if (settings.postgresUser() != null) {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgrelay.common.EnvSubstitution;
+import io.pgrelay.common.tls.Pem;
+import io.pgrelay.coordination.ZooKeeperAuth;
+import io.pgrelay.coordination.ZooKeeperTls;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +29,12 @@ import java.util.regex.Pattern;
  *
  * @param mode             {@code slot} (registry table in PostgreSQL) or {@code zookeeper}
  * @param pollInterval     {@code coordination.pollInterval}: sets how old a slot-mode heartbeat may be
+ * @param zookeeperAuth    {@code coordination.zookeeper.auth}, or null: the agents' SASL user, whom alone their ACLs let read the registry
+ * @param zookeeperTls     {@code coordination.zookeeper.tls}, or null: TLS to ZooKeeper, as the agents
  */
 public record RegistrySettings(String cluster, String mode, String postgresUrl, String postgresUser,
-                               String postgresPassword, String zookeeperConnect, Duration pollInterval) {
+                               String postgresPassword, String zookeeperConnect, Duration pollInterval,
+                               ZooKeeperAuth zookeeperAuth, ZooKeeperTls zookeeperTls) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
@@ -67,6 +73,28 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         String user = text(root, "postgres.user", problems);
         String password = text(root, "postgres.password", problems);
         String connect = text(root, "coordination.zookeeper.connect", problems);
+        String zkUser = text(root, "coordination.zookeeper.auth.username", problems);
+        String zkPassword = text(root, "coordination.zookeeper.auth.password", problems);
+        ZooKeeperAuth zkAuth = null;
+        if (zkUser != null || zkPassword != null) {
+            if (zkUser == null || zkUser.isBlank() || zkPassword == null || zkPassword.isEmpty()) {
+                problems.add("coordination.zookeeper.auth: username and password are both required");
+            } else {
+                zkAuth = new ZooKeeperAuth(zkUser, zkPassword);
+            }
+        }
+        String zkCa = text(root, "coordination.zookeeper.tls.ca", problems);
+        ZooKeeperTls zkTls = null;
+        if (zkCa != null) {
+            try {
+                Pem.certificates(Path.of(zkCa.strip()));
+                zkTls = new ZooKeeperTls(Path.of(zkCa.strip()));
+            } catch (IllegalArgumentException e) {
+                problems.add("coordination.zookeeper.tls.ca: " + e.getMessage());
+            }
+        } else if (root.path("coordination").path("zookeeper").has("tls")) {
+            problems.add("coordination.zookeeper.tls.ca: required: the CA (PEM) that signed the ZooKeeper servers' certificates");
+        }
         switch (mode) {
             case "slot" -> {
                 if (url == null || !url.startsWith("jdbc:postgresql:")) {
@@ -83,7 +111,7 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("\n", problems));
         }
-        return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll);
+        return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll, zkAuth, zkTls);
     }
 
     /** The text at a dotted key path, or null; a value built from an unset variable or an unreadable file is a problem. */
@@ -106,7 +134,8 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
     /** Where members are read from, for logs: the JDBC URL without its query (which may hold a password). */
     public String registryDescription() {
         if ("zookeeper".equals(mode)) {
-            return "ZooKeeper " + zookeeperConnect + " /pgrelay/" + cluster + "/members";
+            return "ZooKeeper " + zookeeperConnect + " /pgrelay/" + cluster + "/members" + (zookeeperTls == null ? "" : " over TLS")
+                    + (zookeeperAuth == null ? "" : " as " + zookeeperAuth.username());
         }
         int q = postgresUrl.indexOf('?');
         return "PostgreSQL " + (q < 0 ? postgresUrl : postgresUrl.substring(0, q)) + " table pgrelay.members"

@@ -66,4 +66,43 @@ class RegistrySettingsTest {
         assertThatThrownBy(() -> read("cluster: c\npostgres: { url: 'jdbc:postgresql://h/db', password: ${PGPASS} }\n", Map.of()))
                 .hasMessage("postgres.password: environment variable PGPASS is not set (write ${PGPASS:-default} to give a default)");
     }
+
+    @Test
+    void zookeeperAuthAndTlsAreReadAsTheAgentsUseThem() throws Exception {
+        Path ca = dir.resolve("zk-ca.pem");
+        Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n" + CA_BASE64 + "\n-----END CERTIFICATE-----\n");
+        RegistrySettings s = read("""
+                cluster: shop
+                coordination:
+                  mode: zookeeper
+                  zookeeper:
+                    connect: zk-1:2281
+                    auth: { username: pgrelay, password: ${ZK_PASSWORD} }
+                    tls: { ca: %s }
+                """.formatted(ca), Map.of("ZK_PASSWORD", "zk-s3cret"));
+        assertThat(s.zookeeperAuth().username()).isEqualTo("pgrelay");
+        assertThat(s.zookeeperTls().ca()).isEqualTo(ca);
+        assertThat(s.registryDescription()).isEqualTo("ZooKeeper zk-1:2281 /pgrelay/shop/members over TLS as pgrelay");
+        assertThat(s.toString()).doesNotContain("zk-s3cret");
+    }
+
+    @Test
+    void aZookeeperCaThatCannotBeReadIsAProblem() {
+        assertThatThrownBy(() -> read("""
+                cluster: shop
+                coordination: { mode: zookeeper, zookeeper: { connect: 'zk-1:2281', tls: { ca: /nonexistent/zk-ca.pem } } }
+                """, Map.of())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("coordination.zookeeper.tls.ca: /nonexistent/zk-ca.pem: no such file");
+    }
+
+    /** A self-signed certificate (CN=zk-test-ca, made with openssl req -x509), only parsed: its dates are never checked. */
+    private static final String CA_BASE64 = "MIIBgTCCASegAwIBAgIUdbudlCV4q6QvsVDFqXNiuut3YTowCgYIKoZIzj0EAwIw" + "\n"
+            + "FTETMBEGA1UEAwwKemstdGVzdC1jYTAgFw0yNjEyMDcwNjMzNDBaGA8yMTI2MTEx" + "\n"
+            + "MzA2MzM0MFowFTETMBEGA1UEAwwKemstdGVzdC1jYTBZMBMGByqGSM49AgEGCCqG" + "\n"
+            + "SM49AwEHA0IABFz2wDh7Z85q8KTeGbKDPvgVNuduG0jjuAEid4b+XsPm4pBvthoD" + "\n"
+            + "osuAZ5n7UJ+/e+r/+gVu74cRCC6G7tgFiQajUzBRMB0GA1UdDgQWBBSnsSEw+94v" + "\n"
+            + "y9Wal5A2US/FqByLmTAfBgNVHSMEGDAWgBSnsSEw+94vy9Wal5A2US/FqByLmTAP" + "\n"
+            + "BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIHVcIo/OuCXCpx89JJLS" + "\n"
+            + "GzZbiXfDMH+p1THf5ffVHSekAiEAm+PLrHF2VKnLVlCXgBC38+ZvnaRwx6UQu77M" + "\n"
+            + "8WbksyY=";
 }

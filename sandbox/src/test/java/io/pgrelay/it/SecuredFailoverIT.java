@@ -43,7 +43,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The failover test with everything secured, in both modes: PostgreSQL taking TLS connections only
  * with SCRAM passwords ({@link TlsPostgres}, {@code verify-full}); Kafka over SASL_SSL with SCRAM and
  * an authorizer that allows nothing but the documented ACLs ({@link SecureKafka},
- * {@link KafkaSecurityIT#documentedAcls}); ZooKeeper with SASL and ACLs ({@link SaslZooKeeper});
+ * {@link KafkaSecurityIT#documentedAcls}); ZooKeeper over TLS only, with SASL and ACLs ({@link SaslZooKeeper#startTlsOnly()});
  * the agents' API over HTTPS with admin and read tokens and reads protected. Three agents under
  * load; the leader is SIGKILLed repeatedly and leadership handed over once; the read_committed
  * consumer must see every change exactly once, in order. Then every byte the run produced — the
@@ -95,7 +95,7 @@ class SecuredFailoverIT {
         List<String> captured = new ArrayList<>();
         List<Member> members = new ArrayList<>();
         try (TestCa httpCa = TestCa.create("pgrelay-test-agents-ca");
-                SaslZooKeeper zk = mode.equals("zookeeper") ? SaslZooKeeper.start() : null) {
+                SaslZooKeeper zk = mode.equals("zookeeper") ? SaslZooKeeper.startTlsOnly() : null) {
             TestCa.Issued httpCert = httpCa.server("agents", "localhost", "localhost", "127.0.0.1");
             Path adminTokenFile = Files.writeString(httpCa.directory().resolve("admin-token"), ADMIN_TOKEN + "\n");
             AgentConfigs configs = new AgentConfigs(sandbox, cluster).mode(mode).tables(table)
@@ -108,7 +108,7 @@ class SecuredFailoverIT {
                     .agent("tokens: { admin: ['${file:" + adminTokenFile + "}'], read: ['" + READ_TOKEN + "'] }")
                     .agent("protectReads: true");
             if (zk != null) {
-                configs.zookeeperConnect(zk.connectString()).zookeeperAuth(SaslZooKeeper.USER, SaslZooKeeper.PASSWORD);
+                configs.zookeeperConnect(zk.connectString()).zookeeperTls(zk.ca()).zookeeperAuth(SaslZooKeeper.USER, SaslZooKeeper.PASSWORD);
             }
             List<String> secrets = new ArrayList<>(List.of(TlsPostgres.SCRAM_PASSWORD, SecureKafka.AGENT_PASSWORD, ADMIN_TOKEN,
                     READ_TOKEN, keyBody(httpCert.key())));

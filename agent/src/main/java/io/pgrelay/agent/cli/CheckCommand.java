@@ -1,5 +1,6 @@
 package io.pgrelay.agent.cli;
 
+import io.pgrelay.agent.config.CoordinationConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.Finding;
 import io.pgrelay.agent.kafka.KafkaProbe;
@@ -7,6 +8,10 @@ import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
+import io.pgrelay.coordination.Member;
+import io.pgrelay.coordination.MemberRegistry;
+import io.pgrelay.coordination.ZooKeeperAuth;
+import io.pgrelay.coordination.ZooKeeperTls;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -16,7 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Validate the configuration, reach PostgreSQL and Kafka, and report one line per check"
+        description = "Validate the configuration, reach PostgreSQL, Kafka and (in zookeeper mode) ZooKeeper, and report one line per check"
         + " (OK, NOTE or FAIL). Exit status 0 when nothing failed, else 1.")
 final class CheckCommand extends ConfiguredCommand {
 
@@ -44,11 +49,35 @@ final class CheckCommand extends ConfiguredCommand {
         findings.addAll(failover(connections, config.postgres().slot()));
         findings.addAll(KafkaProbe.check(config, "pgrelay-check-" + config.agent().id(),
                 kafkaTimeoutSeconds == null ? kafkaTimeout : Duration.ofSeconds(kafkaTimeoutSeconds)));
+        if (config.coordination().mode() == CoordinationConfig.Mode.ZOOKEEPER) {
+            findings.add(zookeeper(config));
+        }
         findings.forEach(out()::println);
         long failed = findings.stream().filter(Finding::failed).count();
         out().println(failed == 0 ? "check: all " + findings.size() + " checks passed"
                 : "check: " + failed + " of " + findings.size() + " checks failed");
         return failed == 0 ? Main.EXIT_OK : Main.EXIT_FAILURE;
+    }
+
+    /**
+     * Reaches ZooKeeper as the election would — the same TLS and SASL login — and reads the
+     * cluster's member registry, which the ACLs of {@code auth} let only that user read.
+     */
+    static Finding zookeeper(PgRelayConfig config) {
+        CoordinationConfig.Zookeeper zk = config.coordination().zookeeper();
+        ZooKeeperAuth auth = zk.authenticates() ? new ZooKeeperAuth(zk.username(), zk.password().reveal()) : null;
+        ZooKeeperTls tls = zk.tls() ? new ZooKeeperTls(zk.tlsCa()) : null;
+        String how = (tls != null ? "over TLS" : "in plaintext") + (auth != null ? " as " + zk.username() : "");
+        try {
+            List<Member> members = MemberRegistry.read(zk.connect(), config.cluster(), auth, tls);
+            return Finding.ok("zookeeper: " + zk.connect() + " reached " + how + "; cluster " + config.cluster() + " has "
+                    + members.size() + " member(s)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Finding.fail("zookeeper: interrupted");
+        } catch (Exception e) {
+            return Finding.fail("zookeeper: " + how + ": " + e.getMessage());
+        }
     }
 
     /**

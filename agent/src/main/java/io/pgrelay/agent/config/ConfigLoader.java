@@ -245,6 +245,7 @@ public final class ConfigLoader {
         } else {
             zk.section("auth");
         }
+        Path zkCa = SecuritySections.zookeeperTls(zk);
         zk.reportUnknownKeys();
         Duration poll = s.duration("pollInterval", CoordinationConfig.DEFAULT_POLL_INTERVAL);
         Duration hang = s.duration("hangTimeout", CoordinationConfig.DEFAULT_HANG_TIMEOUT);
@@ -253,7 +254,7 @@ public final class ConfigLoader {
                     + Units.formatDuration(poll) + ")");
         }
         s.reportUnknownKeys();
-        return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session, zkUser, zkPassword), poll, hang);
+        return new CoordinationConfig(mode, new CoordinationConfig.Zookeeper(connect, session, zkUser, zkPassword, zkCa), poll, hang);
     }
 
     private HeartbeatConfig heartbeat(ConfigNode s) {

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -23,13 +24,18 @@ public record CoordinationConfig(Mode mode, Zookeeper zookeeper, Duration pollIn
 
     /**
      * {@code coordination.zookeeper}: the ensemble ({@code host:port,host:port[/chroot]}), the session
-     * timeout, and the SASL (DIGEST-MD5) user of {@code auth}: {@code username} null without it.
+     * timeout, the SASL (DIGEST-MD5) user of {@code auth}: {@code username} null without it, and
+     * {@code tls.ca}: the PEM CA of the servers' certificates, null for plaintext.
      */
-    public record Zookeeper(String connect, Duration sessionTimeout, String username, Secret password) {
+    public record Zookeeper(String connect, Duration sessionTimeout, String username, Secret password, Path tlsCa) {
         public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(3);
 
         public boolean authenticates() {
             return username != null;
+        }
+
+        public boolean tls() {
+            return tlsCa != null;
         }
     }
 }

@@ -135,6 +135,9 @@ final class EffectiveConfig {
             auth.put("password", co.zookeeper().password().masked());
             zk.put("auth", auth);
         }
+        if (co.zookeeper().tls()) {
+            zk.put("tls", Map.of("ca", co.zookeeper().tlsCa().toString()));
+        }
         coordination.put("zookeeper", zk);
         coordination.put("pollInterval", Units.formatDuration(co.pollInterval()));
         coordination.put("hangTimeout", Units.formatDuration(co.hangTimeout()));

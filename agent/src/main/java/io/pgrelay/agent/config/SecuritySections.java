@@ -14,8 +14,8 @@ import java.util.Set;
 import org.postgresql.Driver;
 
 /**
- * Reads the security keys: {@code postgres.tls}, {@code agent.tls}, {@code agent.tokens} and
- * {@code agent.protectReads}. Certificate and key files are read and parsed here, once, so that a
+ * Reads the security keys: {@code postgres.tls}, {@code coordination.zookeeper.tls},
+ * {@code agent.tls}, {@code agent.tokens} and {@code agent.protectReads}. Certificate and key files are read and parsed here, once, so that a
  * missing file, a file that is not PEM or a key that does not belong to its certificate is a
  * configuration error naming the key and the file, not a failed connection later. No problem
  * message quotes a token or a file's content.
@@ -71,6 +71,33 @@ final class SecuritySections {
         }
         s.reportUnknownKeys();
         return new PostgresTls(parsed, ca, cert, key);
+    }
+
+    /**
+     * {@code coordination.zookeeper.tls}: the CA file (required), or null without the section. A
+     * client certificate is refused by name: ZooKeeper's PEM key store takes the certificate and
+     * its key from one file, which pgrelay would have to write, key included.
+     */
+    static Path zookeeperTls(ConfigNode zookeeper) {
+        if (!zookeeper.has("tls")) {
+            zookeeper.section("tls");
+            return null;
+        }
+        ConfigNode s = zookeeper.section("tls");
+        Path ca = file(s, "ca");
+        if (!s.has("ca")) {
+            s.problem("ca", "required: the CA (PEM) that signed the ZooKeeper servers' certificates");
+        }
+        checkCertificates(s, ca, null, null);
+        for (String key : List.of("cert", "key")) {
+            if (s.has(key)) {
+                s.string(key);
+                s.problem(key, "a client certificate to ZooKeeper is not supported; remove it (the agents log in with"
+                        + " coordination.zookeeper.auth)");
+            }
+        }
+        s.reportUnknownKeys();
+        return ca;
     }
 
     static HttpTls httpTls(ConfigNode agent) {

@@ -17,6 +17,7 @@ public final class AgentConfigs {
     private String zookeeperSessionTimeout = "2s";
     private String zookeeperConnect;
     private String zookeeperAuth = "";
+    private String zookeeperTls = "";
     private List<String> tables = List.of();
     private final Map<String, String> producer = new LinkedHashMap<>();
     private final StringBuilder extraKafka = new StringBuilder();
@@ -61,6 +62,12 @@ public final class AgentConfigs {
     /** ZooKeeper mode's connect string (default: the sandbox's one server). */
     public AgentConfigs zookeeperConnect(String connect) {
         this.zookeeperConnect = connect;
+        return this;
+    }
+
+    /** {@code coordination.zookeeper.tls}: the agents speak TLS to ZooKeeper, trusting the CA in {@code ca}. */
+    public AgentConfigs zookeeperTls(java.nio.file.Path ca) {
+        this.zookeeperTls = ", tls: { ca: '" + ca + "' }";
         return this;
     }
 
@@ -174,7 +181,7 @@ public final class AgentConfigs {
                 + extraKafka
                 + "coordination:\n"
                 + "  mode: " + mode + "\n"
-                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + zookeeperAuth + " }\n" : "")
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + zookeeperAuth + zookeeperTls + " }\n" : "")
                 + extraCoordination
                 + "snapshot: " + snapshot + "\n"
                 + extraTop;
