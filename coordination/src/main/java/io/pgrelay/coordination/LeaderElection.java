@@ -211,7 +211,12 @@ public abstract class LeaderElection implements AutoCloseable {
             term.compareAndSet(t, null);
         }
         if (t.walsenderPid() != null) {
-            slotReleased();
+            // Waking the standbys goes through PostgreSQL: pointless when it did not answer, and it
+            // would hold this agent's role at leader until the connection's socket timeout.
+            boolean unreachable = t.revocation().map(r -> r.reason() == Revocation.Reason.SLOT_UNCONFIRMED).orElse(false);
+            if (!unreachable) {
+                slotReleased();
+            }
             log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
                     t.epoch(), t.revocation().map(Revocation::toString).orElse("returned"));
             publishSoon(Role.STANDBY);

@@ -177,11 +177,15 @@ class NetworkPartitionIT {
         }
         String outcome;
         if (c.leader()) {
+            ItSupport.await(target.id() + " no longer leading after " + c.name(), Duration.ofSeconds(90),
+                    () -> !"leader".equals(AgentHttp.status(target.url()).map(j -> j.path("role").asText()).orElse("")));
+            long steppedDown = (System.nanoTime() - t0) / 1_000_000;
             ItSupport.await("a record of a later epoch than " + epoch + " after " + c.name(), Duration.ofSeconds(90),
                     () -> consumer.firstArrivalAfterEpoch(epoch).isPresent());
             long again = (consumer.firstArrivalAfterEpoch(epoch).getAsLong() - t0) / 1_000_000;
             Cluster.Member next = cluster.awaitLeader(30_000);
-            outcome = String.format("%s leads; streaming again %d ms after the fault", next.id(), again);
+            outcome = String.format("%s stepped down after %d ms; %s leads; streaming again %d ms after the fault",
+                    target.id(), steppedDown, next.id(), again);
         } else {
             Thread.sleep(FAULT_MS);
             long sentAfter = faultMillis + 1_000;

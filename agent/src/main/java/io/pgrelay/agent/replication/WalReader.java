@@ -108,6 +108,19 @@ public final class WalReader implements AutoCloseable {
     }
 
     /**
+     * Closes the connection without ending the stream first: for a reader whose leadership is lost,
+     * which confirms nothing more. The walsender ends when it sees the connection close (at once
+     * when the network works, at {@code wal_sender_timeout} when it does not), which frees the slot.
+     */
+    public void abandon() {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // nothing more to release
+        }
+    }
+
+    /**
      * Closes the stream (CopyDone, then the server's answer) and the connection. The answer is
      * awaited at most {@link #CLOSE_TIMEOUT_MS} per read: on a silent network (a partition that
      * drops packets) pgjdbc would wait for it forever, and the term could not end.
