@@ -37,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three agents under a steady load, each reaching PostgreSQL, Kafka and (zookeeper mode) ZooKeeper
  * through proxies of its own ({@link AgentNetwork}); one path at a time is blackholed (open, silent)
  * or dropped (every connection reset) and later healed: the leader's to PostgreSQL, to Kafka, to
- * ZooKeeper, and a standby's to PostgreSQL. For each, the time from the fault to a read_committed
- * consumer's first record of the next leader (or, for a standby's fault, proof that nothing
+ * ZooKeeper, and a standby's to PostgreSQL; then 300 ms of latency each way on the leader's path to
+ * PostgreSQL and to Kafka. For each, the time from the fault to a read_committed consumer's first
+ * record of the next leader (or, for a standby's fault and for latency, proof that nothing
  * changed), and from the heal until the cut-off agent is ready again. In the end nothing lost or
  * duplicated, each key in order, epochs never going back and one agent per epoch.
  *
@@ -57,7 +58,10 @@ class NetworkPartitionIT {
 
     enum Server { POSTGRES, KAFKA, ZOOKEEPER }
 
-    enum Cut { BLACKHOLE, DROP }
+    /** {@code LATENCY}: {@link #LATENCY} each way, which must change nothing. */
+    enum Cut { BLACKHOLE, DROP, LATENCY }
+
+    private static final Duration LATENCY = Duration.ofMillis(300);
 
     /** A fault: whose path (the leader's or a standby's), to which server, how it is cut. */
     record Case(boolean leader, Server server, Cut cut) {
@@ -72,12 +76,14 @@ class NetworkPartitionIT {
             if (s == Server.ZOOKEEPER && !mode.equals("zookeeper")) {
                 continue;
             }
-            for (Cut c : Cut.values()) {
+            for (Cut c : List.of(Cut.BLACKHOLE, Cut.DROP)) {
                 all.add(new Case(true, s, c));
             }
         }
         all.add(new Case(false, Server.POSTGRES, Cut.BLACKHOLE));
         all.add(new Case(false, Server.POSTGRES, Cut.DROP));
+        all.add(new Case(true, Server.POSTGRES, Cut.LATENCY));
+        all.add(new Case(true, Server.KAFKA, Cut.LATENCY));
         String only = System.getProperty("netfault.cases", "");
         if (only.isBlank()) {
             return all;
@@ -170,13 +176,13 @@ class NetworkPartitionIT {
         long faultMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
         System.out.printf("NetworkPartitionIT %s: %s: %s %s at %s (epoch %d)%n", mode, c.name(), c.cut(), proxy, Instant.ofEpochMilli(faultMillis), epoch);
-        if (c.cut() == Cut.BLACKHOLE) {
-            proxy.blackhole();
-        } else {
-            proxy.drop();
+        switch (c.cut()) {
+            case BLACKHOLE -> proxy.blackhole();
+            case DROP -> proxy.drop();
+            case LATENCY -> proxy.latency(LATENCY);
         }
         String outcome;
-        if (c.leader()) {
+        if (c.leader() && c.cut() != Cut.LATENCY) {
             ItSupport.await(target.id() + " no longer leading after " + c.name(), Duration.ofSeconds(90),
                     () -> !"leader".equals(AgentHttp.status(target.url()).map(j -> j.path("role").asText()).orElse("")));
             long steppedDown = (System.nanoTime() - t0) / 1_000_000;
@@ -190,7 +196,7 @@ class NetworkPartitionIT {
             Thread.sleep(FAULT_MS);
             long sentAfter = faultMillis + 1_000;
             ItSupport.await("a record sent after the fault", Duration.ofSeconds(10), () -> consumer.firstArrivalSentAfter(sentAfter).isPresent());
-            assertThat(consumer.maxEpoch()).as("epoch after %s cut off a standby", c.name()).isEqualTo(epoch);
+            assertThat(consumer.maxEpoch()).as("epoch after %s", c.name()).isEqualTo(epoch);
             outcome = "no change of leader; records kept flowing";
         }
         long held = (System.nanoTime() - t0) / 1_000_000;
@@ -199,7 +205,7 @@ class NetworkPartitionIT {
         }
         long healMillis = System.currentTimeMillis();
         long t1 = System.nanoTime();
-        proxy.pass();
+        proxy.latency(Duration.ZERO);   // and pass
         ItSupport.await(target.id() + " ready after the heal of " + c.name(), Duration.ofSeconds(90), () -> FailoverIT.ready(target));
         long readyMs = (System.nanoTime() - t1) / 1_000_000;
         ItSupport.await("a record sent after the heal", Duration.ofSeconds(30), () -> consumer.firstArrivalSentAfter(healMillis).isPresent());
