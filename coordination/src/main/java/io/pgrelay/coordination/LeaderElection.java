@@ -243,25 +243,35 @@ public abstract class LeaderElection implements AutoCloseable {
      */
     private void tick() {
         try {
-            LeaderTerm t = term.get();
-            Integer ours = t == null ? null : t.walsenderPid();
-            if (ours != null && t.isValid()) {
-                long started = System.nanoTime();
-                Integer holder;
-                try (Connection c = config.postgres().open()) {
-                    holder = SlotQueries.holderPid(c, config.slot());
-                }
-                if (ours.equals(holder)) {
-                    t.slotConfirmed(started);
-                } else {
-                    t.revoke(Revocation.Reason.SLOT_LOST, "slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
-                            + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
-                }
-            }
+            checkSlot();
+        } catch (Exception e) {
+            log.debug("agent {}: could not check the slot: {}", config.agentId(), e.toString());
+        }
+        try {
             registry.heartbeat();
             refreshKnown();
         } catch (Exception e) {
             log.debug("agent {}: tick failed: {}", config.agentId(), e.toString());
+        }
+    }
+
+    /** While leading: the slot must still be held by our walsender; each look that says so renews the lease. */
+    private void checkSlot() throws Exception {
+        LeaderTerm t = term.get();
+        Integer ours = t == null ? null : t.walsenderPid();
+        if (ours == null || !t.isValid()) {
+            return;
+        }
+        long started = System.nanoTime();
+        Integer holder;
+        try (Connection c = config.postgres().open()) {
+            holder = SlotQueries.holderPid(c, config.slot());
+        }
+        if (ours.equals(holder)) {
+            t.slotConfirmed(started);
+        } else {
+            t.revoke(Revocation.Reason.SLOT_LOST, "slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
+                    + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
         }
     }
 
