@@ -115,6 +115,16 @@ class NetworkPartitionIT {
                  LiveConsumer consumer = new LiveConsumer(kafka.bootstrapServers(), name + "." + table)) {
                 CompletableFuture<Void> writes = CompletableFuture.runAsync(() -> load.write(Long.MAX_VALUE, 20, 2, 500, stop));
                 List<String> failed = new ArrayList<>();
+                cluster.awaitLeader(60_000);
+                ItSupport.await("every agent ready", Duration.ofSeconds(60), () -> cluster.members().stream().allMatch(FailoverIT::ready));
+                Set<Integer> servers = new TreeSet<>(Set.of(sandbox.postgres().port(), kafka.port()));
+                network.kafkaListeners().forEach(l -> servers.add(l.port()));
+                if (zkPort != 0) {
+                    servers.add(zkPort);
+                }
+                for (Cluster.Member m : cluster.members()) {
+                    assertOnlyThroughItsProxies(m, network.of(m.id()), servers);
+                }
                 for (Case c : cases) {
                     try {
                         report.add(fault(mode, c, cluster, network, consumer));
@@ -213,6 +223,30 @@ class NetworkPartitionIT {
         return String.format("%s: %s; healed after %d ms: %s ready %d ms later, a record sent after the heal read %d ms later;"
                 + " noticed:%n    %s", c.name(), outcome, Math.max(held, FAULT_MS), target.id(), readyMs, flowingMs,
                 String.join("\n    ", noticed(cluster, faultMillis, healMillis)));
+    }
+
+    /**
+     * Every TCP connection the agent's process holds (as {@code ss} lists them) goes to one of its
+     * own proxies or elsewhere (another agent's admin port), never straight to PostgreSQL, ZooKeeper
+     * or a broker listener; and it does hold connections to each of its proxies.
+     */
+    private static void assertOnlyThroughItsProxies(Cluster.Member m, AgentNetwork.Paths paths, Set<Integer> servers)
+            throws IOException, InterruptedException {
+        Process ss = new ProcessBuilder("ss", "-tnpH").redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes());
+        ss.waitFor();
+        String owner = "pid=" + m.process().pid() + ",";
+        Set<Integer> peers = new TreeSet<>();
+        for (String line : out.lines().filter(l -> l.contains(owner)).toList()) {
+            String peer = line.trim().split("\\s+")[4];
+            peers.add(Integer.parseInt(peer.substring(peer.lastIndexOf(':') + 1)));
+        }
+        System.out.printf("NetworkPartitionIT: %s's connections go to ports %s; its proxies: %s%n", m.id(), peers,
+                paths.all().stream().map(p -> p.name() + " " + p.port()).toList());
+        assertThat(peers).as(m.id() + "'s peers (servers' own ports: " + servers + ")").doesNotContainAnyElementsOf(servers);
+        for (FaultProxy proxy : paths.all()) {
+            assertThat(peers).as(m.id() + "'s peers").contains(proxy.port());
+        }
     }
 
     /** Each agent's log and thread dump, into {@code target/netfault/}, as the agents' directories go at the end. */

@@ -43,18 +43,31 @@ public final class AgentNetwork implements AutoCloseable {
      */
     public static AgentNetwork start(int agents, int postgresPort, int zookeeperPort) throws IOException {
         AgentNetwork network = new AgentNetwork();
+        List<FaultProxy> started = new ArrayList<>();
         try {
             for (int i = 1; i <= agents; i++) {
                 String id = "agent-" + i;
                 FaultProxy pg = FaultProxy.start(id + "-postgres", postgresPort);
-                FaultProxy zk = zookeeperPort == 0 ? null : FaultProxy.start(id + "-zookeeper", zookeeperPort);
+                started.add(pg);
+                FaultProxy zk = null;
+                if (zookeeperPort != 0) {
+                    zk = FaultProxy.start(id + "-zookeeper", zookeeperPort);
+                    started.add(zk);
+                }
                 int listenerPort = Ports.free();
                 FaultProxy kafka = FaultProxy.start(id + "-kafka", listenerPort);
+                started.add(kafka);
                 Kafka.Listener listener = new Kafka.Listener("AGENT_" + i, listenerPort, kafka.port());
                 network.paths.put(id, new Paths(id, pg, zk, kafka, listener));
             }
         } catch (IOException | RuntimeException e) {
-            network.close();
+            for (FaultProxy proxy : started) {
+                try {
+                    proxy.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw e;
         }
         return network;
