@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * @param slot             the replication slot the leader streams from
  * @param postgres         plain SQL connections (both modes: eviction, slot watch; slot mode: epoch, registry)
  * @param pollInterval     slot mode: how often standbys look at the slot (default 500 ms)
- * @param hangTimeout      slot mode: a walsender silent this long is evicted (default 5 s)
+ * @param hangTimeout      slot mode: a walsender silent this long is evicted; both modes: a leader that cannot
+ *                         confirm its slot this long abandons its term (default 5 s)
  * @param zookeeperConnect ZooKeeper mode: connect string
  * @param sessionTimeout   ZooKeeper mode: session timeout (default 3 s)
  * @param handoverWindow   how long a handover holds other agents back (default 10 s)

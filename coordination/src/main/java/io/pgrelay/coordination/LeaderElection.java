@@ -41,6 +41,11 @@ public abstract class LeaderElection implements AutoCloseable {
     final MemberRegistry registry;
     final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     final ScheduledExecutorService ticker;
+    /**
+     * Checks the leader's {@link SlotLease} on a thread of its own: the ticker, which renews the
+     * lease, is the thread a silent network holds up.
+     */
+    private final ScheduledExecutorService leaseCheck;
     private final List<Registration> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<LeaderTerm> term = new AtomicReference<>();
     /** Latest epoch known cluster-wide; written by the ticker and by this agent's terms. */
@@ -55,6 +60,7 @@ public abstract class LeaderElection implements AutoCloseable {
         this.leader = Objects.requireNonNull(leader, "leader");
         this.registry = registry;
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pgrelay-election-ticker-" + config.agentId()));
+        this.leaseCheck = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pgrelay-slot-lease-" + config.agentId()));
     }
 
     /** An election in the mode the config names; call {@link #start()} to join. */
@@ -76,6 +82,8 @@ public abstract class LeaderElection implements AutoCloseable {
         registry.publish(Role.STANDBY, knownEpoch);
         long tick = config.pollInterval().toMillis();
         ticker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+        long leaseTick = Math.max(50, Math.min(tick, config.hangTimeout().toMillis() / 10));
+        leaseCheck.scheduleWithFixedDelay(this::checkLease, leaseTick, leaseTick, TimeUnit.MILLISECONDS);
     }
 
     /** Revokes the term if any, leaves the cluster. Idempotent. */
@@ -95,6 +103,7 @@ public abstract class LeaderElection implements AutoCloseable {
             log.debug("could not publish stopping: {}", e.toString());
         }
         doClose();
+        leaseCheck.shutdownNow();
         ticker.shutdownNow();
         registry.close();
     }
@@ -202,7 +211,12 @@ public abstract class LeaderElection implements AutoCloseable {
             term.compareAndSet(t, null);
         }
         if (t.walsenderPid() != null) {
-            slotReleased();
+            // Waking the standbys goes through PostgreSQL: pointless when it did not answer, and it
+            // would hold this agent's role at leader until the connection's socket timeout.
+            boolean unreachable = t.revocation().map(r -> r.reason() == Revocation.Reason.SLOT_UNCONFIRMED).orElse(false);
+            if (!unreachable) {
+                slotReleased();
+            }
             log.info("agent {} stopped leading cluster {} (epoch {}): {}", config.agentId(), config.cluster(),
                     t.epoch(), t.revocation().map(Revocation::toString).orElse("returned"));
             publishSoon(Role.STANDBY);
@@ -223,26 +237,61 @@ public abstract class LeaderElection implements AutoCloseable {
         fire(l -> l.isLeader(epoch));
     }
 
-    /** Every poll interval: heartbeat, refresh what is known, check the slot is still ours. */
+    /**
+     * Every poll interval: check the slot is still ours (which renews the leader's lease), then
+     * heartbeat and refresh what is known.
+     */
     private void tick() {
+        try {
+            checkSlot();
+        } catch (Exception e) {
+            log.debug("agent {}: could not check the slot: {}", config.agentId(), e.toString());
+        }
         try {
             registry.heartbeat();
             refreshKnown();
-            LeaderTerm t = term.get();
-            Integer ours = t == null ? null : t.walsenderPid();
-            if (ours != null && t.isValid()) {
-                Integer holder;
-                try (Connection c = config.postgres().open()) {
-                    holder = SlotQueries.holderPid(c, config.slot());
-                }
-                if (!ours.equals(holder)) {
-                    t.revoke(Revocation.Reason.SLOT_LOST, "slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
-                            + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
-                }
-            }
         } catch (Exception e) {
             log.debug("agent {}: tick failed: {}", config.agentId(), e.toString());
         }
+    }
+
+    /** While leading: the slot must still be held by our walsender; each look that says so renews the lease. */
+    private void checkSlot() throws Exception {
+        LeaderTerm t = term.get();
+        Integer ours = t == null ? null : t.walsenderPid();
+        if (ours == null || !t.isValid()) {
+            return;
+        }
+        long started = System.nanoTime();
+        Integer holder;
+        try (Connection c = config.postgres().open()) {
+            holder = SlotQueries.holderPid(c, config.slot());
+        }
+        if (ours.equals(holder)) {
+            t.slotConfirmed(started);
+        } else {
+            t.revoke(Revocation.Reason.SLOT_LOST, "slot \"" + config.slot() + "\" no longer held by our walsender pid " + ours
+                    + " (now " + (holder == null ? "free" : "pid " + holder) + ")");
+        }
+    }
+
+    /**
+     * Ends the term of a leader that could not confirm its slot for {@code hangTimeout} (see
+     * {@link SlotLease}): by then slot-mode standbys evict its walsender, and in zookeeper mode
+     * nobody else may lead while it keeps the lock.
+     */
+    private void checkLease() {
+        LeaderTerm t = term.get();
+        SlotLease lease = t == null ? null : t.lease();
+        long now = System.nanoTime();
+        if (lease == null || !t.isValid() || !lease.expired(now)) {
+            return;
+        }
+        String why = "could not confirm for " + lease.unconfirmedFor(now).toMillis() + " ms that walsender pid " + t.walsenderPid()
+                + " still holds slot \"" + config.slot() + "\" (hangTimeout " + config.hangTimeout().toMillis()
+                + " ms): PostgreSQL is unreachable or not answering";
+        log.warn("agent {}: {}; abandoning the term (epoch {})", config.agentId(), why, t.epoch());
+        t.revoke(Revocation.Reason.SLOT_UNCONFIRMED, why);
     }
 
     final LeaderTerm currentTerm() {

@@ -21,6 +21,8 @@ final class LeaderTerm implements Term {
     private boolean leading = true;
 
     private final boolean rightful;
+    /** Set once the slot is held; see {@link SlotLease}. */
+    private volatile SlotLease lease;
 
     LeaderTerm(LeaderElection election, Thread leadThread, boolean rightful) {
         this.election = election;
@@ -54,6 +56,7 @@ final class LeaderTerm implements Term {
             epoch = assigned;
             walsenderPid = pid == null ? -1 : pid;
         }
+        lease = new SlotLease(election.config().hangTimeout(), System.nanoTime());
         election.becameLeader(this);
         return assigned;
     }
@@ -74,6 +77,19 @@ final class LeaderTerm implements Term {
     /** True once the leader reported {@link #slotAcquired()}. */
     synchronized boolean slotHeld() {
         return walsenderPid != null;
+    }
+
+    /** The ticker saw this term's walsender hold the slot, by a look that started at {@code startedNanos}. */
+    void slotConfirmed(long startedNanos) {
+        SlotLease l = lease;
+        if (l != null) {
+            l.confirm(startedNanos);
+        }
+    }
+
+    /** The lease, once the slot is held; null before. */
+    SlotLease lease() {
+        return lease;
     }
 
     synchronized Integer walsenderPid() {

@@ -14,6 +14,11 @@ public record Revocation(Reason reason, String detail) {
         ELECTION_CLOSED,
         /** The slot is no longer held by this term's walsender. */
         SLOT_LOST,
+        /**
+         * This agent could not confirm for {@code hangTimeout} that its walsender still holds the
+         * slot: PostgreSQL is unreachable or silent (see {@code SlotLease}).
+         */
+        SLOT_UNCONFIRMED,
         /** The ZooKeeper session was suspended or lost. */
         ZOOKEEPER_CONNECTION,
         /** {@code lead} returned or threw. */

@@ -305,10 +305,15 @@ public final class KafkaSink implements Sink, AutoCloseable {
         begin();
         try {
             // No per-record callback: a failed send fails the transaction's commit, which is where we look.
-            producer.send(new ProducerRecord<>(topic, null, key, value, headers));
+            // Except a send refused before its record was queued (no metadata within max.block.ms: the
+            // brokers unreachable), which comes back as a failed future: without this look the sink would
+            // go on sending, max.block.ms per record, and never reach the commit.
+            failedAtOnce(producer.send(new ProducerRecord<>(topic, null, key, value, headers)))
+                    .ifPresent(e -> sendFailure.compareAndSet(null, e));
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         }
+        throwIfSendFailed();
         transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         transactionRecords++;
     }
@@ -385,6 +390,25 @@ public final class KafkaSink implements Sink, AutoCloseable {
             throw new FencedException(e);
         }
         inTransaction = false;
+    }
+
+    /**
+     * The failure of a send the producer refused before queueing its record, which it returns as a
+     * completed future rather than throwing; empty for a send under way or done well.
+     */
+    static java.util.Optional<Exception> failedAtOnce(java.util.concurrent.Future<?> sent) {
+        if (!sent.isDone()) {
+            return java.util.Optional.empty();   // every send: one volatile read
+        }
+        try {
+            sent.get();
+            return java.util.Optional.empty();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return java.util.Optional.of(e.getCause() instanceof Exception cause ? cause : e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
     }
 
     private void throwIfSendFailed() {

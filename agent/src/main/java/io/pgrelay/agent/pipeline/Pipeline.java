@@ -211,7 +211,13 @@ public final class Pipeline {
                 sinkThread.interrupt();
                 sinkThread.join(10_000);
             }
-            reader.close();   // first: that releases the slot, which the next leader is waiting for
+            // first: that releases the slot, which the next leader is waiting for. After an abort
+            // (leadership lost: the network may be silent) without waiting for the server's answer.
+            if (aborted) {
+                reader.abandon();
+            } else {
+                reader.close();
+            }
             if (sink != null) {
                 closeAside(sink);
             } else if (fencing != null) {

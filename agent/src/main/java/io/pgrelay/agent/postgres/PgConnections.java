@@ -82,7 +82,11 @@ public final class PgConnections {
             HikariConfig c = new HikariConfig();
             c.setPoolName("pgrelay-pg");
             c.setJdbcUrl(postgres.url());
-            c.setDataSourceProperties(properties(false));
+            Properties props = properties(false);
+            // Short work only: a query that hears nothing for connectTimeout fails, so a silent
+            // network (no reset, as a partition looks) cannot hold the election or the ticker forever.
+            PGProperty.SOCKET_TIMEOUT.set(props, socketTimeoutSeconds());
+            c.setDataSourceProperties(props);
             c.setConnectionInitSql(String.join("; ", SESSION_SETTINGS));
             c.setMinimumIdle(1);
             c.setMaximumPoolSize(6);
@@ -161,6 +165,11 @@ public final class PgConnections {
         } catch (SQLException e) {
             throw new PgConnectException(describe(e), e.getSQLState(), e);
         }
+    }
+
+    /** The pool's socket timeout: {@code connectTimeout}, rounded up to whole seconds (pgjdbc's unit). */
+    int socketTimeoutSeconds() {
+        return (int) Math.max(1, (postgres.connectTimeout().toMillis() + 999) / 1000);
     }
 
     Properties properties(boolean replication) {

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WalReader implements AutoCloseable {
 
+    /** How long {@link #close()} waits for each read of the server's answer. */
+    static final int CLOSE_TIMEOUT_MS = 2_000;
+
     private final Connection connection;
     private final String slot;
     private final PGReplicationStream stream;
@@ -104,9 +107,28 @@ public final class WalReader implements AutoCloseable {
         return slot;
     }
 
+    /**
+     * Closes the connection without ending the stream first: for a reader whose leadership is lost,
+     * which confirms nothing more. The walsender ends when it sees the connection close (at once
+     * when the network works, at {@code wal_sender_timeout} when it does not), which frees the slot.
+     */
+    public void abandon() {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // nothing more to release
+        }
+    }
+
+    /**
+     * Closes the stream (CopyDone, then the server's answer) and the connection. The answer is
+     * awaited at most {@link #CLOSE_TIMEOUT_MS} per read: on a silent network (a partition that
+     * drops packets) pgjdbc would wait for it forever, and the term could not end.
+     */
     @Override
     public void close() {
         try {
+            connection.setNetworkTimeout(Runnable::run, CLOSE_TIMEOUT_MS);
             if (!stream.isClosed()) {
                 stream.close();
             }

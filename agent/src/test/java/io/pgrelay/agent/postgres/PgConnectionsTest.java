@@ -51,6 +51,22 @@ class PgConnectionsTest {
     }
 
     @Test
+    void pooledConnectionsGiveUpOnASilentServerAfterConnectTimeoutAndOthersDoNot() throws Exception {
+        PgConnections connections = new PgConnections(TestPostgres.config(pg, "postgres", "postgres", "s", "p", List.of()), "a-1");
+        try {
+            long connectTimeout = 5_000;   // TestPostgres.config
+            try (Connection c = connections.borrow()) {
+                assertThat(c.getNetworkTimeout()).as("socket timeout of a pooled connection, ms").isEqualTo((int) connectTimeout);
+            }
+            try (Connection c = connections.open()) {
+                assertThat(c.getNetworkTimeout()).as("socket timeout of a connection for long work (snapshots), ms").isZero();
+            }
+        } finally {
+            connections.close();
+        }
+    }
+
+    @Test
     void pooledConnectionsHaveTheSameSettingsAndAreReused() throws Exception {
         PgConnections connections = new PgConnections(TestPostgres.config(pg, "postgres", "postgres", "s", "p", List.of()), "a-1");
         try {

@@ -42,6 +42,7 @@ public final class AgentConfigs {
     private Postgres postgres;
     private String postgresUrl;
     private String bootstrapServers;
+    private AgentNetwork network;
 
     public AgentConfigs(Sandbox sandbox, String cluster) {
         this.sandbox = sandbox;
@@ -153,11 +154,29 @@ public final class AgentConfigs {
         return this;
     }
 
+    /**
+     * Each agent reaches PostgreSQL, ZooKeeper and Kafka through its own proxies in {@code network}
+     * (an agent the network does not know connects directly). Overrides {@link #postgres},
+     * {@link #zookeeperConnect} and {@link #bootstrapServers} for the agents it knows.
+     */
+    public AgentConfigs network(AgentNetwork network) {
+        this.network = network;
+        return this;
+    }
+
     public String slot() {
         return "pgrelay_" + cluster.replaceAll("[^a-z0-9_]", "_");
     }
 
     public String yaml(String agentId, int httpPort) {
+        AgentNetwork.Paths paths = network != null && network.has(agentId) ? network.of(agentId) : null;
+        String pgUrl = paths != null ? "jdbc:postgresql://" + paths.postgres().hostPort() + "/" + database
+                : postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database);
+        String bootstrap = paths != null ? paths.kafka().hostPort()
+                : bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers;
+        String zkConnect = !"zookeeper".equals(mode) ? null
+                : paths != null && paths.zookeeper() != null ? paths.zookeeper().hostPort()
+                : zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString();
         String tableList = tables.stream().map(t -> "'" + t.replace("'", "''") + "'").collect(Collectors.joining(", ", "[", "]"));
         String producerYaml = producer.entrySet().stream()
                 .map(e -> e.getKey() + ": '" + e.getValue() + "'").collect(Collectors.joining(", ", "{", "}"));
@@ -168,20 +187,19 @@ public final class AgentConfigs {
                 + "  adminToken: '" + adminToken + "'\n"
                 + extraAgent
                 + "postgres:\n"
-                + "  url: '" + (postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database))
-                + "'\n"
+                + "  url: '" + pgUrl + "'\n"
                 + "  user: " + user + "\n"
                 + "  password: '" + password + "'\n"
                 + "  tables: " + tableList + "\n"
                 + "  tls: " + postgresTls + "\n"
                 + "kafka:\n"
-                + "  bootstrapServers: " + (bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers) + "\n"
+                + "  bootstrapServers: " + bootstrap + "\n"
                 + "  topicPrefix: " + cluster + "\n"
                 + "  producer: " + producerYaml + "\n"
                 + extraKafka
                 + "coordination:\n"
                 + "  mode: " + mode + "\n"
-                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + (zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString()) + "', sessionTimeout: " + zookeeperSessionTimeout + zookeeperAuth + zookeeperTls + " }\n" : "")
+                + ("zookeeper".equals(mode) ? "  zookeeper: { connect: '" + zkConnect + "', sessionTimeout: " + zookeeperSessionTimeout + zookeeperAuth + zookeeperTls + " }\n" : "")
                 + extraCoordination
                 + "snapshot: " + snapshot + "\n"
                 + extraTop;

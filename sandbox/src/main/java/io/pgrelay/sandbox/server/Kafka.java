@@ -40,19 +40,49 @@ public final class Kafka implements AutoCloseable {
         return start(freePort());
     }
 
+    /**
+     * One more listener of the broker: it binds {@code port} and tells the clients that bootstrap
+     * through it to connect to {@code advertisedPort} — a {@link FaultProxy} in front of {@code port},
+     * so that every connection of those clients, not only the first, goes through the proxy.
+     */
+    public record Listener(String name, int port, int advertisedPort) {
+        public Listener {
+            if (!name.matches("[A-Z][A-Z0-9_]*") || name.equals("PLAINTEXT") || name.equals("CONTROLLER")) {
+                throw new IllegalArgumentException("listener name " + name + ": upper case, not PLAINTEXT or CONTROLLER");
+            }
+        }
+    }
+
     /** A broker on the given port, e.g. one that clients were already told to use while nothing listened there. */
     public static Kafka start(int port) throws Exception {
+        return start(port, List.of());
+    }
+
+    /** A broker on a free port with extra PLAINTEXT listeners, e.g. one per agent behind its own proxy. */
+    public static Kafka start(List<Listener> extra) throws Exception {
+        return start(freePort(), extra);
+    }
+
+    private static Kafka start(int port, List<Listener> extra) throws Exception {
         Path logDir = Files.createTempDirectory("pgrelay-kafka-");
         int controllerPort = freePort();
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        StringBuilder listeners = new StringBuilder("PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        StringBuilder advertised = new StringBuilder("PLAINTEXT://127.0.0.1:" + port);
+        StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        for (Listener l : extra) {
+            listeners.append(',').append(l.name()).append("://127.0.0.1:").append(l.port());
+            advertised.append(',').append(l.name()).append("://127.0.0.1:").append(l.advertisedPort());
+            protocols.append(',').append(l.name()).append(":PLAINTEXT");
+        }
+        props.put("listeners", listeners.toString());
+        props.put("advertised.listeners", advertised.toString());
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("listener.security.protocol.map", protocols.toString());
         props.put("log.dirs", logDir.toString());
         props.put("num.partitions", "1");
         props.put("default.replication.factor", "1");
