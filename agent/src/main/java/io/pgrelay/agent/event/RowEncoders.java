@@ -2,8 +2,13 @@ package io.pgrelay.agent.event;
 
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
+import io.pgrelay.agent.registry.SchemaRegistryClient;
 
-/** Chooses the {@link RowEncoder} of {@code kafka.format} and {@code kafka.serialization}, once per pipeline. */
+/**
+ * Chooses the {@link RowEncoder} of {@code kafka.format} and {@code kafka.serialization}, once per
+ * pipeline: pgrelay's event, Debezium's envelope as JSON (with or without Connect schemas), or
+ * Debezium's envelope as Avro through a schema registry.
+ */
 public final class RowEncoders {
 
     private RowEncoders() {
@@ -13,9 +18,15 @@ public final class RowEncoders {
         FormatConfig formats = config.kafka().formats();
         return switch (formats.format()) {
             case PGRELAY -> new EventEncoder(config.cluster(), types);
-            case DEBEZIUM -> new DebeziumEncoder(formats.debezium(),
-                    formats.serialization() == FormatConfig.Serialization.JSON_SCHEMA, config.kafka().topicPrefix(),
-                    databaseOf(config.postgres().url()), config.kafka().topicNames()::topicFor, types);
+            case DEBEZIUM -> {
+                DebeziumEncoder debezium = new DebeziumEncoder(formats.debezium(),
+                        formats.serialization() == FormatConfig.Serialization.JSON_SCHEMA, config.kafka().topicPrefix(),
+                        databaseOf(config.postgres().url()), config.kafka().topicNames()::topicFor, types);
+                yield formats.serialization() == FormatConfig.Serialization.AVRO
+                        ? new AvroEncoder(debezium, new SchemaRegistryClient(formats.schemaRegistry())::register,
+                                config.kafka().topicNames()::topicFor)
+                        : debezium;
+            }
         };
     }
 
