@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.Masking;
-import io.pgrelay.agent.failure.Failures;
 
 import java.io.IOException;
 import java.net.URI;
@@ -142,8 +141,11 @@ public final class SchemaRegistryClient {
         }
     }
 
-    /** The registry refused the schema: nothing was written; retrying cannot help, a person must act. */
-    public static final class SchemaRejectedException extends Failures.FatalException {
+    /**
+     * The registry refused the schema: nothing was written; retrying cannot help, a person must act
+     * ({@code Failures} classifies it fatal).
+     */
+    public static final class SchemaRejectedException extends RuntimeException {
         public SchemaRejectedException(String message) {
             super(message);
         }

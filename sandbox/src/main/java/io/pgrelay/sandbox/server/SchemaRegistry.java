@@ -73,6 +73,11 @@ public final class SchemaRegistry implements AutoCloseable {
         return "http://127.0.0.1:" + port + "/apis/ccompat/v7";
     }
 
+    /** Apicurio's own API ({@code /apis/registry/v2}), what Apicurio's serdes and Kafka Connect converters talk to. */
+    public String apicurioUrl() {
+        return "http://127.0.0.1:" + port + "/apis/registry/v2";
+    }
+
     public int port() {
         return port;
     }
