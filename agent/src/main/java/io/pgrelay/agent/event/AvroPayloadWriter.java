@@ -36,13 +36,14 @@ final class AvroPayloadWriter {
 
     /** The record's bytes: wire-format header with {@code schemaId}, then {@code payload} encoded under {@code schema}. */
     byte[] write(int schemaId, Schema schema, byte[] payload) {
+        // first: configuring the reused encoder flushes what a failed record may have left in its buffer
+        encoder = EncoderFactory.get().binaryEncoder(out, encoder);
         out.reset();
         out.write(0);
         out.write(schemaId >>> 24);
         out.write(schemaId >>> 16);
         out.write(schemaId >>> 8);
         out.write(schemaId);
-        encoder = EncoderFactory.get().binaryEncoder(out, encoder);
         try (JsonParser p = JSON.createParser(payload)) {
             p.nextToken();
             write(schema, p);
@@ -52,42 +53,9 @@ final class AvroPayloadWriter {
         } catch (JsonProcessingException e) {
             throw new EventEncodingException("the payload for " + schema.getFullName() + " is not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);   // neither the byte array nor the ByteArrayOutputStream does I/O
+            throw new UncheckedIOException(e);   // neither the payload array nor the output buffer does I/O
         }
         return out.toByteArray();
-    }
-
-    /** A growable byte buffer: ByteArrayOutputStream without its locks, reused from record to record. */
-    private static final class Bytes extends OutputStream {
-        private byte[] buf = new byte[1024];
-        private int size;
-
-        void reset() {
-            size = 0;
-        }
-
-        @Override
-        public void write(int b) {
-            ensure(1);
-            buf[size++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            ensure(len);
-            System.arraycopy(b, off, buf, size, len);
-            size += len;
-        }
-
-        byte[] toByteArray() {
-            return Arrays.copyOf(buf, size);
-        }
-
-        private void ensure(int more) {
-            if (size + more > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
-            }
-        }
     }
 
     /** Writes the value whose first token is the parser's current one, and leaves the parser on its last token. */
@@ -184,5 +152,38 @@ final class AvroPayloadWriter {
                 ? p.currentToken().asString() + "…" : p.getText();
         return new EventEncodingException(": " + (text.length() > 60 ? text.substring(0, 60) + "…" : text)
                 + " does not fit Avro type " + schema.getType().getName());
+    }
+
+    /** A growable byte buffer: ByteArrayOutputStream without its locks, reused from record to record. */
+    private static final class Bytes extends OutputStream {
+        private byte[] buf = new byte[1024];
+        private int size;
+
+        void reset() {
+            size = 0;
+        }
+
+        @Override
+        public void write(int b) {
+            ensure(1);
+            buf[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, buf, size, len);
+            size += len;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, size);
+        }
+
+        private void ensure(int more) {
+            if (size + more > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+            }
+        }
     }
 }

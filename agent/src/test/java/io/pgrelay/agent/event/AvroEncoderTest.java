@@ -282,6 +282,22 @@ class AvroEncoderTest {
         assertThat(decode(encoder.value(insert)).get("op").toString()).isEqualTo("c");
     }
 
+    @Test
+    void aPayloadThatDoesNotFitFailsNamingTheFieldAndLeavesNothingForTheNextRecord() throws Exception {
+        Schema schema = ConnectAvroSchemas.of(json("""
+                {"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"},{"type":"int32","optional":true,"field":"b"}],
+                 "optional":false,"name":"p.public.t.Value"}"""));
+        AvroPayloadWriter writer = new AvroPayloadWriter();
+
+        assertThatThrownBy(() -> writer.write(1, schema, "{\"a\":1,\"b\":\"x\"}".getBytes()))
+                .isInstanceOf(EventEncodingException.class).hasMessage("p.public.t.Value.b: x does not fit Avro type int");
+        registered.add(Map.entry("p.public.t-value", schema.toString()));
+        GenericRecord next = decode(writer.write(1, schema, "{\"a\":5,\"b\":6}".getBytes()));
+
+        assertThat(next.get("a")).isEqualTo(5);
+        assertThat(next.get("b")).isEqualTo(6);
+    }
+
     private static JsonNode json(String s) {
         try {
             return JSON.readTree(s);
