@@ -8,6 +8,7 @@ import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.server.Ports;
 import io.pgrelay.sandbox.server.SchemaRegistry;
+import io.apicurio.registry.utils.converter.AvroConverter;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
@@ -18,6 +19,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,7 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code format: debezium} with {@code serialization: avro} through a real agent and a real schema
  * registry (Apicurio Registry's Confluent API, {@link SchemaRegistry}): every record is read as a
  * consumer with Confluent's wire format reads it — magic byte, schema id, the schema fetched by id
- * from the registry, Avro's GenericDatumReader — and the registry's bad days (down, or refusing a
+ * from the registry, Avro's GenericDatumReader — and as Kafka Connect reads it (Apicurio's
+ * AvroConverter, Connect data with Debezium's schemas) — and the registry's bad days (down, or refusing a
  * schema as incompatible) stop the rows, never lose them.
  */
 @ExtendWith(SandboxExtension.class)
@@ -116,6 +120,32 @@ class AvroFormatIT {
 
         List<Integer> main = indexesOf(records, topic);
         assertThat(main).hasSize(6);   // c, c, u, d, tombstone, c
+
+        // Kafka Connect's view: Apicurio's AvroConverter turns every record into Connect data, with
+        // Debezium's Connect schemas back (names, versions, semantic types), as JsonConverter does for json-schema
+        List<Struct> connect = new ArrayList<>();
+        try (AvroConverter keyConverter = converter(registry, true); AvroConverter valueConverter = converter(registry, false)) {
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                if (r.key() != null) {
+                    SchemaAndValue key = keyConverter.toConnectData(r.topic(), r.key());
+                    assertThat(key.schema().name()).isEqualTo(r.topic() + ".Key");
+                }
+                SchemaAndValue v = valueConverter.toConnectData(r.topic(), r.value());
+                connect.add(v == null ? null : (Struct) v.value());
+            }
+        }
+        Struct connectInsert = connect.get(main.get(0));
+        assertThat(connectInsert.schema().name()).isEqualTo(topic + ".Envelope");
+        assertThat(connectInsert.schema().version()).isEqualTo(2);
+        Struct connectAfter = connectInsert.getStruct("after");
+        assertThat(connectAfter.schema().field("c_tstz").schema().name()).isEqualTo("io.debezium.time.ZonedTimestamp");
+        assertThat(connectAfter.schema().field("c_int2").schema().type()).isEqualTo(org.apache.kafka.connect.data.Schema.Type.INT16);
+        assertThat(connectAfter.get("c_int2")).isEqualTo((short) 32767);
+        assertThat((BigDecimal) connectAfter.get("c_num_scale")).isEqualTo(new BigDecimal("-1234.500"));
+        assertThat(connectAfter.getStruct("c_numeric").schema().name()).isEqualTo("io.debezium.data.VariableScaleDecimal");
+        assertThat(connectAfter.getArray("c_int4_arr")).containsExactly(1, null, 3);
+        assertThat(connectInsert.getStruct("source").schema().field("snapshot").schema().defaultValue()).isEqualTo("false");
+
         GenericRecord insert = values.get(main.get(0));
         assertThat(insert.getSchema().getFullName()).isEqualTo(topic + ".Envelope");
         assertThat(insert.getSchema().getProp("connect.name")).isEqualTo(topic + ".Envelope");
@@ -291,6 +321,16 @@ class AvroFormatIT {
         }
         return new GenericDatumReader<GenericRecord>(schema).read(null,
                 DecoderFactory.get().binaryDecoder(record, 5, record.length - 5, null));
+    }
+
+    /** Apicurio's Kafka Connect AvroConverter reading the Confluent wire format: ids are Apicurio's content ids. */
+    private static AvroConverter converter(SchemaRegistry registry, boolean isKey) {
+        AvroConverter c = new AvroConverter();
+        c.configure(Map.of("apicurio.registry.url", registry.apicurioUrl(),
+                "apicurio.registry.as-confluent", "true",
+                "apicurio.registry.use-id", "contentId",
+                "apicurio.registry.headers.enabled", "false"), isKey);
+        return c;
     }
 
     private static int schemaId(byte[] record) {
