@@ -15,6 +15,21 @@ public final class RowEncoders {
     }
 
     public static RowEncoder of(PgRelayConfig config, TypeCatalog types) {
+        return of(config, types, registrar(config));
+    }
+
+    /**
+     * What registers the avro serialization's schemas, to share across pipelines so that its id
+     * cache outlives a pipeline's restart; null unless {@code serialization: avro}.
+     */
+    public static AvroEncoder.Registrar registrar(PgRelayConfig config) {
+        FormatConfig formats = config.kafka().formats();
+        return formats.serialization() == FormatConfig.Serialization.AVRO
+                ? new SchemaRegistryClient(formats.schemaRegistry())::register : null;
+    }
+
+    /** @param registrar {@link #registrar}'s, for {@code serialization: avro} */
+    public static RowEncoder of(PgRelayConfig config, TypeCatalog types, AvroEncoder.Registrar registrar) {
         FormatConfig formats = config.kafka().formats();
         return switch (formats.format()) {
             case PGRELAY -> new EventEncoder(config.cluster(), types);
@@ -23,8 +38,7 @@ public final class RowEncoders {
                         formats.serialization() == FormatConfig.Serialization.JSON_SCHEMA, config.kafka().topicPrefix(),
                         databaseOf(config.postgres().url()), config.kafka().topicNames()::topicFor, types);
                 yield formats.serialization() == FormatConfig.Serialization.AVRO
-                        ? new AvroEncoder(debezium, new SchemaRegistryClient(formats.schemaRegistry())::register,
-                                config.kafka().topicNames()::topicFor)
+                        ? new AvroEncoder(debezium, registrar, config.kafka().topicNames()::topicFor)
                         : debezium;
             }
         };
