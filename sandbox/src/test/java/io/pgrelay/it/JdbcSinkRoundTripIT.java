@@ -6,6 +6,7 @@ import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentHttp;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.server.ConnectWorker;
+import io.pgrelay.sandbox.server.SchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A real consumer of {@code format: debezium}, {@code serialization: json-schema}: Debezium's JDBC
+ * A real consumer of {@code format: debezium}, {@code serialization: json-schema} and {@code avro}: Debezium's JDBC
  * sink connector in a Kafka Connect standalone worker (a child process: {@link ConnectWorker})
  * applies pgrelay's topics to a second database on the sandbox's PostgreSQL, through a mixed
  * workload and a SIGKILL of the leader of three agents; then the target tables hold what the
@@ -59,7 +60,36 @@ class JdbcSinkRoundTripIT {
 
     @Test
     void debeziumsJdbcSinkMakesTheTargetEqualTheSourceThroughALeaderKill() throws Exception {
-        String cluster = ItSupport.uniqueCluster("jsink");
+        roundTrip("jsink", List.of("serialization: json-schema"), Map.of());
+    }
+
+    /**
+     * The same in {@code serialization: avro} through the sandbox's schema registry: the sink's
+     * converters are Apicurio's Kafka Connect AvroConverter reading the Confluent wire format
+     * ({@code as-confluent}: magic byte, 4-byte id) with the schema fetched by that id — the id
+     * Apicurio's Confluent API gave pgrelay is its content id.
+     */
+    @Test
+    void theSameThroughTheSchemaRegistryInAvro() throws Exception {
+        SchemaRegistry registry = SchemaRegistry.start();
+        cleanup.add(registry);
+        Map<String, String> converters = new TreeMap<>();
+        for (String side : List.of("key", "value")) {
+            converters.put(side + ".converter", "io.apicurio.registry.utils.converter.AvroConverter");
+            converters.put(side + ".converter.apicurio.registry.url", registry.apicurioUrl());
+            converters.put(side + ".converter.apicurio.registry.as-confluent", "true");
+            converters.put(side + ".converter.apicurio.registry.use-id", "contentId");
+            converters.put(side + ".converter.apicurio.registry.headers.enabled", "false");
+        }
+        roundTrip("jsinkavro", List.of("serialization: avro", "schemaRegistry: { url: '" + registry.url() + "' }"), converters);
+    }
+
+    /**
+     * The drill in one serialization: {@code kafkaLines} under the agents' {@code kafka:},
+     * {@code converters} added to both sink connectors' settings.
+     */
+    private void roundTrip(String name, List<String> kafkaLines, Map<String, String> converters) throws Exception {
+        String cluster = ItSupport.uniqueCluster(name);
         String main = "public." + cluster + "_all";
         String keyless = "public." + cluster + "_nokey";
         String target = cluster + "_target";
@@ -100,8 +130,8 @@ class JdbcSinkRoundTripIT {
             s.execute("CREATE TABLE " + keylessTarget + " (" + keylessColumns + ", UNIQUE (a))");
         }
 
-        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(main, keyless)
-                .kafka("format: debezium").kafka("serialization: json-schema");
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(main, keyless).kafka("format: debezium");
+        kafkaLines.forEach(configs::kafka);
         cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot()));
         Cluster agents = Cluster.start(configs, 3);
         cleanup.add(agents);
@@ -109,9 +139,9 @@ class JdbcSinkRoundTripIT {
         ItSupport.awaitSlotActive(sandbox, configs.slot(), Duration.ofSeconds(30));
 
         ConnectWorker worker = ConnectWorker.start(sandbox.kafka().bootstrapServers(), List.of(
-                sink(cluster + "-keyed", cluster + "." + main, targetUrl,
+                sink(cluster + "-keyed", cluster + "." + main, targetUrl, converters,
                         "insert.mode", "upsert", "primary.key.mode", "record_key", "delete.enabled", "true"),
-                sink(cluster + "-keyless", cluster + "." + keyless, targetUrl,
+                sink(cluster + "-keyless", cluster + "." + keyless, targetUrl, converters,
                         "insert.mode", "upsert", "primary.key.mode", "record_value", "primary.key.fields", "a",
                         "delete.enabled", "false")));
         cleanup.add(worker);
@@ -155,9 +185,9 @@ class JdbcSinkRoundTripIT {
         String state = "\nkeyed sink: " + cut(worker.status(cluster + "-keyed"), 3000)
                 + "\nkeyless sink: " + cut(worker.status(cluster + "-keyless"), 3000)
                 + "\nworker log (problems):\n" + problems(worker.log());
-        System.out.printf("JdbcSinkRoundTripIT: %d rounds, leader %s SIGKILLed, %s took over; target equal %s after the"
+        System.out.printf("JdbcSinkRoundTripIT (%s): %d rounds, leader %s SIGKILLed, %s took over; target equal %s after the"
                         + " workload's start: %d rows of %d columns, %d keyless rows (%d deleted in the source only)%n",
-                ROUNDS, leader.id(), next.id(), caughtUpMs, expectedMain.size(), COLUMNS.size() + 1,
+                kafkaLines.get(0), ROUNDS, leader.id(), next.id(), caughtUpMs, expectedMain.size(), COLUMNS.size() + 1,
                 expectedKeyless.size(), deletedKeyless.size());
         assertThat(diff(expectedMain, actualMain, main)).as(mainTarget + state).isEmpty();
         assertThat(diff(expectedKeyless, actualKeyless, keyless)).as(keylessTarget + state).isEmpty();
@@ -182,8 +212,9 @@ class JdbcSinkRoundTripIT {
             .toList();
 
     /** One connector of Debezium's JDBC sink for one topic, into a table created beforehand. */
-    private static Map<String, String> sink(String name, String topic, String url, String... settings) {
-        Map<String, String> m = new TreeMap<>();
+    private static Map<String, String> sink(String name, String topic, String url, Map<String, String> converters,
+                                            String... settings) {
+        Map<String, String> m = new TreeMap<>(converters);
         m.put("name", name);
         m.put("connector.class", "io.debezium.connector.jdbc.JdbcSinkConnector");
         m.put("tasks.max", "1");

@@ -203,12 +203,11 @@ public final class ConfigLoader {
                 FormatConfig.Format.PGRELAY);
         FormatConfig.Serialization serialization = kafka.choice("serialization", FormatConfig.Serialization.class,
                 FormatConfig.Serialization::configName, FormatConfig.Serialization.JSON);
-        if (serialization == FormatConfig.Serialization.AVRO) {
-            kafka.problem("serialization", "avro (through a schema registry) is not supported in this build; use json or json-schema");
-        } else if (serialization == FormatConfig.Serialization.JSON_SCHEMA && format == FormatConfig.Format.PGRELAY) {
-            kafka.problem("serialization", "json-schema writes Kafka Connect schemas, which only format: debezium has;"
-                    + " use serialization: json with format: pgrelay");
+        if (serialization != FormatConfig.Serialization.JSON && format == FormatConfig.Format.PGRELAY) {
+            kafka.problem("serialization", serialization.configName() + " writes Kafka Connect schemas, which only format:"
+                    + " debezium has; use serialization: json with format: pgrelay");
         }
+        FormatConfig.SchemaRegistry registry = schemaRegistry(kafka, serialization);
         ConfigNode d = kafka.section("debezium");
         FormatConfig.Debezium defaults = FormatConfig.Debezium.DEFAULT;
         FormatConfig.DecimalMode decimal = d.choice("decimalHandlingMode", FormatConfig.DecimalMode.class,
@@ -224,7 +223,32 @@ public final class ConfigLoader {
         if (format == FormatConfig.Format.PGRELAY && kafka.has("debezium")) {
             kafka.problem("debezium", "applies to format: debezium only; set kafka.format: debezium or remove it");
         }
-        return new FormatConfig(format, serialization, new FormatConfig.Debezium(decimal, time, binary, placeholder, truncates, version));
+        return new FormatConfig(format, serialization, new FormatConfig.Debezium(decimal, time, binary, placeholder, truncates, version),
+                registry);
+    }
+
+    /** {@code kafka.schemaRegistry}: required by serialization avro, refused with the others. */
+    private static FormatConfig.SchemaRegistry schemaRegistry(ConfigNode kafka, FormatConfig.Serialization serialization) {
+        boolean avro = serialization == FormatConfig.Serialization.AVRO;
+        if (!avro && kafka.has("schemaRegistry")) {
+            kafka.problem("schemaRegistry", "applies to serialization: avro only; set kafka.serialization: avro or remove it");
+        }
+        ConfigNode r = kafka.section("schemaRegistry");
+        String url = r.string("url").orElse(null);
+        if (avro && url == null) {
+            r.problem("url", "required by serialization: avro (the schema registry's base URL, e.g. http://registry:8081)");
+        }
+        if (url != null && !url.matches("(?i)https?://[^\\s/]+(/[^\\s]*)?")) {
+            r.problem("url", "'" + Masking.url(url) + "' is not an http:// or https:// URL");
+        }
+        String username = r.string("username").orElse(null);
+        Secret password = r.secret("password");
+        if (username == null && !password.isEmpty()) {
+            r.problem("password", "set without kafka.schemaRegistry.username; basic auth needs both");
+        }
+        r.reportUnknownKeys();
+        return avro ? new FormatConfig.SchemaRegistry(url == null ? null : url.replaceAll("/+$", ""), username, password)
+                : FormatConfig.SchemaRegistry.NONE;
     }
 
     private CoordinationConfig coordination(ConfigNode s) {

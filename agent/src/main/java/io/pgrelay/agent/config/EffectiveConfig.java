@@ -101,6 +101,14 @@ final class EffectiveConfig {
             debezium.put("sourceVersion", d.sourceVersion());
             kafka.put("debezium", debezium);
         }
+        FormatConfig.SchemaRegistry registry = k.formats().schemaRegistry();
+        if (registry.url() != null) {
+            Map<String, Object> schemaRegistry = new LinkedHashMap<>();
+            schemaRegistry.put("url", Masking.url(registry.url()));
+            schemaRegistry.put("username", registry.username());
+            schemaRegistry.put("password", registry.password().masked());
+            kafka.put("schemaRegistry", schemaRegistry);
+        }
         KafkaSecurity sec = k.security();
         if (sec.configured()) {
             Map<String, Object> security = new LinkedHashMap<>();

@@ -6,13 +6,15 @@ import java.util.Locale;
  * How row events are written to Kafka: {@code kafka.format}, {@code kafka.serialization} and the
  * {@code kafka.debezium} section (docs/formats.md).
  *
- * @param format        the envelope: pgrelay's own event or Debezium's
- * @param serialization the bytes: plain JSON, or Kafka Connect's {@code {schema, payload}} JSON
- * @param debezium      the Debezium connector settings this build follows, used by {@code format: debezium}
+ * @param format         the envelope: pgrelay's own event or Debezium's
+ * @param serialization  the bytes: plain JSON, Kafka Connect's {@code {schema, payload}} JSON, or Avro
+ * @param debezium       the Debezium connector settings this build follows, used by {@code format: debezium}
+ * @param schemaRegistry {@code kafka.schemaRegistry}, used by {@code serialization: avro}
  */
-public record FormatConfig(Format format, Serialization serialization, Debezium debezium) {
+public record FormatConfig(Format format, Serialization serialization, Debezium debezium, SchemaRegistry schemaRegistry) {
 
-    public static final FormatConfig DEFAULT = new FormatConfig(Format.PGRELAY, Serialization.JSON, Debezium.DEFAULT);
+    public static final FormatConfig DEFAULT = new FormatConfig(Format.PGRELAY, Serialization.JSON, Debezium.DEFAULT,
+            SchemaRegistry.NONE);
 
     public enum Format {
         /** the event in DESIGN.md, "Kafka records" */
@@ -30,7 +32,7 @@ public record FormatConfig(Format format, Serialization serialization, Debezium 
         JSON,
         /** what Kafka Connect's JsonConverter writes with {@code schemas.enable=true}: {@code {schema, payload}} */
         JSON_SCHEMA,
-        /** the Confluent wire format through a schema registry: not in this build */
+        /** Avro in the Confluent wire format (magic byte, schema id) through a schema registry */
         AVRO;
 
         public String configName() {
@@ -68,5 +70,17 @@ public record FormatConfig(Format format, Serialization serialization, Debezium 
 
         public static final Debezium DEFAULT = new Debezium(DecimalMode.PRECISE, TimePrecisionMode.ADAPTIVE,
                 BinaryMode.BYTES, DEFAULT_PLACEHOLDER, false, DEFAULT_SOURCE_VERSION);
+    }
+
+    /**
+     * The {@code kafka.schemaRegistry} section: a registry that speaks Confluent's REST API.
+     *
+     * @param url      the API's base URL ({@code http://registry:8081}, or Apicurio's {@code …/apis/ccompat/v7}); null when absent
+     * @param username HTTP basic auth user, or null for none
+     * @param password HTTP basic auth password: a secret, never logged
+     */
+    public record SchemaRegistry(String url, String username, Secret password) {
+
+        public static final SchemaRegistry NONE = new SchemaRegistry(null, null, Secret.EMPTY);
     }
 }

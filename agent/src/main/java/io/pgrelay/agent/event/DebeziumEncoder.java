@@ -224,8 +224,23 @@ public final class DebeziumEncoder implements RowEncoder {
         };
     }
 
+    /**
+     * The Connect schemas of a relation's record key ({@code null} when its rows have none) and
+     * value, as JsonConverter writes them: what {@link AvroEncoder} turns into Avro schemas.
+     */
+    record ConnectSchemas(String key, String value) {
+    }
+
+    ConnectSchemas connectSchemas(Relation relation) {
+        Table table = tableFor(relation);
+        return new ConnectSchemas(table.keyColumns.length == 0 ? null : table.keyConnectSchema, table.valueConnectSchema);
+    }
+
     private Table tableFor(ChangeEvent event) {
-        Relation relation = event.relation();
+        return tableFor(event.relation());
+    }
+
+    private Table tableFor(Relation relation) {
         Table table = tables.get(relation.relationId());
         if (table == null || (table.relation != relation && !table.relation.equals(relation))) {
             register(relation);
@@ -281,6 +296,8 @@ public final class DebeziumEncoder implements RowEncoder {
         final byte[] keySchema;           // {"schema":{…},"payload":
         final byte[] valueSchema;
         final byte[] schemaAndTable;      // ,"schema":"public","table":"orders"
+        final String keyConnectSchema;    // {"type":"struct",…}
+        final String valueConnectSchema;
 
         Table(Relation relation, List<String> primaryKey) {
             this.relation = relation;
@@ -314,6 +331,7 @@ public final class DebeziumEncoder implements RowEncoder {
             }
             key.append("],\"optional\":false,\"name\":").append(DebeziumTypes.quote(prefix + ".Key")).append("}");
             keySchema = utf8(key + ",\"payload\":");
+            keyConnectSchema = key.substring("{\"schema\":".length());
             StringBuilder row = new StringBuilder("{\"type\":\"struct\",\"fields\":[");
             for (int i = 0; i < n; i++) {
                 boolean isKey = contains(keyColumns, i);
@@ -333,6 +351,7 @@ public final class DebeziumEncoder implements RowEncoder {
                     + "],\"optional\":false,\"name\":" + DebeziumTypes.quote(topicOf.apply(relation.tableId()) + ".Envelope")
                     + ",\"version\":2}";
             valueSchema = utf8(value + ",\"payload\":");
+            valueConnectSchema = value.substring("{\"schema\":".length());
             schemaAndTable = utf8(",\"schema\":" + DebeziumTypes.quote(relation.namespace()) + ",\"table\":"
                     + DebeziumTypes.quote(relation.name()));
         }

@@ -40,8 +40,10 @@ public final class Failures {
                 return Kind.FATAL;
             }
             if (t instanceof FatalException || t instanceof io.pgrelay.agent.pgoutput.PgOutputException
-                    || t instanceof io.pgrelay.agent.event.EventEncodingException) {
-                // a stream we cannot read or an event we cannot write would fail the same way again
+                    || t instanceof io.pgrelay.agent.event.EventEncodingException
+                    || t instanceof io.pgrelay.agent.registry.SchemaRegistryClient.SchemaRejectedException) {
+                // a stream we cannot read, an event we cannot write or a schema the registry refuses
+                // would fail the same way again
                 return Kind.FATAL;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {

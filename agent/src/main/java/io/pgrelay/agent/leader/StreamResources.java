@@ -4,6 +4,7 @@ import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.TableId;
+import io.pgrelay.agent.event.AvroEncoder;
 import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.event.RowEncoders;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
@@ -33,12 +34,15 @@ public final class StreamResources implements PipelineResources {
     private final PgRelayConfig config;
     private final PgConnections connections;
     private final JdbcTypeCatalog typeCatalog;
+    /** serialization avro: one registry client for every term, so its cached schema ids outlive a pipeline; else null */
+    private final AvroEncoder.Registrar schemaRegistry;
     private final StandbyWarmUp warmUp;
 
     public StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
         this.connections = connections;
         this.typeCatalog = new JdbcTypeCatalog(connections::borrow);
+        this.schemaRegistry = RowEncoders.registrar(config);
         this.warmUp = new StandbyWarmUp(config, connections);
     }
 
@@ -76,7 +80,7 @@ public final class StreamResources implements PipelineResources {
 
     @Override
     public RowEncoder newEncoder() {
-        return RowEncoders.of(config, typeCatalog);
+        return RowEncoders.of(config, typeCatalog, schemaRegistry);
     }
 
     @Override

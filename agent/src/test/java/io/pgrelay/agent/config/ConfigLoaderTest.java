@@ -161,8 +161,14 @@ class ConfigLoaderTest {
                 cluster: demo
                 postgres: { url: 'jdbc:postgresql://db/app', user: u }
                 kafka: { bootstrapServers: 'k1:9092', format: debezium, serialization: avro }
-                """)).containsExactly(
-                "kafka.serialization: avro (through a schema registry) is not supported in this build; use json or json-schema");
+                """)).containsExactly("kafka.schemaRegistry.url: required by serialization: avro (the schema registry's"
+                + " base URL, e.g. http://registry:8081)");
+        assertThat(problems("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka: { bootstrapServers: 'k1:9092', serialization: avro, schemaRegistry: { url: 'http://r:8081' } }
+                """)).containsExactly("kafka.serialization: avro writes Kafka Connect schemas, which only format: debezium"
+                + " has; use serialization: json with format: pgrelay");
         assertThat(problems("""
                 cluster: demo
                 postgres: { url: 'jdbc:postgresql://db/app', user: u }
@@ -181,6 +187,50 @@ class ConfigLoaderTest {
                 """)).containsExactly("agent.id: '<img src=x onerror=alert(1)>' may hold only letters, digits, '.', '_' and '-',"
                 + " 1 to 100 of them (it names the agent in the election, /status and the dashboard)");
         assertThat(parse(MINIMAL + "agent: { id: pgrelay-0.eu_1 }\n", Map.of()).agent().id()).isEqualTo("pgrelay-0.eu_1");
+    }
+
+    @Test
+    void avroReadsTheSchemaRegistryAndKeepsItsPasswordSecret() {
+        FormatConfig f = parse("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: debezium
+                  serialization: avro
+                  schemaRegistry: { url: 'http://registry:8080/apis/ccompat/v7/', username: relay, password: '${REGISTRY_PASSWORD}' }
+                """, Map.of("REGISTRY_PASSWORD", "s3cret")).kafka().formats();
+        assertThat(f.serialization()).isEqualTo(FormatConfig.Serialization.AVRO);
+        assertThat(f.schemaRegistry().url()).isEqualTo("http://registry:8080/apis/ccompat/v7");
+        assertThat(f.schemaRegistry().username()).isEqualTo("relay");
+        assertThat(f.schemaRegistry().password().reveal()).isEqualTo("s3cret");
+        assertThat(f.schemaRegistry().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void schemaRegistryMistakesAreReportedWithTheOthers() {
+        assertThat(problems("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: debezium
+                  serialization: avro
+                  schemaRegistry: { url: 'registry:8081', password: x, subjects: record }
+                """)).containsExactly(
+                "kafka.schemaRegistry.url: 'registry:8081' is not an http:// or https:// URL",
+                "kafka.schemaRegistry.password: set without kafka.schemaRegistry.username; basic auth needs both",
+                "kafka.schemaRegistry.subjects: unknown key");
+        assertThat(problems("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: debezium
+                  serialization: json-schema
+                  schemaRegistry: { url: 'http://r:8081' }
+                """)).containsExactly(
+                "kafka.schemaRegistry: applies to serialization: avro only; set kafka.serialization: avro or remove it");
     }
 
     @Test

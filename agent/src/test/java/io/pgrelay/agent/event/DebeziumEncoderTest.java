@@ -32,7 +32,7 @@ class DebeziumEncoderTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static DebeziumEncoder encoder(boolean schemas, FormatConfig.Debezium settings) {
+    static DebeziumEncoder encoder(boolean schemas, FormatConfig.Debezium settings) {
         return new DebeziumEncoder(settings, schemas, "demo", "app", t -> "demo." + t.schema() + "." + t.table(),
                 BuiltinTypes.CATALOG);
     }
@@ -43,7 +43,7 @@ class DebeziumEncoderTest {
         return c;
     }
 
-    private static ChangeEvent captured(String file) {
+    static ChangeEvent captured(String file) {
         PgOutputDecoder decoder = new PgOutputDecoder();
         Begin begin = null;
         Relation relation = null;

@@ -38,6 +38,11 @@ public final class EncodeDecodeRate {
                     io.pgrelay.agent.config.FormatConfig.Debezium.DEFAULT, schemas, "demo", "app",
                     t -> "demo." + t.schema() + "." + t.table(), BuiltinTypes.CATALOG));
         }
+        int[] ids = {0};
+        encoders.put("encode debezium avro", new AvroEncoder(new DebeziumEncoder(
+                io.pgrelay.agent.config.FormatConfig.Debezium.DEFAULT, false, "demo", "app",
+                t -> "demo." + t.schema() + "." + t.table(), BuiltinTypes.CATALOG),
+                (subject, schema, context) -> ++ids[0], t -> "demo." + t.schema() + "." + t.table()));
         encoders.values().forEach(e -> e.register(relation));
 
         long sink = 0;

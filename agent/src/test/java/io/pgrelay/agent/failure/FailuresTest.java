@@ -28,6 +28,18 @@ class FailuresTest {
     }
 
     @Test
+    void schemaRegistryThatCannotBeReachedIsRetriable() {
+        assertThat(Failures.classify(new io.pgrelay.agent.registry.SchemaRegistryClient.RegistryUnavailableException(
+                "schema registry http://r:8081 could not register subject t-value", new java.net.ConnectException()))).isEqualTo(RETRIABLE);
+    }
+
+    @Test
+    void schemaTheRegistryRefusesIsFatal() {
+        assertThat(Failures.classify(new io.pgrelay.agent.registry.SchemaRegistryClient.SchemaRejectedException(
+                "schema registry http://r:8081 refused the new schema of subject t-value as incompatible"))).isEqualTo(FATAL);
+    }
+
+    @Test
     void terminatedWalsenderIsRetriable() {
         assertThat(Failures.classify(new SQLException("terminating connection due to administrator command", "57P01"))).isEqualTo(RETRIABLE);
     }

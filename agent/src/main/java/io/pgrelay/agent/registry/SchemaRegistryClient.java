@@ -1,0 +1,153 @@
+package io.pgrelay.agent.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgrelay.agent.config.FormatConfig;
+import io.pgrelay.agent.config.Masking;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Registers schemas with a schema registry through Confluent's REST API
+ * ({@code POST <url>/subjects/<subject>/versions}), as Confluent's serializers do with
+ * {@code auto.register.schemas=true}: the registry answers the id of the schema, new or already
+ * known, and refuses one that breaks the subject's compatibility rule. Ids are cached per subject
+ * and schema text, so a schema costs one request per agent run.
+ *
+ * <p>Failures: a registry that cannot be reached or answers 5xx is
+ * {@link RegistryUnavailableException} (retried with backoff, like a Kafka outage); one that refuses
+ * the schema (409 incompatible, 422 invalid, 401/403) is {@link SchemaRejectedException}, fatal: a
+ * person must change the subject's rule or the table. Both name the subject and the registry's
+ * reason; neither names the password.
+ *
+ * <p>Thread-safe.
+ */
+public final class SchemaRegistryClient {
+
+    static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String url;
+    private final String authorization;   // null without basic auth
+    private final HttpClient client;
+    private final Map<String, Integer> ids = new ConcurrentHashMap<>();
+
+    public SchemaRegistryClient(FormatConfig.SchemaRegistry config) {
+        this.url = config.url();
+        this.authorization = config.username() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
+                (config.username() + ":" + config.password().reveal()).getBytes(StandardCharsets.UTF_8));
+        this.client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    }
+
+    /**
+     * The id the registry gives {@code schema} under {@code subject}, registering it as the
+     * subject's new version if it is new.
+     *
+     * @param context what the schema is for, for messages: {@code "the first row of public.orders at LSN 0/16B3748"}
+     */
+    public int register(String subject, String schema, String context) {
+        String cacheKey = subject + '\n' + schema;
+        Integer known = ids.get(cacheKey);
+        if (known != null) {
+            return known;
+        }
+        int id = post(subject, schema, " (for " + context + ")");
+        ids.put(cacheKey, id);
+        return id;
+    }
+
+    private int post(String subject, String schema, String context) {
+        String where = "schema registry " + Masking.url(url);
+        HttpResponse<String> response;
+        try {
+            String body = JSON.writeValueAsString(Map.of("schema", schema));
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + "/subjects/"
+                            + URLEncoder.encode(subject, StandardCharsets.UTF_8) + "/versions"))
+                    .timeout(TIMEOUT)
+                    .header("Content-Type", CONTENT_TYPE)
+                    .header("Accept", CONTENT_TYPE)
+                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            if (authorization != null) {
+                request.header("Authorization", authorization);
+            }
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new RegistryUnavailableException(where + " could not register subject " + subject + context + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailableException(where + ": interrupted while registering subject " + subject + context, e);
+        }
+        int status = response.statusCode();
+        if (status == 200) {
+            try {
+                JsonNode id = JSON.readTree(response.body()).get("id");
+                if (id != null && id.canConvertToInt()) {
+                    return id.intValue();
+                }
+            } catch (IOException notJson) {
+                // reported below
+            }
+            throw new SchemaRejectedException(where + " answered subject " + subject + context + " without a schema id: "
+                    + brief(response.body()));
+        }
+        String reason = reason(response.body());
+        if (status >= 500 || status == 408 || status == 429) {
+            throw new RegistryUnavailableException(where + " could not register subject " + subject + context
+                    + " (HTTP " + status + "): " + reason, null);
+        }
+        String what = switch (status) {
+            case 409 -> "refused the new schema of subject " + subject + " as incompatible with its earlier versions";
+            case 422 -> "refused the schema of subject " + subject + " as invalid";
+            case 401, 403 -> "refused the credentials of kafka.schemaRegistry (subject " + subject + ")";
+            default -> "refused to register subject " + subject;
+        };
+        throw new SchemaRejectedException(where + " " + what + context + " (HTTP " + status + "): " + reason);
+    }
+
+    /** The registry's {@code message}, else the start of the body. */
+    private static String reason(String body) {
+        try {
+            JsonNode message = JSON.readTree(body).get("message");
+            if (message != null && message.isTextual()) {
+                return message.textValue();
+            }
+        } catch (IOException notJson) {
+            // fall through
+        }
+        return brief(body);
+    }
+
+    private static String brief(String body) {
+        String b = body == null ? "" : body.strip();
+        return b.length() > 300 ? b.substring(0, 300) + "…" : b;
+    }
+
+    /** The registry cannot be reached or failed: nothing was written; the leader retries with backoff. */
+    public static final class RegistryUnavailableException extends RuntimeException {
+        public RegistryUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * The registry refused the schema: nothing was written; retrying cannot help, a person must act
+     * ({@code Failures} classifies it fatal).
+     */
+    public static final class SchemaRejectedException extends RuntimeException {
+        public SchemaRejectedException(String message) {
+            super(message);
+        }
+    }
+}

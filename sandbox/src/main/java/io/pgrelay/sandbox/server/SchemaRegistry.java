@@ -1,0 +1,164 @@
+package io.pgrelay.sandbox.server;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real schema registry — Apicurio Registry, whose Confluent-compatible API answers under
+ * {@code /apis/ccompat/v7} — as a child process on 127.0.0.1 with in-memory (H2) storage: every
+ * start is an empty registry. Runs the jar that the {@code sandbox/registry} module builds from
+ * Apicurio's Maven Central artifact; its log lives in a temporary folder that {@link #close()}
+ * removes.
+ */
+public final class SchemaRegistry implements AutoCloseable {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Process process;
+    private final Path dir;
+    private final int port;
+
+    private SchemaRegistry(Process process, Path dir, int port) {
+        this.process = process;
+        this.dir = dir;
+        this.port = port;
+    }
+
+    /** Starts an empty registry on a free port and returns once its Confluent API lists subjects. */
+    public static SchemaRegistry start() throws IOException, InterruptedException {
+        return start(Ports.free());
+    }
+
+    /**
+     * Starts an empty registry on {@code port} (a registry started again where a stopped one
+     * was, for an agent configured with its URL).
+     */
+    public static SchemaRegistry start(int port) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("pgrelay-registry-");
+        SchemaRegistry registry = null;
+        try {
+            List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Dquarkus.http.host=127.0.0.1",
+                    "-Dquarkus.http.port=" + port,
+                    // Quarkus writes its own temporary files under the working folder's tmp: keep them in ours
+                    "-Djava.io.tmpdir=" + dir,
+                    "-jar", jar().toString());
+            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("registry.log").toFile()).start();
+            registry = new SchemaRegistry(process, dir, port);
+            registry.awaitReady();
+            return registry;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (registry != null) {
+                registry.close();
+            } else {
+                Directories.deleteRecursively(dir);
+            }
+            throw e;
+        }
+    }
+
+    /** The registry's Confluent-compatible base URL, what {@code kafka.schemaRegistry.url} names. */
+    public String url() {
+        return "http://127.0.0.1:" + port + "/apis/ccompat/v7";
+    }
+
+    /** Apicurio's own API ({@code /apis/registry/v2}), what Apicurio's serdes and Kafka Connect converters talk to. */
+    public String apicurioUrl() {
+        return "http://127.0.0.1:" + port + "/apis/registry/v2";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public String log() throws IOException {
+        Path log = dir.resolve("registry.log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** GET on the Confluent API, e.g. {@code get("/schemas/ids/1")}: status and body. */
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(5)).GET().build();
+        return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** PUT of a JSON body on the Confluent API, e.g. a subject's compatibility on {@code /config/<subject>}. */
+    public HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(5))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build();
+        return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void awaitReady() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the schema registry exited with " + process.exitValue() + " at start:\n" + log());
+            }
+            try {
+                if (get("/subjects").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the schema registry did not answer within " + START_TIMEOUT.toSeconds() + " s:\n" + log());
+    }
+
+    /**
+     * {@code -Dpgrelay.registryJar} (the sandbox's Failsafe sets it), else the runner jar of
+     * {@code sandbox/registry/target} above the working folder.
+     */
+    static Path jar() {
+        String configured = System.getProperty("pgrelay.registryJar");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            Path jar = dir.resolve("sandbox/registry/target/pgrelay-sandbox-registry-runner.jar");
+            if (Files.isRegularFile(jar)) {
+                return jar;
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException("the schema registry's jar was not found; build it with ./mvnw -pl sandbox/registry package");
+    }
+
+    /** SIGKILL: the registry goes down at once, as a crashed one would. The folder stays until {@link #close()}. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM, up to 10 s for a clean stop, then SIGKILL; removes the folder. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor();
+            }
+        }
+        Directories.deleteRecursively(dir);
+    }
+}
