@@ -47,10 +47,10 @@ class FailoverIT {
     }
 
     /**
-     * Leader kills per mode. The suite runs 5 to stay inside its time budget; the published figures
+     * Leader kills per mode. The suite runs 4 to stay inside its time budget; the published figures
      * come from {@code -Dfailover.kills=10} (FailoverIT alone) and from {@code scripts/failover-drill}.
      */
-    private static final int KILLS = Integer.getInteger("failover.kills", 5);
+    private static final int KILLS = Integer.getInteger("failover.kills", 4);
 
     /** How long the hung leader stays stopped: past its 5 s hangTimeout and 2 s ZooKeeper session. */
     private static final long HANG_MS = 15_000;
