@@ -64,6 +64,9 @@ public interface AgentSource {
                     props.setProperty("ApplicationName", "pgrelay-dashboard");
                     props.setProperty("connectTimeout", "3");
                     props.setProperty("socketTimeout", "5");
+                    if (settings.postgresTls() != null) {
+                        settings.postgresTls().applyTo(props);
+                    }
                     members = MemberRegistry.read(() -> DriverManager.getConnection(settings.postgresUrl(), props),
                             settings.cluster(), MemberRegistry.liveWithin(settings.pollInterval()));
                 }

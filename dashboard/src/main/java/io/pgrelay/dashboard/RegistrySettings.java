@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgrelay.common.EnvSubstitution;
 import io.pgrelay.common.tls.Pem;
+import io.pgrelay.common.tls.PemSslFactory;
 import io.pgrelay.coordination.ZooKeeperAuth;
 import io.pgrelay.coordination.ZooKeeperTls;
 
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,10 +33,37 @@ import java.util.regex.Pattern;
  * @param pollInterval     {@code coordination.pollInterval}: sets how old a slot-mode heartbeat may be
  * @param zookeeperAuth    {@code coordination.zookeeper.auth}, or null: the agents' SASL user, whom alone their ACLs let read the registry
  * @param zookeeperTls     {@code coordination.zookeeper.tls}, or null: TLS to ZooKeeper, as the agents
+ * @param postgresTls      {@code postgres.tls}, or null (not written): how the agents connect to
+ *                         PostgreSQL, and so how the dashboard reads the slot-mode registry there
  */
 public record RegistrySettings(String cluster, String mode, String postgresUrl, String postgresUser,
                                String postgresPassword, String zookeeperConnect, Duration pollInterval,
-                               ZooKeeperAuth zookeeperAuth, ZooKeeperTls zookeeperTls) {
+                               ZooKeeperAuth zookeeperAuth, ZooKeeperTls zookeeperTls, PostgresTls postgresTls) {
+
+    private static final List<String> TLS_MODES = List.of("disable", "require", "verify-ca", "verify-full");
+
+    /**
+     * {@code postgres.tls} as the agents read it: {@code mode} (verify-full when the section is
+     * written without one) and PEM files, applied to pgjdbc with pgrelay's {@link PemSslFactory}.
+     */
+    public record PostgresTls(String mode, Path ca, Path cert, Path key) {
+
+        /** Sets pgjdbc's TLS properties for this configuration. */
+        public void applyTo(Properties p) {
+            p.setProperty("sslmode", mode);
+            if (mode.equals("disable")) {
+                return;
+            }
+            p.setProperty("sslfactory", PemSslFactory.class.getName());
+            if (ca != null) {
+                p.setProperty("sslrootcert", ca.toString());
+            }
+            if (cert != null) {
+                p.setProperty("sslcert", cert.toString());
+                p.setProperty("sslkey", key.toString());
+            }
+        }
+    }
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
@@ -95,6 +124,21 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         } else if (root.path("coordination").path("zookeeper").has("tls")) {
             problems.add("coordination.zookeeper.tls.ca: required: the CA (PEM) that signed the ZooKeeper servers' certificates");
         }
+        PostgresTls pgTls = null;
+        if (root.path("postgres").has("tls")) {
+            String tlsMode = text(root, "postgres.tls.mode", problems);
+            tlsMode = tlsMode == null ? "verify-full" : tlsMode.strip();
+            if (!TLS_MODES.contains(tlsMode)) {
+                problems.add("postgres.tls.mode: '" + tlsMode + "' is not one of " + String.join(", ", TLS_MODES));
+            }
+            Path ca = pemFile(root, "postgres.tls.ca", problems);
+            Path cert = pemFile(root, "postgres.tls.cert", problems);
+            Path key = pemFile(root, "postgres.tls.key", problems);
+            if ((cert == null) != (key == null)) {
+                problems.add("postgres.tls: cert and key go together: set both or neither");
+            }
+            pgTls = new PostgresTls(tlsMode, ca, cert, key);
+        }
         switch (mode) {
             case "slot" -> {
                 if (url == null || !url.startsWith("jdbc:postgresql:")) {
@@ -111,7 +155,22 @@ public record RegistrySettings(String cluster, String mode, String postgresUrl, 
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("\n", problems));
         }
-        return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll, zkAuth, zkTls);
+        return new RegistrySettings(cluster, mode, url, user, password == null ? "" : password, connect, poll, zkAuth, zkTls,
+                pgTls);
+    }
+
+    /** A file named at {@code path}, or null when the key is not there; a file that does not exist is a problem. */
+    private static Path pemFile(JsonNode root, String path, List<String> problems) {
+        String value = text(root, path, problems);
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        Path file = Path.of(value.strip());
+        if (!Files.isReadable(file)) {
+            problems.add(path + ": cannot read " + file);
+            return null;
+        }
+        return file;
     }
 
     /** The text at a dotted key path, or null; a value built from an unset variable or an unreadable file is a problem. */

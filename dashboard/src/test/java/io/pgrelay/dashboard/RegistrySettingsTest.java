@@ -87,6 +87,32 @@ class RegistrySettingsTest {
     }
 
     @Test
+    void postgresTlsIsReadAsTheAgentsUseItForTheSlotModeRegistry() throws Exception {
+        Path ca = Files.writeString(dir.resolve("pg-ca.pem"), "the CA, read by pgjdbc's connection");
+        RegistrySettings s = read("""
+                cluster: shop
+                postgres:
+                  url: jdbc:postgresql://db:5432/shop
+                  user: replicator
+                  tls: { ca: '%s' }
+                """.formatted(ca), Map.of());
+        assertThat(s.postgresTls()).isEqualTo(new RegistrySettings.PostgresTls("verify-full", ca, null, null));
+        java.util.Properties p = new java.util.Properties();
+        s.postgresTls().applyTo(p);
+        assertThat(p).containsEntry("sslmode", "verify-full").containsEntry("sslrootcert", ca.toString())
+                .containsEntry("sslfactory", "io.pgrelay.common.tls.PemSslFactory").doesNotContainKey("sslcert");
+        assertThat(read("cluster: shop\npostgres: { url: 'jdbc:postgresql://db/shop' }\n", Map.of()).postgresTls()).isNull();
+        assertThatThrownBy(() -> read("""
+                cluster: shop
+                postgres:
+                  url: jdbc:postgresql://db:5432/shop
+                  tls: { mode: verify, cert: '%s' }
+                """.formatted(ca), Map.of())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("postgres.tls.mode: 'verify' is not one of disable, require, verify-ca, verify-full\n"
+                        + "postgres.tls: cert and key go together: set both or neither");
+    }
+
+    @Test
     void aZookeeperCaThatCannotBeReadIsAProblem() {
         assertThatThrownBy(() -> read("""
                 cluster: shop

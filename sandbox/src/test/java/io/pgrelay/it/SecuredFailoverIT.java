@@ -53,7 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(SandboxExtension.class)
 class SecuredFailoverIT {
 
-    private static final int KILLS = 2;
+    private static final int KILLS = 1;
     private static final String ADMIN_TOKEN = "secured-admin-token-0123456789";
     private static final String READ_TOKEN = "secured-read-token-0123456789";
 

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.postgres;
 
+import io.pgrelay.common.tls.PemSslFactory;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgrelay.agent.config.PgRelayConfig;

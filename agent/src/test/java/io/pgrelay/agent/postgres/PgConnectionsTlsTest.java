@@ -1,5 +1,6 @@
 package io.pgrelay.agent.postgres;
 
+import io.pgrelay.common.tls.PemSslFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgrelay.agent.config.PostgresConfig;

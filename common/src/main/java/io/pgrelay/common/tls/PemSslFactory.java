@@ -1,6 +1,5 @@
-package io.pgrelay.agent.postgres;
+package io.pgrelay.common.tls;
 
-import io.pgrelay.common.tls.TlsContexts;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -19,7 +18,8 @@ import javax.net.ssl.SSLSocket;
  * fails with a message naming the names it holds and the host asked for; pgjdbc's own check after
  * the handshake (MakeSSL) then finds nothing more to refuse.
  *
- * <p>pgjdbc creates one per connection, with the connection's properties.
+ * <p>pgjdbc creates one per connection, with the connection's properties. The agent and the
+ * dashboard (reading the member registry) both use it.
  */
 public final class PemSslFactory extends WrappedFactory {
 
