@@ -308,12 +308,14 @@ public final class KafkaSink implements Sink, AutoCloseable {
             // Except a send refused before its record was queued (no metadata within max.block.ms: the
             // brokers unreachable), which comes back as a failed future: without this look the sink would
             // go on sending, max.block.ms per record, and never reach the commit.
-            failedAtOnce(producer.send(new ProducerRecord<>(topic, null, key, value, headers)))
-                    .ifPresent(e -> sendFailure.compareAndSet(null, e));
+            java.util.concurrent.Future<?> sent = producer.send(new ProducerRecord<>(topic, null, key, value, headers));
+            if (sent.isDone()) {   // every send: this one volatile read; the rest only for a send already over
+                failedAtOnce(sent).ifPresent(e -> sendFailure.compareAndSet(null, e));
+                throwIfSendFailed();
+            }
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         }
-        throwIfSendFailed();
         transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         transactionRecords++;
     }
@@ -398,7 +400,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
      */
     static java.util.Optional<Exception> failedAtOnce(java.util.concurrent.Future<?> sent) {
         if (!sent.isDone()) {
-            return java.util.Optional.empty();   // every send: one volatile read
+            return java.util.Optional.empty();
         }
         try {
             sent.get();
