@@ -24,7 +24,7 @@ import java.util.TreeSet;
  * the events, so it is visible to {@code read_committed} readers exactly when they are.
  *
  * <p>JSON: {@code {"commitLsn":"0/1A2B400","seq":3,"epoch":7,"agent":"agent-1","flushed":"0/1A2B430",
- * "origin":{"lsn":"0/1500000","snapshot":"750:750:","keylessDone":["public.log"]},"snapshot":{…}}}.
+ * "origin":{"lsn":"0/1500000","snapshot":"750:750:"},"snapshot":{…}}}.
  * {@code flushed}, {@code origin} and {@code snapshot} are absent when not known or not in progress
  * (and in records of older versions).
  *
@@ -32,23 +32,20 @@ import java.util.TreeSet;
  *                    when not known (a record of an older version). The slot's {@code confirmed_flush_lsn}
  *                    is never past it while the slot is the one this cluster streams from.
  * @param origin      the slot's origin, null when pgrelay did not create the slot (or an older version did)
- * @param keylessDone tables without a key whose snapshot completed under this origin: sending their
- *                    rows again would duplicate them
  * @param snapshot    {@link SnapshotState#NONE} when no snapshot is in progress
  */
 public record Checkpoint(Position position, long epoch, String agent, Lsn flushed, SlotOrigin origin,
-                         Set<TableId> keylessDone, SnapshotState snapshot) {
+                         SnapshotState snapshot) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public Checkpoint {
         flushed = flushed == null ? Lsn.ZERO : flushed;
-        keylessDone = keylessDone == null ? Set.of() : Set.copyOf(keylessDone);
         snapshot = snapshot == null ? SnapshotState.NONE : snapshot;
     }
 
     public Checkpoint(Position position, long epoch, String agent, SnapshotState snapshot) {
-        this(position, epoch, agent, Lsn.ZERO, null, Set.of(), snapshot);
+        this(position, epoch, agent, Lsn.ZERO, null, snapshot);
     }
 
     public Checkpoint(Position position, long epoch, String agent) {
@@ -73,8 +70,6 @@ public record Checkpoint(Position position, long epoch, String agent, Lsn flushe
             ObjectNode o = n.putObject("origin");
             o.put("lsn", origin.consistentPoint().toString());
             o.put("snapshot", origin.snapshot());
-            ArrayNode done = o.putArray("keylessDone");
-            new TreeSet<>(keylessDone.stream().map(TableId::quoted).toList()).forEach(done::add);
         }
         if (snapshot.active()) {
             n.set("snapshot", snapshot.toJsonNode());
@@ -92,16 +87,12 @@ public record Checkpoint(Position position, long epoch, String agent, Lsn flushe
             JsonNode s = n.path("snapshot");
             JsonNode o = n.path("origin");
             SlotOrigin origin = null;
-            List<TableId> done = new ArrayList<>();
             if (o.isObject()) {
                 origin = new SlotOrigin(Lsn.parse(o.get("lsn").asText()), o.get("snapshot").asText());
-                for (JsonNode t : o.path("keylessDone")) {
-                    done.add(TableId.parse(t.asText()));
-                }
             }
             return new Checkpoint(new Position(Lsn.parse(n.get("commitLsn").asText()), n.get("seq").asLong()),
                     n.path("epoch").asLong(0), n.path("agent").asText(""),
-                    n.hasNonNull("flushed") ? Lsn.parse(n.get("flushed").asText()) : Lsn.ZERO, origin, Set.copyOf(done),
+                    n.hasNonNull("flushed") ? Lsn.parse(n.get("flushed").asText()) : Lsn.ZERO, origin,
                     s.isObject() ? SnapshotState.fromJson(s) : SnapshotState.NONE);
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("unreadable checkpoint record: " + new String(json, StandardCharsets.UTF_8), e);

@@ -320,6 +320,30 @@ public final class KafkaSink implements Sink, AutoCloseable {
         transactionRecords++;
     }
 
+    @Override
+    public void sendToEveryPartition(String topic, byte[] key, byte[] value, Iterable<Header> headers) {
+        begin();
+        int partitions;
+        try {
+            partitions = producer.partitionsFor(topic).size();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
+        }
+        for (int p = 0; p < partitions; p++) {
+            try {
+                java.util.concurrent.Future<?> sent = producer.send(new ProducerRecord<>(topic, p, key, value, headers));
+                if (sent.isDone()) {
+                    failedAtOnce(sent).ifPresent(e -> sendFailure.compareAndSet(null, e));
+                    throwIfSendFailed();
+                }
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                throw new FencedException(e);
+            }
+            transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+            transactionRecords++;
+        }
+    }
+
     /**
      * Opens a Kafka transaction unless one is open: for a transaction that writes no event but must
      * commit a checkpoint (a snapshot's state moved on).

@@ -30,6 +30,12 @@ public interface Sink {
     /** Sends a record in the current Kafka transaction, opening one when none is open. */
     void send(String topic, byte[] key, byte[] value, Iterable<Header> headers);
 
+    /**
+     * Sends one record to every partition of the topic, in the current Kafka transaction: a marker
+     * that a consumer of any one partition must see in its place (a keyless table starting over).
+     */
+    void sendToEveryPartition(String topic, byte[] key, byte[] value, Iterable<Header> headers);
+
     boolean inTransaction();
 
     /** Key and value bytes sent in the open transaction. */

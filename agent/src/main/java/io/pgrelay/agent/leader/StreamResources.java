@@ -98,6 +98,15 @@ public final class StreamResources implements PipelineResources {
     }
 
     @Override
+    public Connection openReplicationConnection() throws SQLException {
+        try {
+            return connections.openReplication();
+        } catch (PgConnectException e) {
+            throw new SQLException(e.getMessage(), e.sqlState(), e);
+        }
+    }
+
+    @Override
     public Optional<SlotState> slotState() throws SQLException {
         try (Connection c = connections.borrow()) {
             return new SlotAdmin(c).read(config.postgres().slot());

@@ -3,7 +3,6 @@ package io.pgrelay.agent.pipeline;
 import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.agent.core.Position;
 import io.pgrelay.agent.core.SlotOrigin;
-import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.checkpoint.Checkpoint;
 import io.pgrelay.agent.kafka.KafkaSink;
@@ -19,14 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -176,24 +174,23 @@ public final class Pipeline {
             SnapshotState resumed = checkpoint.map(Checkpoint::snapshot).orElse(SnapshotState.NONE);
             ChunkRegistry chunks = new ChunkRegistry();
             SlotOrigin origin = checkpoint.map(Checkpoint::origin).orElse(null);
-            Set<TableId> keylessDone = ConcurrentHashMap.newKeySet();
-            checkpoint.ifPresent(c -> keylessDone.addAll(c.keylessDone()));
-            SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot(), keylessDone);
+            SnapshotWindows windows = new SnapshotWindows(chunks, resumed, stats.snapshot(), settings.slot());
             SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, resources::primaryKey, settings.topics(), stats),
                     new OversizedRecords(settings.skipOversized(), settings.deadLetterTopic(), sink, stats, settings.slot()),
                     progress, stats,
                     new SinkSettings(settings.slot(), settings.tombstones(), settings.commitInterval(),
                             settings.commitMaxBytes(), epoch, settings.agentId(), settings.maxTransactionBytes(),
                             settings.maxTransactionTime(), settings.transactionTopic(), settings.cluster()),
-                    skipThrough, checkpoint.map(Checkpoint::flushed).orElse(Lsn.ZERO), origin, keylessDone, schemas, windows);
+                    skipThrough, checkpoint.map(Checkpoint::flushed).orElse(Lsn.ZERO), origin, schemas, windows);
             sinkThread = new Thread(() -> sinkLoop(loop), "pgrelay-sink");
             sinkThread.start();
-            snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks, origin, keylessDone);
+            snapshotWorker = startSnapshotWorker(checkpoint, epoch, chunks);
             lastProgressNanos = System.nanoTime();
             streaming = true;
             readLoop(reader);
             boolean graceful = stopping && !aborted && sinkFailure.get() == null;
             if (graceful) {
+                snapshotWorker.stop();   // a keyless table being sent whole stops too (it starts over on the next leader)
                 handOff(reader, MessageBatch.END);
                 waitFor(sinkThread, reader);
                 throwIfSinkFailed();
@@ -241,8 +238,7 @@ public final class Pipeline {
      * mode says so: {@code initial} when the cluster has no checkpoint yet, {@code always} unless a
      * snapshot is in progress. A snapshot in progress (in the checkpoint) continues in every mode.
      */
-    private SnapshotWorker startSnapshotWorker(Optional<Checkpoint> checkpoint, long epoch, ChunkRegistry chunks,
-                                               SlotOrigin origin, Set<TableId> keylessDone) {
+    private SnapshotWorker startSnapshotWorker(Optional<Checkpoint> checkpoint, long epoch, ChunkRegistry chunks) {
         boolean inProgress = checkpoint.map(c -> c.snapshot().active()).orElse(false);
         boolean requestAll = switch (settings.snapshotMode()) {
             case INITIAL, WHEN_NEEDED -> !checkpoint.map(Checkpoint::streamed).orElse(false);
@@ -253,9 +249,19 @@ public final class Pipeline {
             log.info("slot {}: continuing the snapshot in progress: {}", settings.slot(),
                     checkpoint.get().snapshot().current().map(t -> t.table() + " after " + t.rowsSent() + " rows").orElse(""));
         }
-        SnapshotWorker worker = new SnapshotWorker(resources::openSnapshotConnection,
-                new SnapshotWorker.Settings(settings.slot(), settings.publication(), settings.snapshotChunkSize(), epoch, requestAll,
-                        origin, keylessDone),
+        SnapshotWorker.Connections connections = new SnapshotWorker.Connections() {
+            @Override
+            public Connection open() throws SQLException {
+                return resources.openSnapshotConnection();
+            }
+
+            @Override
+            public Connection openReplication() throws SQLException {
+                return resources.openReplicationConnection();
+            }
+        };
+        SnapshotWorker worker = new SnapshotWorker(connections,
+                new SnapshotWorker.Settings(settings.slot(), settings.publication(), settings.snapshotChunkSize(), epoch, requestAll),
                 chunks, stats.snapshot()::state);
         Thread t = new Thread(worker, "pgrelay-snapshot");
         t.setDaemon(true);

@@ -32,6 +32,9 @@ public interface PipelineResources {
     /** A plain connection whose results come as text, for the snapshot worker. */
     Connection openSnapshotConnection() throws SQLException;
 
+    /** A replication connection ({@code replication=database}): the snapshot's temporary slots. */
+    Connection openReplicationConnection() throws SQLException;
+
     /** The slot as {@code pg_replication_slots} shows it now; empty when missing. */
     Optional<SlotState> slotState() throws SQLException;
 }

@@ -22,6 +22,7 @@ import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.pgoutput.Update;
 import io.pgrelay.agent.schema.SchemaEvents;
 import io.pgrelay.agent.snapshot.Chunk;
+import io.pgrelay.agent.snapshot.KeylessRead;
 import io.pgrelay.agent.snapshot.Watermark;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Turns decoded messages into Kafka records inside Kafka transactions, and decides when to commit.
@@ -74,10 +74,13 @@ final class SinkLoop {
     private Position lastSent = Position.NONE;
     /** How far the slot may be confirmed, and what the checkpoints record of it. */
     private final Confirmations confirmations;
+    /** A keyless table's whole read, sent before the first transaction committing at or after {@link #keylessAt}. */
+    private KeylessRead keyless;
+    private Lsn keylessAt;
 
     SinkLoop(Sink sink, RowEncoder encoder, Routes routes, OversizedRecords oversized,
              StreamProgress progress, StreamStats stats, SinkSettings settings, Position skipThrough, Lsn recordedFlushed,
-             SlotOrigin origin, Set<TableId> keylessDone, SchemaStream schemas, SnapshotWindows snapshots) {
+             SlotOrigin origin, SchemaStream schemas, SnapshotWindows snapshots) {
         this.sink = sink;
         this.encoder = encoder;
         this.routes = routes;
@@ -94,7 +97,7 @@ final class SinkLoop {
         this.agentId = settings.agentId();
         this.headers = new EventHeaders(settings.epoch(), settings.agentId());
         this.skipThrough = skipThrough;
-        this.confirmations = new Confirmations(recordedFlushed, origin, keylessDone);
+        this.confirmations = new Confirmations(recordedFlushed, origin);
         this.schemas = schemas;
         this.snapshots = snapshots;
     }
@@ -107,6 +110,9 @@ final class SinkLoop {
         } else if (message instanceof Delete m) {
             change(Op.DELETE, m.relationId(), m.oldTuple(), null, lsn);
         } else if (message instanceof Begin m) {
+            if (keyless != null && !keylessAt.isAfter(m.finalLsn())) {
+                sendKeyless();
+            }
             begin = m;
             seq = 0;
             sentInTransaction = false;
@@ -308,7 +314,12 @@ final class SinkLoop {
         if (mark == null) {
             log.warn("slot {}: ignored a {} message at LSN {} that is not a watermark: {}", slot, Watermark.WATERMARK, m.lsn(), content);
         } else if (mark.low()) {
-            snapshots.low(mark.chunk());
+            KeylessRead read = snapshots.keylessRead(mark.chunk()).orElse(null);
+            if (read != null) {
+                awaitConsistentPoint(read);
+            } else {
+                snapshots.low(mark.chunk());
+            }
         } else {
             highWatermark(mark.chunk(), m.lsn());
         }
@@ -333,6 +344,89 @@ final class SinkLoop {
         }
         snapshots.sent(closed, closed.rows().size());
         stateMoved(new Position(begin.finalLsn(), seq - 1));
+    }
+
+    /**
+     * The low watermark of a keyless table's whole read: waits (briefly) for the worker's temporary
+     * slot, whose consistent point says where the table goes. This watermark commits before that
+     * point, so the stream has not reached it yet.
+     */
+    private void awaitConsistentPoint(KeylessRead read) {
+        if (keyless != null) {
+            keyless.abandon();   // the worker reads one table at a time; an older read was given up
+        }
+        Lsn point;
+        try {
+            point = read.consistentPoint(KeylessRead.SINK_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            read.abandon();
+            return;
+        }
+        if (point == null) {
+            read.abandon();
+            log.warn("slot {}: snapshot of {}: no consistent point within {} ms (a temporary slot waits for running"
+                    + " transactions); streaming on, the snapshot tries again", slot, read.table(), KeylessRead.SINK_WAIT_MILLIS);
+            return;
+        }
+        keyless = read;
+        keylessAt = point;
+    }
+
+    /**
+     * Sends a keyless table whole, between the transactions that committed before its read's
+     * consistent point (all in the read) and those at or after it (none in it): a truncate on every
+     * partition of its topic, so a consumer drops what the stream gave it so far, then every row.
+     * Positioned just before the consistent point, so positions keep growing and the checkpoint may
+     * record them (every earlier transaction has been sent). The stream waits meanwhile; the rows
+     * come a batch at a time, so memory stays bounded. A read that fails leaves the table running:
+     * the worker starts it over later, with a new truncate.
+     */
+    private void sendKeyless() {
+        KeylessRead read = keyless;
+        keyless = null;
+        if (!snapshots.keylessStarted(read)) {
+            read.tell(Chunk.Outcome.STALE);
+            return;
+        }
+        Lsn at = Lsn.of(keylessAt.value() - 1);
+        long now = System.currentTimeMillis() * 1000;
+        Routes.Route route = routes.forSnapshot(read.relation());
+        SchemaEvents.At schemaAt = new SchemaEvents.At(at, at, 0, 0, now);
+        SchemaStream.Out shape = schemas.onRelation(route.relation(), schemaAt);
+        openTransaction();
+        if (shape != null) {
+            sendToSchemaTopic(shape, schemaAt, SCHEMA_OP);
+        }
+        long eventSeq = 0;
+        ChangeEvent reset = new ChangeEvent(Op.TRUNCATE, route.relation(), null, null, at, at, 0, eventSeq++, now);
+        sink.sendToEveryPartition(route.topic(), encoder.key(reset), encoder.value(reset),
+                headers.of(at.value(), at.value(), reset.seq(), Op.TRUNCATE));
+        stateMoved(new Position(at, reset.seq()));
+        try {
+            while (true) {
+                KeylessRead.Next next = read.take(500);
+                if (next instanceof KeylessRead.Rows rows) {
+                    for (TupleData row : rows.rows()) {
+                        send(new ChangeEvent(Op.SNAPSHOT, route.relation(), null, row, at, at, 0, eventSeq++, now), route);
+                    }
+                    snapshots.keylessSent(read, rows.rows().size(), false);
+                    stateMoved(new Position(at, eventSeq - 1));
+                    maybeCommit(false);
+                } else if (next instanceof KeylessRead.End) {
+                    snapshots.keylessSent(read, 0, true);
+                    stateMoved(new Position(at, eventSeq - 1));
+                    read.tell(Chunk.Outcome.SENT);
+                    return;
+                } else if (next instanceof KeylessRead.Failed) {
+                    log.info("slot {}: snapshot of {} interrupted after {} rows; it starts over later", slot, read.table(), eventSeq - 1);
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            read.abandon();
+        }
     }
 
     private ChangeEvent snapshotEvent(Routes.Route route, TupleData row, Lsn lsn, long eventSeq) {

@@ -7,6 +7,7 @@ import io.pgrelay.agent.event.Op;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.snapshot.Chunk;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
+import io.pgrelay.agent.snapshot.KeylessRead;
 import io.pgrelay.agent.snapshot.SnapshotProgress;
 import io.pgrelay.agent.snapshot.SnapshotState;
 import org.slf4j.Logger;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -44,8 +46,6 @@ final class SnapshotWindows {
     private final Map<String, Window> open = new LinkedHashMap<>();
     private final Map<TableId, Long> startedNanos = new HashMap<>();
     private final Map<TableId, Long> startedRows = new HashMap<>();
-    /** Keyless tables whose snapshot completed under the slot's origin; the snapshot worker reads it. */
-    private final Set<TableId> keylessDone;
     private long lastProgressLog = System.nanoTime();
     private SnapshotState state;
 
@@ -70,10 +70,8 @@ final class SnapshotWindows {
         }
     }
 
-    SnapshotWindows(ChunkRegistry registry, SnapshotState initial, SnapshotProgress progress, String slot,
-                    Set<TableId> keylessDone) {
+    SnapshotWindows(ChunkRegistry registry, SnapshotState initial, SnapshotProgress progress, String slot) {
         this.registry = registry;
-        this.keylessDone = keylessDone;
         this.progress = progress;
         this.slot = slot;
         this.state = initial;
@@ -174,12 +172,6 @@ final class SnapshotWindows {
             taken.tell(Chunk.Outcome.STALE);
             return new Closed(taken, List.of(), Chunk.Outcome.STALE);
         }
-        // A chunk filtered by the slot's origin holds only row versions the stream never carried: an
-        // insert in the window is not among them, but an update or delete may have removed one.
-        if (chunk.keyless() && (chunk.byOrigin() ? window.removed : window.changed)) {
-            taken.tell(Chunk.Outcome.REDO);
-            return new Closed(taken, List.of(), Chunk.Outcome.REDO);
-        }
         if (window.truncated) {
             return new Closed(taken, List.of(), Chunk.Outcome.SENT);
         }
@@ -198,32 +190,66 @@ final class SnapshotWindows {
     /** After the caller sent a SENT chunk's rows: the state moves on, and the worker hears of it. */
     void sent(Closed closed, long rows) {
         Chunk c = closed.chunk();
-        SnapshotState.TableProgress before = state.table(c.table()).orElseThrow();
-        if (before.status() == SnapshotState.Status.QUEUED || !startedNanos.containsKey(c.table())) {
-            startedNanos.put(c.table(), System.nanoTime());
-            startedRows.put(c.table(), before.rowsSent());
+        moved(c.table(), c.lastKey(), c.nextPage(), rows, c.estimate(), c.last(), c.note());
+        closed.taken().tell(Chunk.Outcome.SENT);
+    }
+
+    /** A whole-table read of a keyless table, at its low watermark; empty when it is not this term's. */
+    Optional<KeylessRead> keylessRead(String id) {
+        return registry.takeKeyless(id);
+    }
+
+    /**
+     * A keyless table starts over at this point of the stream (its truncate goes out next); false
+     * when the snapshot no longer expects it (then nothing is sent).
+     */
+    boolean keylessStarted(KeylessRead read) {
+        SnapshotState.TableProgress table = state.table(read.table()).orElse(null);
+        if (table == null || table.status() == SnapshotState.Status.DONE) {
+            return false;
+        }
+        if (table.rowsSent() > 0) {
+            log.info("slot {}: snapshot of {} starts over ({} rows were sent before): it has no key, so it is sent whole,"
+                    + " after a truncate", slot, read.table(), table.rowsSent());
+        }
+        state = state.startedOver(read.table(), read.estimate());
+        startedNanos.put(read.table(), System.nanoTime());
+        startedRows.put(read.table(), 0L);
+        log.info("slot {}: snapshot of {} started (about {} rows), whole, at one consistent point", slot, read.table(),
+                read.estimate() == null ? "an unknown number of" : read.estimate());
+        progress.publish(state);
+        return true;
+    }
+
+    /** Rows of a keyless table's whole read went out; {@code last}: it is complete. */
+    void keylessSent(KeylessRead read, long rows, boolean last) {
+        moved(read.table(), null, null, rows, read.estimate(), last, null);
+    }
+
+    private void moved(TableId table, List<String> lastKey, Long nextPage, long rows, Long estimate, boolean last, String note) {
+        SnapshotState.TableProgress before = state.table(table).orElseThrow();
+        if (before.status() == SnapshotState.Status.QUEUED || !startedNanos.containsKey(table)) {
+            startedNanos.put(table, System.nanoTime());
+            startedRows.put(table, before.rowsSent());
             if (before.rowsSent() == 0) {
-                log.info("slot {}: snapshot of {} started (about {} rows)", slot, c.table(),
-                        c.estimate() == null ? "an unknown number of" : c.estimate());
+                log.info("slot {}: snapshot of {} started (about {} rows)", slot, table,
+                        estimate == null ? "an unknown number of" : estimate);
             } else {
-                log.info("slot {}: snapshot of {} resumed after {} rows sent", slot, c.table(), before.rowsSent());
+                log.info("slot {}: snapshot of {} resumed after {} rows sent", slot, table, before.rowsSent());
             }
         }
-        state = state.advance(c.table(), c.lastKey(), c.nextPage(), rows, c.estimate(), c.last(), c.note());
+        state = state.advance(table, lastKey, nextPage, rows, estimate, last, note);
         progress.publish(state);
-        progress.sent(c.table().toString(), rows);
-        SnapshotState.TableProgress after = state.table(c.table()).orElseThrow();
+        progress.sent(table.toString(), rows);
+        SnapshotState.TableProgress after = state.table(table).orElseThrow();
         long now = System.nanoTime();
-        if (c.last() && c.keyless() && c.byOrigin()) {
-            keylessDone.add(c.table());
-        }
-        if (c.last()) {
-            long nanos = now - startedNanos.getOrDefault(c.table(), now);
-            long thisTerm = after.rowsSent() - startedRows.getOrDefault(c.table(), 0L);
-            if (c.note() != null) {
-                log.warn("slot {}: snapshot of {} ended: {}", slot, c.table(), c.note());
+        if (last) {
+            long nanos = now - startedNanos.getOrDefault(table, now);
+            long thisTerm = after.rowsSent() - startedRows.getOrDefault(table, 0L);
+            if (note != null) {
+                log.warn("slot {}: snapshot of {} ended: {}", slot, table, note);
             } else {
-                log.info("slot {}: snapshot of {} done: {} rows ({} by this leader in {} ms, {} rows/s)", slot, c.table(),
+                log.info("slot {}: snapshot of {} done: {} rows ({} by this leader in {} ms, {} rows/s)", slot, table,
                         after.rowsSent(), thisTerm, nanos / 1_000_000, nanos == 0 ? 0 : thisTerm * 1_000_000_000L / nanos);
             }
             if (!state.active()) {
@@ -231,11 +257,10 @@ final class SnapshotWindows {
             }
         } else if (now - lastProgressLog > PROGRESS_LOG_NANOS) {
             lastProgressLog = now;
-            log.info("slot {}: snapshot of {}: {} rows sent{}", slot, c.table(), after.rowsSent(),
+            log.info("slot {}: snapshot of {}: {} rows sent{}", slot, table, after.rowsSent(),
                     after.estimate() == null || after.estimate() <= 0 ? ""
                             : " of about " + after.estimate() + " (" + Math.min(100, after.rowsSent() * 100 / after.estimate()) + " %)");
         }
-        closed.taken().tell(Chunk.Outcome.SENT);
     }
 
     /** A snapshot request read from the stream; true when it changed the state. */

@@ -120,6 +120,13 @@ public final class Preflight {
                 out.add(describe(s));
             }
         }
+        // A snapshot of a table without a key creates a temporary slot for a moment (see SnapshotWorker).
+        int free = server.maxSlots - server.slotsUsed - (found.isEmpty() ? 1 : 0);
+        if (free == 0) {
+            out.add(Finding.note("postgres: max_replication_slots is " + server.maxSlots + " and the cluster's slot takes the"
+                    + " last free one; a snapshot of a table without a key needs one more for a moment (a temporary slot)"
+                    + " and retries until one is free: raise max_replication_slots to snapshot such tables"));
+        }
         boolean ourSenderRuns = found.isPresent() && found.get().active();
         if (server.maxSenders == 0 || (!ourSenderRuns && server.sendersUsed >= server.maxSenders)) {
             out.add(Finding.fail("postgres: max_wal_senders is " + server.maxSenders + " and " + server.sendersUsed

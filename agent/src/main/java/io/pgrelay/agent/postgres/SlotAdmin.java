@@ -105,6 +105,25 @@ public final class SlotAdmin {
         }
     }
 
+    /** A temporary slot's consistent point and the snapshot it exported (valid until the next command on its connection). */
+    public record Exported(Lsn consistentPoint, String snapshot) {
+    }
+
+    /**
+     * Creates a temporary logical slot over {@code replication} with an exported snapshot, for one
+     * consistent read (the snapshot of a table without a key): the snapshot holds exactly the
+     * transactions that committed before the consistent point. PostgreSQL drops the slot when the
+     * connection closes; import the snapshot ({@code SET TRANSACTION SNAPSHOT}) before that.
+     */
+    public static Exported createTemporary(Connection replication, int majorVersion, String slot) throws SQLException {
+        String options = majorVersion >= 15 ? " (SNAPSHOT 'export')" : " EXPORT_SNAPSHOT";
+        try (Statement s = replication.createStatement();
+             ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput" + options)) {
+            rs.next();
+            return new Exported(Lsn.parse(rs.getString("consistent_point")), rs.getString("snapshot_name"));
+        }
+    }
+
     /**
      * Drops the slot; false when there was none. A slot in use is not dropped: the exception names
      * the process holding it.

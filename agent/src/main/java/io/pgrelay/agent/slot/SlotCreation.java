@@ -78,7 +78,7 @@ public final class SlotCreation {
         }
         try (KafkaSink sink = openSink()) {
             sink.begin();
-            sink.commit(new Checkpoint(Position.NONE, 0, config.agent().id(), origin.consistentPoint(), origin, Set.of(),
+            sink.commit(new Checkpoint(Position.NONE, 0, config.agent().id(), origin.consistentPoint(), origin,
                     SnapshotState.NONE));
         }
         return Optional.of(origin);
@@ -125,7 +125,7 @@ public final class SlotCreation {
                 sink.send(topic, null, resetEvent(table, at, seq), headers.of(at.value(), at.value(), seq, Op.TRUNCATE));
                 seq++;
             }
-            sink.commit(new Checkpoint(new Position(at, seq - 1), epoch, agent, origin.consistentPoint(), origin, Set.of(),
+            sink.commit(new Checkpoint(new Position(at, seq - 1), epoch, agent, origin.consistentPoint(), origin,
                     SnapshotState.NONE.request(tables)));
         }
         return new Recreated(origin, dropped, tables);

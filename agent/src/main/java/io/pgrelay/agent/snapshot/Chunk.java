@@ -16,22 +16,16 @@ import java.util.List;
  * @param lastKey   the chunking key of the last row read, null when no row was read
  * @param nextPage  for ctid chunks: the first page after this chunk
  * @param last      no rows of the table follow this chunk
- * @param keyless   chunked by ctid: a change of the table inside the window means the chunk is read again
- * @param byOrigin  a ctid chunk holding only the row versions whose transaction is visible in the slot's
- *                  origin snapshot (those the stream never carried): only an update, delete or truncate
- *                  inside the window makes it read again
  * @param note      why the table ends without rows (it no longer exists), else null
  */
 public record Chunk(String id, TableId table, Relation relation, List<TupleData> rows, List<String> fromKey,
-                    Long fromPage, List<String> lastKey, Long nextPage, boolean last, boolean keyless, boolean byOrigin,
+                    Long fromPage, List<String> lastKey, Long nextPage, boolean last,
                     Long estimate, String note) {
 
     /** What the sink did with a chunk at its high watermark. */
     public enum Outcome {
         /** Its rows (less those the stream superseded) are in the open Kafka transaction; the state moved on. */
         SENT,
-        /** A ctid chunk whose table changed inside the window: nothing sent, read it again. */
-        REDO,
         /** The snapshot state no longer expects this chunk (the table was finished or requested anew). */
         STALE
     }

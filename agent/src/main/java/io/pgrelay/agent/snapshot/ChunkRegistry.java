@@ -20,6 +20,17 @@ public final class ChunkRegistry {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<String, KeylessRead> keyless = new ConcurrentHashMap<>();
+
+    /** Before the low watermark of a whole-table read of a keyless table. */
+    public void expect(KeylessRead read) {
+        keyless.put(read.id(), read);
+    }
+
+    /** At a low watermark: the keyless read of this term it opens, removed from the registry; empty when none. */
+    public Optional<KeylessRead> takeKeyless(String id) {
+        return Optional.ofNullable(keyless.remove(id));
+    }
 
     /** Before the low watermark: the sink will know the chunk's id and table. Returns the outcome to wait for. */
     public CompletableFuture<Chunk.Outcome> expect(String id, TableId table) {
@@ -68,5 +79,7 @@ public final class ChunkRegistry {
     public void clear() {
         entries.values().forEach(e -> e.outcome().complete(Chunk.Outcome.STALE));
         entries.clear();
+        keyless.values().forEach(KeylessRead::abandon);
+        keyless.clear();
     }
 }

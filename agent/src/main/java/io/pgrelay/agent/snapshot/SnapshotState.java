@@ -102,6 +102,17 @@ public record SnapshotState(List<TableProgress> tables) {
         return new SnapshotState(next);
     }
 
+    /** A table read whole (it has no key) starts over: running, none of its rows sent yet. */
+    public SnapshotState startedOver(TableId table, Long estimate) {
+        List<TableProgress> next = new ArrayList<>(tables);
+        int at = indexOf(next, table);
+        if (at < 0) {
+            throw new IllegalArgumentException("table " + table + " is not part of the snapshot");
+        }
+        next.set(at, new TableProgress(table, Status.RUNNING, null, null, 0, estimate, null));
+        return new SnapshotState(next);
+    }
+
     private static int indexOf(List<TableProgress> list, TableId table) {
         for (int i = 0; i < list.size(); i++) {
             if (list.get(i).table().equals(table)) {

@@ -1,10 +1,10 @@
 package io.pgrelay.agent.snapshot;
 
 import io.pgrelay.agent.core.Backoff;
-import io.pgrelay.agent.core.SlotOrigin;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.pgoutput.TupleData;
 import io.pgrelay.agent.postgres.PublicationAdmin;
+import io.pgrelay.agent.postgres.SlotAdmin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,9 +16,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,36 +30,34 @@ import java.util.function.Supplier;
  * connection and no exported snapshot, so a new leader continues where the checkpoint says.
  *
  * <p>Per chunk: register the chunk's id; write the low watermark (its own transaction); SELECT the
- * next rows by key ({@code WHERE (pk) > (last) ORDER BY pk LIMIT n}), or the next range of heap
- * pages by ctid for a table without a usable key; register the rows; write the high watermark;
- * wait until the sink has met it. The sink decides what is sent ({@code SnapshotWindows}).
+ * next rows by key ({@code WHERE (pk) > (last) ORDER BY pk LIMIT n}); register the rows; write the
+ * high watermark; wait until the sink has met it. The sink decides what is sent ({@code SnapshotWindows}).
  *
- * <p>A ctid chunk whose table changed inside its window is read again; after {@value #REDO_LIMIT}
- * such attempts it is read inside one transaction holding {@code LOCK TABLE … IN SHARE MODE}, which
- * keeps writers of that table waiting for the few milliseconds the chunk takes — so it ends.
+ * <p>A table without a usable key has nothing to match a stream event to a snapshot row, so it is
+ * not chunked: it is read whole, in the snapshot of a temporary slot, and sent at that slot's
+ * consistent point after a truncate ({@link #wholeTable}, {@link KeylessRead}). A leader that dies in
+ * the middle leaves it to the next one, which starts the table over (a new truncate, then every row).
  *
  * <p>Thread rule: its own thread runs {@link #run}; {@link #stop} may be called from any thread.
  */
 public final class SnapshotWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(SnapshotWorker.class);
-    static final int REDO_LIMIT = 3;
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
-    /** Opens a connection whose results come as text (see {@code PgConnections.openTextResults}). */
-    @FunctionalInterface
+    /** The connections a snapshot reads with. */
     public interface Connections {
+        /** A connection whose results come as text (see {@code PgConnections.openTextResults}). */
         Connection open() throws SQLException;
+
+        /** A replication connection ({@code replication=database}), for a temporary slot. */
+        Connection openReplication() throws SQLException;
     }
 
     /**
-     * @param requestAll  write a request for every published table first (modes initial and always)
-     * @param origin      the slot's origin, null when not known: then a keyless table gets every row its
-     *                    ranges hold, including rows the stream carried already
-     * @param keylessDone keyless tables already snapshotted under that origin (read only here)
+     * @param requestAll write a request for every published table first (modes initial and always)
      */
-    public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll,
-                           SlotOrigin origin, Set<TableId> keylessDone) {
+    public record Settings(String slot, String publication, int chunkSize, long epoch, boolean requestAll) {
     }
 
     private final Connections connections;
@@ -68,8 +65,9 @@ public final class SnapshotWorker implements Runnable {
     private final ChunkRegistry registry;
     private final Supplier<SnapshotState> state;
     private final Map<TableId, TableShape> shapes = new HashMap<>();
-    private final Map<String, Integer> redos = new HashMap<>();
     private volatile boolean stopped;
+    /** The keyless table being read whole, if one is. */
+    private volatile KeylessRead current;
     private Connection connection;
     private long chunks;
 
@@ -82,6 +80,10 @@ public final class SnapshotWorker implements Runnable {
 
     public void stop() {
         stopped = true;
+        KeylessRead read = current;
+        if (read != null) {
+            read.fail();
+        }
     }
 
     @Override
@@ -129,46 +131,146 @@ public final class SnapshotWorker implements Runnable {
     private void chunk(SnapshotState.TableProgress progress) throws SQLException, InterruptedException {
         TableId table = progress.table();
         TableShape shape = shapes.containsKey(table) ? shapes.get(table) : shape(table);
+        if (shape != null && shape.keyless()) {
+            wholeTable(shape);
+            return;
+        }
         String id = settings.epoch() + "-" + (++chunks);
-        String redoKey = table + "@" + progress.nextPage();
-        boolean locked = shape != null && shape.keyless() && redos.getOrDefault(redoKey, 0) >= REDO_LIMIT;
         CompletableFuture<Chunk.Outcome> outcome = registry.expect(id, table);
-        Connection c = connection();
         try {
-            if (locked) {
-                c.setAutoCommit(false);
-                try (Statement s = c.createStatement()) {
-                    s.execute("LOCK TABLE " + table.quoted() + " IN SHARE MODE");
-                }
-            }
             emit(Watermark.WATERMARK, Watermark.low(id));
             Chunk chunk = shape == null ? ended(id, progress, "the table no longer exists or is not in the publication")
-                    : shape.keyless() && settings.origin() != null && settings.keylessDone().contains(table)
-                    ? ended(id, progress, "it has no key and its snapshot already completed on this slot: each of its rows is"
-                            + " in Kafka once, and sending them again would duplicate them")
-                    : shape.keyless() ? byCtid(id, shape, progress) : byKey(id, shape, progress);
+                    : byKey(id, shape, progress);
             registry.selected(chunk);
             emit(Watermark.WATERMARK, Watermark.high(id));
-            if (locked) {
-                c.commit();
-            }
         } catch (SQLException | RuntimeException e) {
             registry.forget(id);
             throw e;
+        }
+        await(outcome);
+    }
+
+    /**
+     * A table without a key, whole, in one consistent read (see {@link KeylessRead}): a low
+     * watermark (the sink waits there for the consistent point); a temporary slot whose exported
+     * snapshot a second connection imports; the slot's consistent point to the sink; a high
+     * watermark (a transaction after that point, so the sink meets it even when nothing else
+     * commits); then the rows, a batch at a time, while the sink sends them.
+     */
+    private void wholeTable(TableShape shape) throws SQLException, InterruptedException {
+        awaitRunningTransactions(shape.table());
+        String id = settings.epoch() + "-" + (++chunks);
+        KeylessRead read = new KeylessRead(id, shape.table(), shape.relation(), shape.estimate());
+        registry.expect(read);
+        current = read;
+        Connection reading = null;
+        try {
+            emit(Watermark.WATERMARK, Watermark.low(id));
+            reading = connections.open();
+            SlotAdmin.Exported exported;
+            try (Connection replication = connections.openReplication()) {
+                exported = SlotAdmin.createTemporary(replication, connection().getMetaData().getDatabaseMajorVersion(),
+                        temporarySlot());
+                reading.setAutoCommit(false);
+                try (Statement s = reading.createStatement()) {
+                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                    s.execute("SET TRANSACTION SNAPSHOT '" + exported.snapshot().replace("'", "''") + "'");
+                }
+            } // closing the replication connection drops the temporary slot; the imported snapshot stays
+            if (!read.arm(exported.consistentPoint())) {
+                log.warn("slot {}: snapshot of {}: the stream waited {} ms for a consistent point and went on; trying again",
+                        settings.slot(), shape.table(), KeylessRead.SINK_WAIT_MILLIS);
+                return;
+            }
+            emit(Watermark.WATERMARK, Watermark.high(id));
+            int n = shape.relation().columns().size();
+            try (PreparedStatement ps = reading.prepareStatement("SELECT " + shape.selectList() + " FROM " + shape.table().quoted())) {
+                ps.setFetchSize(settings.chunkSize());
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<TupleData> batch = new ArrayList<>(settings.chunkSize());
+                    while (rs.next() && !stopped) {
+                        batch.add(row(rs, n));
+                        if (batch.size() == settings.chunkSize()) {
+                            if (!read.put(batch)) {
+                                return;
+                            }
+                            batch.clear();
+                        }
+                    }
+                    if (stopped || !read.put(batch)) {
+                        return;
+                    }
+                }
+            }
+            read.end();
+            reading.commit();
+            await(read.outcome());
         } finally {
-            if (locked) {
-                rollbackQuietly(c);
+            registry.takeKeyless(id);
+            current = null;
+            read.fail();   // no effect once the sink has told the outcome
+            if (reading != null) {
+                try {
+                    reading.close();
+                } catch (SQLException ignored) {
+                    // going away
+                }
             }
         }
-        Chunk.Outcome result = await(outcome);
-        if (result == Chunk.Outcome.REDO) {
-            int n = redos.merge(redoKey, 1, Integer::sum);
-            log.info("slot {}: snapshot of {}: table changed while pages from {} were read; reading them again{}",
-                    settings.slot(), table, progress.nextPage() == null ? 0 : progress.nextPage(),
-                    n >= REDO_LIMIT ? " under a SHARE lock" : " (attempt " + (n + 1) + ")");
-        } else {
-            redos.remove(redoKey);
+    }
+
+    /**
+     * Creating a logical slot waits for the transactions running at that moment, and the stream
+     * waits at the low watermark meanwhile: so first let the transactions running now end (a long
+     * one is named in the log every 30 s).
+     */
+    private void awaitRunningTransactions(TableId table) throws SQLException, InterruptedException {
+        String newest;
+        try (Statement s = connection().createStatement();
+             ResultSet rs = s.executeQuery("SELECT max(x::text::bigint)::text FROM pg_snapshot_xip(pg_current_snapshot()) x")) {
+            rs.next();
+            newest = rs.getString(1);
         }
+        if (newest == null) {
+            return;
+        }
+        long since = System.nanoTime();
+        long told = since;
+        try (PreparedStatement ps = connection().prepareStatement(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > ?::bigint")) {
+            ps.setString(1, newest);
+            while (!stopped) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() - told > 30_000_000_000L) {
+                    told = System.nanoTime();
+                    log.warn("slot {}: snapshot of {} waits for transactions running since {} s to end (a consistent read"
+                            + " needs a temporary slot, which waits for them): {}", settings.slot(), table,
+                            (told - since) / 1_000_000_000L, longTransactions());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private String longTransactions() throws SQLException {
+        try (Statement s = connection().createStatement();
+             ResultSet rs = s.executeQuery("SELECT string_agg('pid ' || pid || ' since ' || xact_start::text, ', ') FROM pg_stat_activity"
+                     + " WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()")) {
+            rs.next();
+            String which = rs.getString(1);
+            return which == null ? "(not visible to this role)" : which;
+        }
+    }
+
+    /** Unique per leader term; within PostgreSQL's 63 characters. */
+    private String temporarySlot() {
+        String base = settings.slot().length() > 40 ? settings.slot().substring(0, 40) : settings.slot();
+        return base + "_snap_" + settings.epoch();
     }
 
     private Chunk.Outcome await(CompletableFuture<Chunk.Outcome> outcome) throws InterruptedException {
@@ -186,8 +288,8 @@ public final class SnapshotWorker implements Runnable {
 
     /** A table that ends without rows (gone, or nothing to add): ends it with a note, through the watermarks like any chunk. */
     private static Chunk ended(String id, SnapshotState.TableProgress p, String note) {
-        return new Chunk(id, p.table(), null, List.of(), p.lastKey(), p.nextPage(), p.lastKey(), p.nextPage(), true, false,
-                false, p.estimate(), note);
+        return new Chunk(id, p.table(), null, List.of(), p.lastKey(), p.nextPage(), p.lastKey(), p.nextPage(), true,
+                p.estimate(), note);
     }
 
     private Chunk byKey(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
@@ -223,56 +325,8 @@ public final class SnapshotWorker implements Runnable {
         }
         boolean last = rows.size() < settings.chunkSize();
         return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(),
-                lastKey == null ? p.lastKey() : lastKey, null, last, false, false, shape.estimate(), null);
+                lastKey == null ? p.lastKey() : lastKey, null, last, shape.estimate(), null);
     }
-
-    private Chunk byCtid(String id, TableShape shape, SnapshotState.TableProgress p) throws SQLException {
-        long from = p.nextPage() == null ? 0 : p.nextPage();
-        long to = from + shape.pagesPerChunk();
-        long pages;
-        try (PreparedStatement ps = connection().prepareStatement(
-                "SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint")) {
-            ps.setString(1, shape.table().quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                pages = rs.getLong(1);
-            }
-        }
-        List<TupleData> rows = new ArrayList<>();
-        int n = shape.relation().columns().size();
-        SlotOrigin origin = settings.origin();
-        if (from < pages) {
-            String sql = "SELECT " + shape.selectList() + " FROM " + shape.table().quoted() + " WHERE ctid >= ?::tid AND ctid < ?::tid"
-                    + (origin == null ? "" : " AND " + VISIBLE_AT_ORIGIN);
-            try (PreparedStatement ps = connection().prepareStatement(sql)) {
-                ps.setString(1, "(" + from + ",0)");
-                ps.setString(2, "(" + to + ",0)");
-                if (origin != null) {
-                    ps.setString(3, origin.snapshot());
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows.add(row(rs, n));
-                    }
-                }
-            }
-        }
-        // Rows on pages past the end counted here were written after the low watermark: the stream has them.
-        return new Chunk(id, shape.table(), shape.relation(), rows, p.lastKey(), p.nextPage(), null, to, to >= pages,
-                true, origin != null, shape.estimate(), null);
-    }
-
-    /**
-     * True for a row version whose inserting transaction is visible in the slot's origin snapshot
-     * (parameter 3): it committed before the slot's first change, so the stream never carried it.
-     * Every other committed row version came from a transaction the stream carries (see
-     * {@link SlotOrigin}). {@code xmin} is 32 bits; it is widened to the 64-bit {@code xid8} that
-     * {@code pg_visible_in_snapshot} takes against the statement's own next transaction id, which
-     * is exact for a row written fewer than 2^32 transactions ago.
-     */
-    private static final String VISIBLE_AT_ORIGIN = "pg_visible_in_snapshot(("
-            + "(SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint) - ((((SELECT pg_snapshot_xmax(pg_current_snapshot()))"
-            + "::text::bigint - xmin::text::bigint) % 4294967296) + 4294967296) % 4294967296)::text::xid8, ?::pg_snapshot)";
 
     private static TupleData row(ResultSet rs, int columns) throws SQLException {
         TupleData.Builder b = TupleData.builder();

@@ -20,6 +20,7 @@ import io.pgrelay.agent.route.TopicNames;
 import io.pgrelay.agent.schema.TableSchema;
 import io.pgrelay.agent.snapshot.Chunk;
 import io.pgrelay.agent.snapshot.ChunkRegistry;
+import io.pgrelay.agent.snapshot.KeylessRead;
 import io.pgrelay.agent.snapshot.SnapshotState;
 import io.pgrelay.agent.snapshot.Watermark;
 import org.apache.kafka.common.header.Header;
@@ -75,13 +76,12 @@ class SinkLoopTest {
         TableSchema known = TableSchema.of(RELATION, BuiltinTypes.CATALOG);   // no schema event: the topic has it
         SchemaStream schemas = new SchemaStream(SCHEMA_TOPIC, "test", "slot", BuiltinTypes.CATALOG,
                 Map.of(known.table(), known));
-        Set<TableId> keylessDone = new HashSet<>();
-        SnapshotWindows windows = new SnapshotWindows(chunks, snapshotState, stats.snapshot(), "slot", keylessDone);
+        SnapshotWindows windows = new SnapshotWindows(chunks, snapshotState, stats.snapshot(), "slot");
         SinkLoop loop = new SinkLoop(sink, encoder, new Routes(sink, encoder, table -> List.of("id"), TOPICS, stats),
                 new OversizedRecords(skipOversized, DEAD_LETTER, sink, stats, "slot"), progress, stats,
                 new SinkSettings("slot", tombstones, commitInterval, commitMaxBytes, 7, "agent-1", maxTransactionBytes,
                         Duration.ofMinutes(5), transactionTopic, "test"),
-                skipThrough, recordedFlushed, null, keylessDone, schemas, windows);
+                skipThrough, recordedFlushed, null, schemas, windows);
         loop.handle(RELATION, 0x10);
         return loop;
     }
@@ -269,7 +269,7 @@ class SinkLoopTest {
         transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
         transaction(loop, 0x300, 0x310, new Update(REL, 'K', null, row(2, "changed")));   // after the SELECT read it
         chunks.selected(new Chunk("1-1", ORDERS, RELATION, List.of(row(1, "a"), row(2, "b"), row(3, "c")),
-                null, null, List.of("3"), null, true, false, false, 3L, null));
+                null, null, List.of("3"), null, true, 3L, null));
         transaction(loop, 0x400, 0x410, watermark(Watermark.high("1-1")));
         loop.maybeCommit(true);
 
@@ -289,12 +289,73 @@ class SinkLoopTest {
         SinkLoop loop = loop();
         chunks.expect("1-1", ORDERS);
         transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
-        chunks.selected(new Chunk("1-1", ORDERS, RELATION, List.of(), null, null, null, null, true, false, false, 0L, null));
+        chunks.selected(new Chunk("1-1", ORDERS, RELATION, List.of(), null, null, null, null, true, 0L, null));
         transaction(loop, 0x300, 0x310, watermark(Watermark.high("1-1")));
         loop.maybeCommit(true);
         assertThat(sink.committed).isEmpty();
         assertThat(sink.lastCheckpoint().position()).as("past the watermark, so a new leader does not apply it again")
                 .isEqualTo(new Position(Lsn.of(0x300), -1));   // just before its transaction's first event
+    }
+
+    // ---- keyless tables: sent whole at a temporary slot's consistent point
+
+    @Test
+    void keylessTableGoesOutWholeAtTheConsistentPointAfterATruncateOnEveryPartition() throws Exception {
+        snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
+        SinkLoop loop = loop();
+        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
+        chunks.expect(read);
+        assertThat(read.arm(Lsn.of(0x350))).isTrue();                 // the temporary slot became consistent at 0/350
+        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        transaction(loop, 0x300, 0x310, insert(5));                    // committed before the point: in the read too
+        read.put(List.of(row(1, "a"), row(2, "b")));
+        read.end();
+        transaction(loop, 0x400, 0x410, insert(6));                    // the first transaction at or after the point
+        loop.maybeCommit(true);
+
+        assertThat(sink.committed(TOPIC)).extracting(Sent::key, Sent::op, Sent::commitLsn, Sent::seq).containsExactly(
+                tuple("{\"id\":5}", "insert", Lsn.of(0x300).toString(), "0"),
+                tuple(null, "truncate", Lsn.of(0x34f).toString(), "0"),   // once per partition (two here)
+                tuple(null, "truncate", Lsn.of(0x34f).toString(), "0"),
+                tuple("{\"id\":1}", "snapshot", Lsn.of(0x34f).toString(), "1"),
+                tuple("{\"id\":2}", "snapshot", Lsn.of(0x34f).toString(), "2"),
+                tuple("{\"id\":6}", "insert", Lsn.of(0x400).toString(), "0"));
+        assertThat(sink.lastCheckpoint().snapshot().active()).as("the table done: no snapshot left in progress").isFalse();
+        assertThat(read.outcome()).isCompletedWithValue(Chunk.Outcome.SENT);
+        assertThat(sink.lastCheckpoint().position()).isEqualTo(new Position(Lsn.of(0x400), 0));
+    }
+
+    @Test
+    void keylessReadThatFailsLeavesTheTableRunningAndTheStreamGoesOn() throws Exception {
+        snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
+        SinkLoop loop = loop();
+        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
+        chunks.expect(read);
+        read.arm(Lsn.of(0x350));
+        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        read.fail();                                                    // the worker's connection broke
+        transaction(loop, 0x400, 0x410, insert(6));
+        loop.maybeCommit(true);
+
+        assertThat(sink.committed(TOPIC)).extracting(Sent::op).containsExactly("truncate", "truncate", "insert");
+        SnapshotState.TableProgress table = sink.lastCheckpoint().snapshot().table(ORDERS).orElseThrow();
+        assertThat(table.status()).as("the next attempt starts it over, with a new truncate")
+                .isEqualTo(SnapshotState.Status.RUNNING);
+        assertThat(read.outcome()).isCompletedWithValue(Chunk.Outcome.STALE);
+    }
+
+    @Test
+    void transactionsBeforeTheConsistentPointDoNotSendTheKeylessTable() {
+        snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
+        SinkLoop loop = loop();
+        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
+        chunks.expect(read);
+        read.arm(Lsn.of(0x350));
+        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        transaction(loop, 0x340, 0x348, insert(5));
+        loop.maybeCommit(true);
+        assertThat(sink.committed(TOPIC)).extracting(Sent::op).containsExactly("insert");
+        assertThat(read.outcome()).isNotDone();
     }
 
     // ---- whole PostgreSQL transactions
@@ -495,6 +556,13 @@ class SinkLoopTest {
             }
             open.add(new Sent(topic, text(key), text(value), h));
             bytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        }
+
+        /** Recorded once per partition of a two-partition topic. */
+        @Override
+        public void sendToEveryPartition(String topic, byte[] key, byte[] value, Iterable<Header> headers) {
+            send(topic, key, value, headers);
+            send(topic, key, value, headers);
         }
 
         private static String text(byte[] bytes) {

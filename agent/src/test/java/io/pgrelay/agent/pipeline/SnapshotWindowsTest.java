@@ -25,9 +25,8 @@ class SnapshotWindowsTest {
 
     private final ChunkRegistry registry = new ChunkRegistry();
     private final SnapshotProgress progress = new SnapshotProgress();
-    private final Set<TableId> keylessDone = new HashSet<>();
     private final SnapshotWindows windows = new SnapshotWindows(registry,
-            SnapshotState.NONE.request(List.of(ORDERS)), progress, "slot", keylessDone);
+            SnapshotState.NONE.request(List.of(ORDERS)), progress, "slot");
 
     private static TupleData row(long id, String v) {
         return TupleData.builder().text(Long.toString(id)).text(v).build();
@@ -40,7 +39,7 @@ class SnapshotWindowsTest {
 
     private static Chunk chunk(String id, List<TupleData> rows, List<String> from, boolean last) {
         List<String> lastKey = rows.isEmpty() ? from : List.of(rows.get(rows.size() - 1).text(0));
-        return new Chunk(id, ORDERS, RELATION, rows, from, null, lastKey, null, last, false, false, 1000L, null);
+        return new Chunk(id, ORDERS, RELATION, rows, from, null, lastKey, null, last, 1000L, null);
     }
 
     @Test
@@ -98,48 +97,6 @@ class SnapshotWindowsTest {
         assertThat(closed.outcome()).isEqualTo(Chunk.Outcome.STALE);
         assertThat(closed.rows()).isEmpty();
         assertThat(outcome).isCompletedWithValue(Chunk.Outcome.STALE);
-    }
-
-    @Test
-    void keylessChunkIsReadAgainWhenItsTableChangedInTheWindow() {
-        CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
-        windows.low("1-1");
-        windows.changed(ORDERS, null, null, true);
-        registry.selected(keylessChunk("1-1", false, false));
-        SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
-        assertThat(closed.outcome()).isEqualTo(Chunk.Outcome.REDO);
-        assertThat(outcome).isCompletedWithValue(Chunk.Outcome.REDO);
-        assertThat(windows.state().table(ORDERS).orElseThrow().nextPage()).isNull();
-    }
-
-    private static Chunk keylessChunk(String id, boolean byOrigin, boolean last) {
-        return new Chunk(id, ORDERS, RELATION, List.of(row(1, "a")), null, null, null, 8L, last, true, byOrigin, null, null);
-    }
-
-    @Test
-    void keylessChunkFilteredByTheOriginIgnoresInsertsInTheWindow() {
-        CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
-        windows.low("1-1");
-        windows.changed(ORDERS, null, null, false);   // an insert: its row's xmin is after the origin, never in the chunk
-        registry.selected(keylessChunk("1-1", true, true));
-        SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
-        assertThat(closed.outcome()).isEqualTo(Chunk.Outcome.SENT);
-        assertThat(closed.rows()).hasSize(1);
-        windows.sent(closed, 1);
-        assertThat(outcome).isCompletedWithValue(Chunk.Outcome.SENT);
-        assertThat(keylessDone).as("a keyless table done under the origin is not sent again").containsExactly(ORDERS);
-    }
-
-    @Test
-    void keylessChunkFilteredByTheOriginIsReadAgainAfterAnUpdateOrDeleteInTheWindow() {
-        CompletableFuture<Chunk.Outcome> outcome = registry.expect("1-1", ORDERS);
-        windows.low("1-1");
-        windows.changed(ORDERS, null, null, false);
-        windows.changed(ORDERS, null, null, true);    // the old row version it replaced may be in the chunk
-        registry.selected(keylessChunk("1-1", true, true));
-        assertThat(windows.high("1-1", SnapshotWindowsTest::key).outcome()).isEqualTo(Chunk.Outcome.REDO);
-        assertThat(outcome).isCompletedWithValue(Chunk.Outcome.REDO);
-        assertThat(keylessDone).isEmpty();
     }
 
     @Test

@@ -17,7 +17,7 @@ class SlotCheckTest {
     private static final Position STREAMED = new Position(Lsn.parse("0/1579D48"), 11);
 
     private static Optional<Checkpoint> checkpoint(Position at, String flushed) {
-        return Optional.of(new Checkpoint(at, 3, "agent-1", flushed == null ? Lsn.ZERO : Lsn.parse(flushed), null, Set.of(),
+        return Optional.of(new Checkpoint(at, 3, "agent-1", flushed == null ? Lsn.ZERO : Lsn.parse(flushed), null,
                 SnapshotState.NONE));
     }
 
