@@ -303,21 +303,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
     @Override
     public void send(String topic, byte[] key, byte[] value, Iterable<Header> headers) {
         begin();
-        try {
-            // No per-record callback: a failed send fails the transaction's commit, which is where we look.
-            // Except a send refused before its record was queued (no metadata within max.block.ms: the
-            // brokers unreachable), which comes back as a failed future: without this look the sink would
-            // go on sending, max.block.ms per record, and never reach the commit.
-            java.util.concurrent.Future<?> sent = producer.send(new ProducerRecord<>(topic, null, key, value, headers));
-            if (sent.isDone()) {   // every send: this one volatile read; the rest only for a send already over
-                failedAtOnce(sent).ifPresent(e -> sendFailure.compareAndSet(null, e));
-                throwIfSendFailed();
-            }
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            throw new FencedException(e);
-        }
-        transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        transactionRecords++;
+        sendRecord(new ProducerRecord<>(topic, null, key, value, headers));
     }
 
     @Override
@@ -330,18 +316,28 @@ public final class KafkaSink implements Sink, AutoCloseable {
             throw new FencedException(e);
         }
         for (int p = 0; p < partitions; p++) {
-            try {
-                java.util.concurrent.Future<?> sent = producer.send(new ProducerRecord<>(topic, p, key, value, headers));
-                if (sent.isDone()) {
-                    failedAtOnce(sent).ifPresent(e -> sendFailure.compareAndSet(null, e));
-                    throwIfSendFailed();
-                }
-            } catch (ProducerFencedException | InvalidProducerEpochException e) {
-                throw new FencedException(e);
-            }
-            transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-            transactionRecords++;
+            sendRecord(new ProducerRecord<>(topic, p, key, value, headers));
         }
+    }
+
+    private void sendRecord(ProducerRecord<byte[], byte[]> record) {
+        try {
+            // No per-record callback: a failed send fails the transaction's commit, which is where we look.
+            // Except a send refused before its record was queued (no metadata within max.block.ms: the
+            // brokers unreachable), which comes back as a failed future: without this look the sink would
+            // go on sending, max.block.ms per record, and never reach the commit.
+            java.util.concurrent.Future<?> sent = producer.send(record);
+            if (sent.isDone()) {   // every send: this one volatile read; the rest only for a send already over
+                failedAtOnce(sent).ifPresent(e -> sendFailure.compareAndSet(null, e));
+                throwIfSendFailed();
+            }
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new FencedException(e);
+        }
+        byte[] key = record.key();
+        byte[] value = record.value();
+        transactionBytes += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        transactionRecords++;
     }
 
     /**
