@@ -107,6 +107,7 @@ final class EffectiveConfig {
             schemaRegistry.put("url", Masking.url(registry.url()));
             schemaRegistry.put("username", registry.username());
             schemaRegistry.put("password", registry.password().masked());
+            schemaRegistry.put("retryTimeout", Units.formatDuration(registry.retryTimeout()));
             kafka.put("schemaRegistry", schemaRegistry);
         }
         KafkaSecurity sec = k.security();

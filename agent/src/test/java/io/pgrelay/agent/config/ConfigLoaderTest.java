@@ -205,6 +205,16 @@ class ConfigLoaderTest {
         assertThat(f.schemaRegistry().username()).isEqualTo("relay");
         assertThat(f.schemaRegistry().password().reveal()).isEqualTo("s3cret");
         assertThat(f.schemaRegistry().toString()).doesNotContain("s3cret");
+        assertThat(f.schemaRegistry().retryTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(parse("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: debezium
+                  serialization: avro
+                  schemaRegistry: { url: 'http://registry:8081', retryTimeout: 45s }
+                """, Map.of()).kafka().formats().schemaRegistry().retryTimeout()).isEqualTo(java.time.Duration.ofSeconds(45));
     }
 
     @Test
@@ -216,10 +226,11 @@ class ConfigLoaderTest {
                   bootstrapServers: k1:9092
                   format: debezium
                   serialization: avro
-                  schemaRegistry: { url: 'registry:8081', password: x, subjects: record }
+                  schemaRegistry: { url: 'registry:8081', password: x, subjects: record, retryTimeout: 0s }
                 """)).containsExactly(
                 "kafka.schemaRegistry.url: 'registry:8081' is not an http:// or https:// URL",
                 "kafka.schemaRegistry.password: set without kafka.schemaRegistry.username; basic auth needs both",
+                "kafka.schemaRegistry.retryTimeout: '0s' must be longer than 0",
                 "kafka.schemaRegistry.subjects: unknown key");
         assertThat(problems("""
                 cluster: demo
