@@ -142,6 +142,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void jsonSchemaCompressesWithLz4UnlessTheProducerSaysOtherwise() {
+        String base = """
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                """;
+        assertThat(parse(base, Map.of()).kafka().producerSettings()).isEmpty();
+        assertThat(parse(base + "  format: debezium\n", Map.of()).kafka().producerSettings()).isEmpty();
+        assertThat(parse(base + "  format: debezium\n  serialization: json-schema\n  producer: { linger.ms: 20 }\n", Map.of())
+                .kafka().producerSettings()).isEqualTo(Map.of("compression.type", "lz4", "linger.ms", "20"));
+        assertThat(parse(base + "  format: debezium\n  serialization: json-schema\n  producer: { compression.type: none }\n", Map.of())
+                .kafka().producerSettings()).isEqualTo(Map.of("compression.type", "none"));
+    }
+
+    @Test
     void unknownFormatsAndUnsupportedSerializationsAreReportedWithTheOtherProblems() {
         assertThat(problems("""
                 cluster: demo
