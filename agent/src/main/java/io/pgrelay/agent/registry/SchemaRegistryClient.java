@@ -50,9 +50,24 @@ public final class SchemaRegistryClient {
     private final Duration retryTimeout;
     /** {@link System#nanoTime()} of the first failure since the registry last answered; {@link #UP} while it answers. */
     private final AtomicLong downSince = new AtomicLong(UP);
+    /** {@link System#nanoTime()} of the latest failure. */
+    private final AtomicLong lastFailure = new AtomicLong(UP);
     private static final long UP = Long.MIN_VALUE;
+    /**
+     * A failure this long after the one before starts a new outage: the leader retries at least
+     * every 30 s (its longest backoff) plus a request's 10 s, so a longer quiet means it stopped
+     * needing the registry (the shape that failed is gone, or it stood by) rather than that the
+     * registry stayed down, and an old outage must not make a new one fatal at once.
+     */
+    static final Duration NEW_OUTAGE_AFTER = Duration.ofMinutes(2);
+    private final long newOutageAfterNanos;
 
     public SchemaRegistryClient(FormatConfig.SchemaRegistry config) {
+        this(config, NEW_OUTAGE_AFTER);
+    }
+
+    SchemaRegistryClient(FormatConfig.SchemaRegistry config, Duration newOutageAfter) {
+        this.newOutageAfterNanos = newOutageAfter.toNanos();
         this.url = config.url();
         this.retryTimeout = config.retryTimeout();
         this.authorization = config.username() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
@@ -79,6 +94,7 @@ public final class SchemaRegistryClient {
             throw outage(e, subject, context);
         }
         downSince.set(UP);
+        lastFailure.set(UP);
         ids.put(cacheKey, id);
         return id;
     }
@@ -89,7 +105,12 @@ public final class SchemaRegistryClient {
      */
     private RuntimeException outage(RegistryUnavailableException e, String subject, String context) {
         long now = System.nanoTime();
-        downSince.compareAndSet(UP, now);
+        long previous = lastFailure.getAndSet(now);
+        if (previous == UP || now - previous > newOutageAfterNanos) {
+            downSince.set(now);
+        } else {
+            downSince.compareAndSet(UP, now);
+        }
         long downNanos = now - downSince.get();
         if (downNanos < retryTimeout.toNanos()) {
             return e;

@@ -44,6 +44,26 @@ class SchemaRegistryClientTest {
         System.out.println("SchemaRegistryClientTest: " + last.getMessage());
     }
 
+    @Test
+    void aFailureLongAfterTheLastOneStartsANewOutageInsteadOfStoppingAtOnce() throws Exception {
+        String url = "http://127.0.0.1:" + closedPort();
+        SchemaRegistryClient client = new SchemaRegistryClient(
+                new FormatConfig.SchemaRegistry(url, null, Secret.EMPTY, Duration.ofMillis(800)), Duration.ofMillis(400));
+        assertThat(catchThrowable(() -> client.register("t-value", "\"string\"", "a row")))
+                .isInstanceOf(SchemaRegistryClient.RegistryUnavailableException.class);
+        Thread.sleep(1000);   // quiet for longer than a leader's retries ever are: the first outage is over
+        assertThat(catchThrowable(() -> client.register("t-value", "\"string\"", "a row")))
+                .as("a new outage, timed from now").isInstanceOf(SchemaRegistryClient.RegistryUnavailableException.class);
+        Throwable last = null;
+        long start = System.nanoTime();
+        while (!(last instanceof SchemaRegistryClient.RegistryDownException) && System.nanoTime() - start < 10_000_000_000L) {
+            Thread.sleep(100);
+            last = catchThrowable(() -> client.register("t-value", "\"string\"", "a row"));
+        }
+        assertThat(last).isInstanceOf(SchemaRegistryClient.RegistryDownException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+    }
+
     private static int closedPort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
