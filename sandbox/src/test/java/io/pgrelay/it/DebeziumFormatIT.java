@@ -185,6 +185,52 @@ class DebeziumFormatIT {
         }
     }
 
+    @Test
+    void snapshotRowsAreOpRWithSourceSnapshotTrueAndStreamedRowsAfterThemFalse() throws Exception {
+        String cluster = ItSupport.uniqueCluster("dbzsnap");
+        String table = "public." + cluster + "_t";
+        sandbox.postgres().execute("CREATE TABLE " + table + " (id int4 PRIMARY KEY, note text)",
+                "INSERT INTO " + table + " SELECT g, 'before the agent ' || g FROM generate_series(1, 5) g");
+        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
+        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table)
+                .kafka("format: debezium").kafka("serialization: json-schema").snapshot("initial", 2);
+        cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot()));
+        AgentProcess agent = ItSupport.startAgent(configs, "agent-1");
+        cleanup.add(agent);
+        ItSupport.awaitSlotActive(sandbox, configs.slot(), Duration.ofSeconds(30));
+        String topic = cluster + "." + table;
+        JsonConverter values = converter(true, false);
+        try (TopicReader reader = new TopicReader(sandbox.kafka().bootstrapServers(), topic)) {
+            assertThat(reader.readAtLeast(5, Duration.ofSeconds(60))).as(agent.log()).hasSize(5);
+            sandbox.postgres().execute("INSERT INTO " + table + " VALUES (6, 'streamed')");
+            List<ConsumerRecord<String, String>> all = reader.readAtLeast(6, Duration.ofSeconds(30));
+            assertThat(all).as(agent.log()).hasSize(6);
+            List<ConsumerRecord<String, String>> snapshot = all.subList(0, 5);
+            List<ConsumerRecord<String, String>> streamed = all.subList(5, 6);
+
+            List<Integer> ids = new ArrayList<>();
+            for (ConsumerRecord<String, String> r : snapshot) {
+                Struct v = (Struct) values.toConnectData(r.topic(), r.value().getBytes(StandardCharsets.UTF_8)).value();
+                assertThat(v.getString("op")).isEqualTo("r");
+                assertThat(v.get("before")).isNull();
+                Struct source = v.getStruct("source");
+                // Debezium's io.debezium.data.Enum; pgrelay writes "true" for every snapshot row (docs/formats.md)
+                assertThat(source.getString("snapshot")).isEqualTo("true");
+                assertThat(source.schema().field("snapshot").schema().parameters().get("allowed").split(","))
+                        .contains(source.getString("snapshot"));
+                assertThat(source.getString("table")).isEqualTo(table.substring("public.".length()));
+                ids.add(v.getStruct("after").getInt32("id"));
+                assertThat(v.getStruct("after").getString("note")).isEqualTo("before the agent " + ids.get(ids.size() - 1));
+            }
+            assertThat(ids).containsExactlyInAnyOrder(1, 2, 3, 4, 5);
+            Struct insert = (Struct) values.toConnectData(topic, streamed.get(0).value().getBytes(StandardCharsets.UTF_8)).value();
+            assertThat(insert.getString("op")).isEqualTo("c");
+            assertThat(insert.getStruct("source").getString("snapshot")).isEqualTo("false");
+        }
+        // json-schema's default: the repeated schemas compressed (docs/configuration.md, kafka.producer)
+        assertThat(agent.log()).contains("\"producer\":{\"compression.type\":\"lz4\"}");
+    }
+
     private static long micros(String localDateTime) {
         LocalDateTime t = LocalDateTime.parse(localDateTime);
         return t.toEpochSecond(ZoneOffset.UTC) * 1_000_000 + t.getNano() / 1000;

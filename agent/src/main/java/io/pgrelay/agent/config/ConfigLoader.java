@@ -246,9 +246,10 @@ public final class ConfigLoader {
         if (username == null && !password.isEmpty()) {
             r.problem("password", "set without kafka.schemaRegistry.username; basic auth needs both");
         }
+        Duration retryTimeout = r.duration("retryTimeout", FormatConfig.SchemaRegistry.DEFAULT_RETRY_TIMEOUT);
         r.reportUnknownKeys();
-        return avro ? new FormatConfig.SchemaRegistry(url == null ? null : url.replaceAll("/+$", ""), username, password)
-                : FormatConfig.SchemaRegistry.NONE;
+        return avro ? new FormatConfig.SchemaRegistry(url == null ? null : url.replaceAll("/+$", ""), username, password,
+                retryTimeout) : FormatConfig.SchemaRegistry.NONE;
     }
 
     private CoordinationConfig coordination(ConfigNode s) {

@@ -81,7 +81,7 @@ final class EffectiveConfig {
         k.topics().forEach((TableId t, String topic) -> topics.put(t.quoted(), topic));
         kafka.put("topics", topics);
         kafka.put("tombstones", k.tombstones());
-        kafka.put("producer", Masking.producer(k.producer()));
+        kafka.put("producer", Masking.producer(k.producerSettings()));
         kafka.put("partitions", k.partitions());
         kafka.put("checkpointTopic", k.checkpointTopic());
         kafka.put("onOversized", k.onOversized().name().toLowerCase());
@@ -107,6 +107,7 @@ final class EffectiveConfig {
             schemaRegistry.put("url", Masking.url(registry.url()));
             schemaRegistry.put("username", registry.username());
             schemaRegistry.put("password", registry.password().masked());
+            schemaRegistry.put("retryTimeout", Units.formatDuration(registry.retryTimeout()));
             kafka.put("schemaRegistry", schemaRegistry);
         }
         KafkaSecurity sec = k.security();

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -78,9 +79,16 @@ public record FormatConfig(Format format, Serialization serialization, Debezium 
      * @param url      the API's base URL ({@code http://registry:8081}, or Apicurio's {@code …/apis/ccompat/v7}); null when absent
      * @param username HTTP basic auth user, or null for none
      * @param password HTTP basic auth password: a secret, never logged
+     * @param retryTimeout how long a registry that cannot be reached (or answers 5xx) is retried
+     *                 before the leader stops with an error ({@code kafka.schemaRegistry.retryTimeout})
      */
-    public record SchemaRegistry(String url, String username, Secret password) {
+    public record SchemaRegistry(String url, String username, Secret password, Duration retryTimeout) {
 
-        public static final SchemaRegistry NONE = new SchemaRegistry(null, null, Secret.EMPTY);
+        /**
+         * Two minutes: the producer's default {@code delivery.timeout.ms}, the time a record is given
+         * to reach Kafka, so a row waits as long for the registry as for the broker.
+         */
+        public static final Duration DEFAULT_RETRY_TIMEOUT = Duration.ofMinutes(2);
+        public static final SchemaRegistry NONE = new SchemaRegistry(null, null, Secret.EMPTY, DEFAULT_RETRY_TIMEOUT);
     }
 }

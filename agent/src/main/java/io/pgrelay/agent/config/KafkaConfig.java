@@ -49,6 +49,25 @@ public record KafkaConfig(String bootstrapServers, String topicPrefix, Map<Table
         producer = Map.copyOf(producer);
     }
 
+    /**
+     * The producer settings the agent's producer gets: {@link #producer} as given, over pgrelay's
+     * defaults for the serialization. {@code serialization: json-schema} compresses with
+     * {@code lz4} unless {@code compression.type} is set: each record repeats its table's whole
+     * Connect schema, which lz4 takes out of a batch for little CPU (docs/formats.md, "Throughput by format").
+     */
+    public Map<String, String> producerSettings() {
+        if (formats.serialization() == FormatConfig.Serialization.JSON_SCHEMA && !producer.containsKey(COMPRESSION_TYPE)) {
+            Map<String, String> withDefault = new java.util.HashMap<>(producer);
+            withDefault.put(COMPRESSION_TYPE, JSON_SCHEMA_COMPRESSION);
+            return Map.copyOf(withDefault);
+        }
+        return producer;
+    }
+
+    static final String COMPRESSION_TYPE = "compression.type";
+    /** The default {@code compression.type} of {@code serialization: json-schema}. */
+    public static final String JSON_SCHEMA_COMPRESSION = "lz4";
+
     /** The table-to-topic router of this configuration. */
     public TopicNames topicNames() {
         return new TopicNames(topicPrefix, topics);

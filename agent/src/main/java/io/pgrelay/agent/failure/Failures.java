@@ -41,9 +41,11 @@ public final class Failures {
             }
             if (t instanceof FatalException || t instanceof io.pgrelay.agent.pgoutput.PgOutputException
                     || t instanceof io.pgrelay.agent.event.EventEncodingException
-                    || t instanceof io.pgrelay.agent.registry.SchemaRegistryClient.SchemaRejectedException) {
+                    || t instanceof io.pgrelay.agent.registry.SchemaRegistryClient.SchemaRejectedException
+                    || t instanceof io.pgrelay.agent.registry.SchemaRegistryClient.RegistryDownException) {
                 // a stream we cannot read, an event we cannot write or a schema the registry refuses
-                // would fail the same way again
+                // would fail the same way again; a registry down for longer than its retryTimeout
+                // is for a person to look at
                 return Kind.FATAL;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {

@@ -129,7 +129,7 @@ final class StandbyWarmUp {
     }
 
     private KafkaSink.Prepared prepareSink() {
-        return KafkaSink.prepare(LeaderSettings.kafkaClientConfig(config), config.kafka().producer(), config.cluster(),
+        return KafkaSink.prepare(LeaderSettings.kafkaClientConfig(config), config.kafka().producerSettings(), config.cluster(),
                 config.kafka().checkpointTopic(), config.kafka().partitions());
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.Masking;
+import io.pgrelay.agent.config.Units;
 
 import java.io.IOException;
 import java.net.URI;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Registers schemas with a schema registry through Confluent's REST API
@@ -25,10 +27,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * and schema text, so a schema costs one request per agent run.
  *
  * <p>Failures: a registry that cannot be reached or answers 5xx is
- * {@link RegistryUnavailableException} (retried with backoff, like a Kafka outage); one that refuses
- * the schema (409 incompatible, 422 invalid, 401/403) is {@link SchemaRejectedException}, fatal: a
- * person must change the subject's rule or the table. Both name the subject and the registry's
- * reason; neither names the password.
+ * {@link RegistryUnavailableException} (the leader retries with backoff) until it has failed so
+ * for {@code kafka.schemaRegistry.retryTimeout} without a single success; the first failure after
+ * that is {@link RegistryDownException}, fatal. One that refuses the schema (409 incompatible,
+ * 422 invalid, 401/403) is {@link SchemaRejectedException}, fatal: a person must change the
+ * subject's rule or the table. All name the registry, the subject and the registry's reason; none
+ * names the password. The outage is timed here, in the client that outlives a pipeline's restarts
+ * (one per agent process), so each retry of the leader counts against the same clock.
  *
  * <p>Thread-safe.
  */
@@ -42,9 +47,29 @@ public final class SchemaRegistryClient {
     private final String authorization;   // null without basic auth
     private final HttpClient client;
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
+    private final Duration retryTimeout;
+    /** {@link System#nanoTime()} of the first failure since the registry last answered; {@link #UP} while it answers. */
+    private final AtomicLong downSince = new AtomicLong(UP);
+    /** {@link System#nanoTime()} of the latest failure. */
+    private final AtomicLong lastFailure = new AtomicLong(UP);
+    private static final long UP = Long.MIN_VALUE;
+    /**
+     * A failure this long after the one before starts a new outage: the leader retries at least
+     * every 30 s (its longest backoff) plus a request's 10 s, so a longer quiet means it stopped
+     * needing the registry (the shape that failed is gone, or it stood by) rather than that the
+     * registry stayed down, and an old outage must not make a new one fatal at once.
+     */
+    static final Duration NEW_OUTAGE_AFTER = Duration.ofMinutes(2);
+    private final long newOutageAfterNanos;
 
     public SchemaRegistryClient(FormatConfig.SchemaRegistry config) {
+        this(config, NEW_OUTAGE_AFTER);
+    }
+
+    SchemaRegistryClient(FormatConfig.SchemaRegistry config, Duration newOutageAfter) {
+        this.newOutageAfterNanos = newOutageAfter.toNanos();
         this.url = config.url();
+        this.retryTimeout = config.retryTimeout();
         this.authorization = config.username() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
                 (config.username() + ":" + config.password().reveal()).getBytes(StandardCharsets.UTF_8));
         this.client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
@@ -62,9 +87,47 @@ public final class SchemaRegistryClient {
         if (known != null) {
             return known;
         }
-        int id = post(subject, schema, " (for " + context + ")");
+        int id;
+        try {
+            id = post(subject, schema, " (for " + context + ")");
+        } catch (RegistryUnavailableException e) {
+            throw outage(e, subject, context);
+        }
+        downSince.set(UP);
+        lastFailure.set(UP);
         ids.put(cacheKey, id);
         return id;
+    }
+
+    /**
+     * {@code e} while the outage is younger than {@code retryTimeout}; after that one fatal
+     * {@link RegistryDownException} that says for how long, and what it was registering.
+     */
+    private RuntimeException outage(RegistryUnavailableException e, String subject, String context) {
+        long now = System.nanoTime();
+        long previous = lastFailure.getAndSet(now);
+        if (previous == UP || now - previous > newOutageAfterNanos) {
+            downSince.set(now);
+        } else {
+            downSince.compareAndSet(UP, now);
+        }
+        long downNanos = now - downSince.get();
+        if (downNanos < retryTimeout.toNanos()) {
+            return e;
+        }
+        return new RegistryDownException("schema registry " + Masking.url(url) + " has been unreachable or failing for "
+                + Math.round(downNanos / 1e9) + " s (kafka.schemaRegistry.retryTimeout: " + Units.formatDuration(retryTimeout)
+                + "); the leader stops: could not register subject " + subject + " (for " + context
+                + "); nothing from that row on is written and the slot stays before it. Last failure:"
+                + lastFailure(e, subject, context), e.getCause());
+    }
+
+    /** The failure's own words, without the registry, subject and context that {@link #post} puts in front. */
+    private String lastFailure(RegistryUnavailableException e, String subject, String context) {
+        String m = String.valueOf(e.getMessage());
+        String prefix = "schema registry " + Masking.url(url) + " could not register subject " + subject + " (for " + context + ")";
+        String rest = m.startsWith(prefix) ? m.substring(prefix.length()) : " " + m;
+        return rest.startsWith(":") ? rest.substring(1) : rest;
     }
 
     private int post(String subject, String schema, String context) {
@@ -137,6 +200,16 @@ public final class SchemaRegistryClient {
     /** The registry cannot be reached or failed: nothing was written; the leader retries with backoff. */
     public static final class RegistryUnavailableException extends RuntimeException {
         public RegistryUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * The registry could not be reached (or failed) for longer than {@code kafka.schemaRegistry.retryTimeout}:
+     * nothing was written; the leader stops ({@code Failures} classifies it fatal).
+     */
+    public static final class RegistryDownException extends RuntimeException {
+        public RegistryDownException(String message, Throwable cause) {
             super(message, cause);
         }
     }

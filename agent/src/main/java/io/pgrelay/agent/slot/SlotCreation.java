@@ -155,6 +155,6 @@ public final class SlotCreation {
 
     private KafkaSink openSink() {
         return KafkaSink.prepare(KafkaClients.config(config.kafka(), "pgrelay-" + config.agent().id()),
-                config.kafka().producer(), config.cluster(), config.kafka().checkpointTopic(), config.kafka().partitions()).activate();
+                config.kafka().producerSettings(), config.cluster(), config.kafka().checkpointTopic(), config.kafka().partitions()).activate();
     }
 }

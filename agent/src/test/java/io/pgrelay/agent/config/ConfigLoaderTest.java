@@ -142,6 +142,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void jsonSchemaCompressesWithLz4UnlessTheProducerSaysOtherwise() {
+        String base = """
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                """;
+        assertThat(parse(base, Map.of()).kafka().producerSettings()).isEmpty();
+        assertThat(parse(base + "  format: debezium\n", Map.of()).kafka().producerSettings()).isEmpty();
+        assertThat(parse(base + "  format: debezium\n  serialization: json-schema\n  producer: { linger.ms: 20 }\n", Map.of())
+                .kafka().producerSettings()).isEqualTo(Map.of("compression.type", "lz4", "linger.ms", "20"));
+        assertThat(parse(base + "  format: debezium\n  serialization: json-schema\n  producer: { compression.type: none }\n", Map.of())
+                .kafka().producerSettings()).isEqualTo(Map.of("compression.type", "none"));
+    }
+
+    @Test
     void unknownFormatsAndUnsupportedSerializationsAreReportedWithTheOtherProblems() {
         assertThat(problems("""
                 cluster: demo
@@ -205,6 +221,16 @@ class ConfigLoaderTest {
         assertThat(f.schemaRegistry().username()).isEqualTo("relay");
         assertThat(f.schemaRegistry().password().reveal()).isEqualTo("s3cret");
         assertThat(f.schemaRegistry().toString()).doesNotContain("s3cret");
+        assertThat(f.schemaRegistry().retryTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(parse("""
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka:
+                  bootstrapServers: k1:9092
+                  format: debezium
+                  serialization: avro
+                  schemaRegistry: { url: 'http://registry:8081', retryTimeout: 45s }
+                """, Map.of()).kafka().formats().schemaRegistry().retryTimeout()).isEqualTo(java.time.Duration.ofSeconds(45));
     }
 
     @Test
@@ -216,10 +242,11 @@ class ConfigLoaderTest {
                   bootstrapServers: k1:9092
                   format: debezium
                   serialization: avro
-                  schemaRegistry: { url: 'registry:8081', password: x, subjects: record }
+                  schemaRegistry: { url: 'registry:8081', password: x, subjects: record, retryTimeout: 0s }
                 """)).containsExactly(
                 "kafka.schemaRegistry.url: 'registry:8081' is not an http:// or https:// URL",
                 "kafka.schemaRegistry.password: set without kafka.schemaRegistry.username; basic auth needs both",
+                "kafka.schemaRegistry.retryTimeout: '0s' must be longer than 0",
                 "kafka.schemaRegistry.subjects: unknown key");
         assertThat(problems("""
                 cluster: demo

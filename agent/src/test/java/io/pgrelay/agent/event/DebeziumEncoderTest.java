@@ -231,4 +231,53 @@ class DebeziumEncoderTest {
         assertThat(encoder(false, withTruncates).writes(Op.TRUNCATE)).isTrue();
         assertThat(encoder(false, FormatConfig.Debezium.DEFAULT).writes(Op.DELETE)).isTrue();
     }
+
+    @Test
+    void theSchemaIsBuiltOncePerTableShapeAndIsWhatAFreshEncoderAndJsonConverterWrite() throws Exception {
+        Relation shape1 = new Relation(16500, "public", "orders", 'd', List.of(
+                new Relation.Column(true, "id", BuiltinTypes.INT8, -1), new Relation.Column(false, "note", BuiltinTypes.TEXT, -1)));
+        Relation shape2 = new Relation(16500, "public", "orders", 'd', List.of(
+                new Relation.Column(true, "id", BuiltinTypes.INT8, -1), new Relation.Column(false, "note", BuiltinTypes.TEXT, -1),
+                new Relation.Column(false, "qty", BuiltinTypes.INT4, -1)));
+        DebeziumEncoder cached = encoder(true, FormatConfig.Debezium.DEFAULT);
+        cached.register(shape1);
+
+        byte[] first = cached.value(insert(shape1, "1", "a"));
+        byte[] second = cached.value(insert(shape1, "2", "b"));
+        assertThat(schemaOf(second)).isEqualTo(schemaOf(first));
+        assertThat(schemaOf(second)).as("the cached schema is the one a new encoder builds")
+                .isEqualTo(schemaOf(encoder(true, FormatConfig.Debezium.DEFAULT).value(insert(shape1, "2", "b"))));
+        assertThat(new String(cached.key(insert(shape1, "2", "b")), StandardCharsets.UTF_8))
+                .isEqualTo(new String(encoder(true, FormatConfig.Debezium.DEFAULT).key(insert(shape1, "2", "b")), StandardCharsets.UTF_8));
+        Struct decoded = decode(second, "demo.public.orders");
+        byte[] rewritten = converter(true, false).fromConnectData("demo.public.orders", decoded.schema(), decoded);
+        assertThat(JSON.readTree(rewritten).get("schema")).isEqualTo(JSON.readTree(second).get("schema"));
+        assertThat(new String(rewritten, StandardCharsets.UTF_8)).startsWith(schemaOf(second));
+
+        // A column added: PostgreSQL sends a new Relation before the next row; the row carries the new schema.
+        byte[] third = cached.value(insert(shape2, "3", "c", "7"));
+        assertThat(schemaOf(third)).isNotEqualTo(schemaOf(first)).contains("\"field\":\"qty\"")
+                .isEqualTo(schemaOf(encoder(true, FormatConfig.Debezium.DEFAULT).value(insert(shape2, "3", "c", "7"))));
+        assertThat(decode(third, "demo.public.orders").getStruct("after").getInt32("qty")).isEqualTo(7);
+        // and back: the same relation id with the first shape again
+        cached.register(shape1);
+        assertThat(schemaOf(cached.value(insert(shape1, "4", "d")))).isEqualTo(schemaOf(first));
+    }
+
+    private static ChangeEvent insert(Relation relation, String... values) {
+        TupleData.Builder row = TupleData.builder();
+        for (String v : values) {
+            row.text(v);
+        }
+        return new ChangeEvent(Op.INSERT, relation, null, row.build(), Lsn.parse("0/10"), Lsn.parse("0/20"), 7, 0,
+                1_795_342_530_123_456L);
+    }
+
+    /** The record's {@code {"schema":…} } part, as text: everything before {@code ,"payload":}. */
+    private static String schemaOf(byte[] record) {
+        String text = new String(record, StandardCharsets.UTF_8);
+        int payload = text.indexOf(",\"payload\":");
+        assertThat(payload).as(text).isPositive();
+        return text.substring(0, payload);
+    }
 }

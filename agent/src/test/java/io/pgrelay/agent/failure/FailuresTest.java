@@ -34,6 +34,12 @@ class FailuresTest {
     }
 
     @Test
+    void schemaRegistryDownForLongerThanItsRetryTimeoutIsFatal() {
+        assertThat(Failures.classify(new RuntimeException("pipeline failed", new io.pgrelay.agent.registry.SchemaRegistryClient.RegistryDownException(
+                "schema registry http://r:8081 has been unreachable or failing for 120 s", new java.net.ConnectException())))).isEqualTo(FATAL);
+    }
+
+    @Test
     void schemaTheRegistryRefusesIsFatal() {
         assertThat(Failures.classify(new io.pgrelay.agent.registry.SchemaRegistryClient.SchemaRejectedException(
                 "schema registry http://r:8081 refused the new schema of subject t-value as incompatible"))).isEqualTo(FATAL);
