@@ -29,9 +29,9 @@ import java.util.function.BiFunction;
  * The sink's side of the watermark snapshot (DBLog; Debezium's incremental snapshots). Between a
  * chunk's low and high watermark, every change of the chunk's table removes its key (old and new)
  * from the chunk: the stream's value is newer than the SELECT's, or as new. At the high watermark
- * the rest of the chunk's rows go out as snapshot events, at that point of the stream. A chunk
- * chunked by ctid cannot match changes to rows, so any change of its table in the window makes the
- * worker read it again.
+ * the rest of the chunk's rows go out as snapshot events, at that point of the stream. A table
+ * without a key is not chunked: it is read whole and sent at one point ({@code KeylessRead}); this
+ * class moves its state too.
  *
  * <p>Also owns the {@link SnapshotState} that the checkpoint carries. Thread rule: the sink thread only.
  */
@@ -53,9 +53,6 @@ final class SnapshotWindows {
     private static final class Window {
         final TableId table;
         final Set<String> touchedKeys = new HashSet<>();
-        boolean changed;
-        /** An update, delete or truncate: a row version the chunk may have read is gone. */
-        boolean removed;
         boolean truncated;
 
         Window(TableId table) {
@@ -106,14 +103,11 @@ final class SnapshotWindows {
     }
 
     /**
-     * A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when
-     * none; {@code removes}: an update or delete (the row version it replaces may be in the chunk).
+     * A row change of a watched table; {@code key}/{@code oldKey} as the record key's JSON, null when none.
      */
-    void changed(TableId table, String key, String oldKey, boolean removes) {
+    void changed(TableId table, String key, String oldKey) {
         for (Window w : open.values()) {
             if (w.table.equals(table)) {
-                w.changed = true;
-                w.removed |= removes;
                 if (key != null) {
                     w.touchedKeys.add(key);
                 }
@@ -138,14 +132,12 @@ final class SnapshotWindows {
                     event.commitLsn(), event.xid(), event.seq(), event.committedAtMicros()));
         }
         changed(table, key == null ? null : new String(key, StandardCharsets.UTF_8),
-                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8), event.op() != Op.INSERT);
+                oldKey == null ? null : new String(oldKey, StandardCharsets.UTF_8));
     }
 
     void truncated(TableId table) {
         for (Window w : open.values()) {
             if (w.table.equals(table)) {
-                w.changed = true;
-                w.removed = true;
                 w.truncated = true;
             }
         }

@@ -14,7 +14,7 @@ import java.util.List;
  * @param fromKey   the table's {@code lastKey} this chunk continues after (null: the first chunk)
  * @param fromPage  the table's {@code nextPage} this chunk starts at (null: the first chunk)
  * @param lastKey   the chunking key of the last row read, null when no row was read
- * @param nextPage  for ctid chunks: the first page after this chunk
+ * @param nextPage  the first heap page after this chunk: only in a checkpoint of an older version (ctid chunks), else null
  * @param last      no rows of the table follow this chunk
  * @param note      why the table ends without rows (it no longer exists), else null
  */

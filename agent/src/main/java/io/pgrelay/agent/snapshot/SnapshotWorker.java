@@ -337,11 +337,11 @@ public final class SnapshotWorker implements Runnable {
     }
 
     private TableShape shape(TableId table) throws SQLException {
-        TableShape shape = TableShape.read(connection(), table, settings.publication(), settings.chunkSize());
+        TableShape shape = TableShape.read(connection(), table, settings.publication());
         shapes.put(table, shape);
         if (shape != null && shape.keyless()) {
-            log.info("slot {}: {} has no primary key or replica identity index: snapshot in ranges of {} heap pages by ctid",
-                    settings.slot(), table, shape.pagesPerChunk());
+            log.info("slot {}: {} has no primary key or replica identity index: it is read whole, in a temporary slot's"
+                    + " snapshot, and sent after a truncate at that slot's consistent point", settings.slot(), table);
         }
         return shape;
     }

@@ -16,16 +16,13 @@ import java.util.Map;
  * What a chunk's SELECT needs to know of a table, read from the catalog once per term.
  *
  * @param relation      the columns as pgoutput's Relation message describes them (relation id = the table's oid)
- * @param keyColumns    the chunking key; empty for a table read by ctid ranges
+ * @param keyColumns    the chunking key; empty for a table without one (read whole, see {@code SnapshotWorker})
  * @param keyTypes      SQL types of the key columns, to cast the last key sent back
  * @param selectList    the published columns, then the key columns again (to read the last key)
  * @param estimate      {@code pg_class.reltuples}, null when PostgreSQL has none
- * @param pagesPerChunk heap pages per ctid range, about {@code chunkSize} rows
  */
 record TableShape(TableId table, Relation relation, List<String> keyColumns, List<String> keyTypes,
-                  String selectList, Long estimate, long pagesPerChunk) {
-
-    private static final long DEFAULT_PAGES_PER_CHUNK = 8;
+                  String selectList, Long estimate) {
 
     boolean keyless() {
         return keyColumns.isEmpty();
@@ -34,16 +31,15 @@ record TableShape(TableId table, Relation relation, List<String> keyColumns, Lis
     /**
      * Reads the table's columns and identity as pgoutput would send them (generated columns left
      * out, the publication's column list applied) and its chunking key: the primary key, else the
-     * replica identity index, else none (ctid ranges). Null when the table is gone or not published.
+     * replica identity index, else none. Null when the table is gone or not published.
      */
-    static TableShape read(Connection c, TableId table, String publication, int chunkSize) throws SQLException {
+    static TableShape read(Connection c, TableId table, String publication) throws SQLException {
         int oid;
         char identity;
         double reltuples;
-        long relpages;
         String namespace;
         String name;
-        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples, c.relpages "
+        try (PreparedStatement ps = c.prepareStatement("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.reltuples "
                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(?::text)")) {
             ps.setString(1, table.quoted());
             try (ResultSet rs = ps.executeQuery()) {
@@ -55,7 +51,6 @@ record TableShape(TableId table, Relation relation, List<String> keyColumns, Lis
                 name = rs.getString(3);
                 identity = rs.getString(4).charAt(0);
                 reltuples = rs.getDouble(5);
-                relpages = rs.getLong(6);
             }
         }
         List<String> published = publishedColumns(c, table, publication);
@@ -95,11 +90,8 @@ record TableShape(TableId table, Relation relation, List<String> keyColumns, Lis
         for (String k : keyColumns) {
             select.append(", ").append(TableId.quoteIdent(k));
         }
-        long pagesPerChunk = relpages > 0 && reltuples > 0
-                ? Math.max(1, (long) Math.ceil(chunkSize * relpages / reltuples)) : DEFAULT_PAGES_PER_CHUNK;
         return new TableShape(table, new Relation(oid, namespace, name, identity, columns), keyColumns,
-                keyColumns.stream().map(types::get).toList(), select.toString(), reltuples >= 0 ? (long) reltuples : null,
-                pagesPerChunk);
+                keyColumns.stream().map(types::get).toList(), select.toString(), reltuples >= 0 ? (long) reltuples : null);
     }
 
     /** The publication's column list for the table (empty: every column), or null when the table is not published. */

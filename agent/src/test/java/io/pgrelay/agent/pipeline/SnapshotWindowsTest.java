@@ -48,9 +48,9 @@ class SnapshotWindowsTest {
         windows.low("1-1");
         assertThat(windows.watching(ORDERS)).isTrue();
         assertThat(windows.watching(OTHER)).isFalse();
-        windows.changed(ORDERS, "{\"id\":2}", null, true);            // updated after the SELECT read it
-        windows.changed(ORDERS, "{\"id\":7}", "{\"id\":3}", true);    // key 3 became 7
-        windows.changed(OTHER, "{\"id\":1}", null, true);             // another table: no effect
+        windows.changed(ORDERS, "{\"id\":2}", null);            // updated after the SELECT read it
+        windows.changed(ORDERS, "{\"id\":7}", "{\"id\":3}");    // key 3 became 7
+        windows.changed(OTHER, "{\"id\":1}", null);             // another table: no effect
         registry.selected(chunk("1-1", List.of(row(1, "a"), row(2, "b"), row(3, "c"), row(4, "d")), null, false));
 
         SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
@@ -71,7 +71,7 @@ class SnapshotWindowsTest {
     @Test
     void changesBeforeTheLowWatermarkDoNotCount() {
         registry.expect("1-1", ORDERS);
-        windows.changed(ORDERS, "{\"id\":1}", null, true);
+        windows.changed(ORDERS, "{\"id\":1}", null);
         windows.low("1-1");
         registry.selected(chunk("1-1", List.of(row(1, "a")), null, true));
         SnapshotWindows.Closed closed = windows.high("1-1", SnapshotWindowsTest::key);
