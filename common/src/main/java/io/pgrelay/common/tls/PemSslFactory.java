@@ -18,6 +18,10 @@ import javax.net.ssl.SSLSocket;
  * fails with a message naming the names it holds and the host asked for; pgjdbc's own check after
  * the handshake (MakeSSL) then finds nothing more to refuse.
  *
+ * <p>The TLS socket is layered on a {@link BufferedInputSocket}: the JDK reads a TLS record in two
+ * reads of the socket under it, and PostgreSQL's walsender sends one record per change, so without
+ * the buffer a replication connection made two system calls per row (see BENCHMARKS.md, TLS).
+ *
  * <p>pgjdbc creates one per connection, with the connection's properties. The agent and the
  * dashboard (reading the member registry) both use it.
  */
@@ -35,7 +39,7 @@ public final class PemSslFactory extends WrappedFactory {
 
     @Override
     public Socket createSocket(Socket socket, String host, int port, boolean autoClose) throws IOException {
-        Socket created = factory.createSocket(socket, host, port, autoClose);
+        Socket created = factory.createSocket(new BufferedInputSocket(socket), host, port, autoClose);
         if (checkHostName && created instanceof SSLSocket tls) {
             SSLParameters parameters = tls.getSSLParameters();
             parameters.setEndpointIdentificationAlgorithm("HTTPS");

@@ -33,7 +33,12 @@ import org.apache.kafka.common.resource.ResourceType;
  * Done is the slot's {@code confirmed_flush_lsn} reaching the workload's end (the agent confirms
  * only what Kafka committed).
  *
- * <pre>java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.bench.SecurityCost [--repeats N] [--rows N]</pre>
+ * <pre>java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.bench.SecurityCost [--repeats N] [--rows N]
+ *     [--only plaintext|secured] [--agent-jvm "ARGS"]</pre>
+ *
+ * {@code --agent-jvm} adds JVM options to the agent's command line (split at spaces; {@code {run}}
+ * becomes the run's name, {@code costp1}, {@code costs1}, …), e.g. a flight recording per run:
+ * {@code --agent-jvm "-XX:StartFlightRecording=filename=/tmp/{run}.jfr,settings=profile"}.
  */
 public final class SecurityCost {
 
@@ -51,11 +56,16 @@ public final class SecurityCost {
     public static void main(String[] args) throws Exception {
         int repeats = 3;
         long rows = 1_000_000;
+        String only = null;
+        String agentJvm = "";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--rows" -> rows = Long.parseLong(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--repeats N, --rows N)");
+                case "--only" -> only = args[++i];
+                case "--agent-jvm" -> agentJvm = args[++i];
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (--repeats N, --rows N, --only plaintext|secured, --agent-jvm ARGS)");
             }
         }
         List<Result> results = new ArrayList<>();
@@ -63,11 +73,16 @@ public final class SecurityCost {
                 TlsPostgres tlsPg = TlsPostgres.start(); SecureKafka secureKafka = SecureKafka.start()) {
             for (int r = 1; r <= repeats; r++) {
                 String plain = "costp" + r;
-                results.add(drain("plaintext", plain, rows, plainPg::connect,
-                        new AgentConfigs(null, plain).postgres(plainPg).bootstrapServers(plainKafka.bootstrapServers())));
+                if (!"secured".equals(only)) {
+                    results.add(drain("plaintext", plain, rows, plainPg::connect, jvmArgs(agentJvm, plain),
+                            new AgentConfigs(null, plain).postgres(plainPg).bootstrapServers(plainKafka.bootstrapServers())));
+                }
+                if ("plaintext".equals(only)) {
+                    continue;
+                }
                 String secured = "costs" + r;
                 grant(secureKafka, secured);
-                results.add(drain("TLS + SCRAM", secured, rows, tlsPg::connect,
+                results.add(drain("TLS + SCRAM", secured, rows, tlsPg::connect, jvmArgs(agentJvm, secured),
                         new AgentConfigs(null, secured).postgres(tlsPg.server())
                                 .login("postgres", TlsPostgres.SCRAM_ROLE, TlsPostgres.SCRAM_PASSWORD)
                                 .postgresTls("{ mode: verify-full, ca: '" + tlsPg.ca().certificate() + "' }")
@@ -83,21 +98,29 @@ public final class SecurityCost {
         }
         for (String setup : List.of("plaintext", "TLS + SCRAM")) {
             double[] rates = results.stream().filter(r -> r.setup().equals(setup)).mapToDouble(Result::rowsPerSecond).sorted().toArray();
+            if (rates.length == 0) {
+                continue;
+            }
             System.out.printf("%s: median %,.0f rows/s over %d runs%n", setup, rates[rates.length / 2], rates.length);
         }
+    }
+
+    private static String[] jvmArgs(String template, String run) {
+        return template.isBlank() ? new String[0] : template.replace("{run}", run).strip().split("\\s+");
     }
 
     private interface Connector {
         Connection connect() throws SQLException;
     }
 
-    private static Result drain(String setup, String cluster, long rows, Connector pg, AgentConfigs configs) throws Exception {
+    private static Result drain(String setup, String cluster, long rows, Connector pg, String[] agentJvm, AgentConfigs configs)
+            throws Exception {
         String table = "public." + cluster + "_t";
         configs.tables(table);
         try (Connection c = pg.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, version int, payload text)");
         }
-        try (AgentProcess agent = AgentProcess.prepare("cost-1", configs.yaml("cost-1", Ports.free()))) {
+        try (AgentProcess agent = AgentProcess.prepare("cost-1", configs.yaml("cost-1", Ports.free()), agentJvm)) {
             AgentProcess.CommandResult init = agent.runCommand("init", 120);
             if (init.exitCode() != 0) {
                 throw new IllegalStateException(setup + ": init failed:\n" + init.output());
