@@ -90,17 +90,24 @@ public final class StreamResources implements PipelineResources {
 
     @Override
     public Connection openSnapshotConnection() throws SQLException {
-        try {
-            return connections.openTextResults();
-        } catch (PgConnectException e) {
-            throw new SQLException(e.getMessage(), e.sqlState(), e);
-        }
+        return asSql(connections::openTextResults);
     }
 
     @Override
     public Connection openReplicationConnection() throws SQLException {
+        return asSql(connections::openReplication);
+    }
+
+    /** How a connection is opened; it fails with the PostgreSQL connection's own exception. */
+    @FunctionalInterface
+    private interface Opening {
+        Connection open() throws PgConnectException;
+    }
+
+    /** Opens it; a failure to connect comes as the SQLException the snapshot worker handles. */
+    private static Connection asSql(Opening opening) throws SQLException {
         try {
-            return connections.openReplication();
+            return opening.open();
         } catch (PgConnectException e) {
             throw new SQLException(e.getMessage(), e.sqlState(), e);
         }

@@ -303,10 +303,7 @@ class SinkLoopTest {
     void keylessTableGoesOutWholeAtTheConsistentPointAfterATruncateOnEveryPartition() throws Exception {
         snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
         SinkLoop loop = loop();
-        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
-        chunks.expect(read);
-        assertThat(read.arm(Lsn.of(0x350))).isTrue();                 // the temporary slot became consistent at 0/350
-        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        KeylessRead read = keylessReadAt(loop, 0x350);
         transaction(loop, 0x300, 0x310, insert(5));                    // committed before the point: in the read too
         read.put(List.of(row(1, "a"), row(2, "b")));
         read.end();
@@ -329,10 +326,7 @@ class SinkLoopTest {
     void keylessReadThatFailsLeavesTheTableRunningAndTheStreamGoesOn() throws Exception {
         snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
         SinkLoop loop = loop();
-        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
-        chunks.expect(read);
-        read.arm(Lsn.of(0x350));
-        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        KeylessRead read = keylessReadAt(loop, 0x350);
         read.fail();                                                    // the worker's connection broke
         transaction(loop, 0x400, 0x410, insert(6));
         loop.maybeCommit(true);
@@ -348,14 +342,20 @@ class SinkLoopTest {
     void transactionsBeforeTheConsistentPointDoNotSendTheKeylessTable() {
         snapshotState = SnapshotState.NONE.request(List.of(ORDERS));
         SinkLoop loop = loop();
-        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
-        chunks.expect(read);
-        read.arm(Lsn.of(0x350));
-        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        KeylessRead read = keylessReadAt(loop, 0x350);
         transaction(loop, 0x340, 0x348, insert(5));
         loop.maybeCommit(true);
         assertThat(sink.committed(TOPIC)).extracting(Sent::op).containsExactly("insert");
         assertThat(read.outcome()).isNotDone();
+    }
+
+    /** A keyless read whose temporary slot became consistent at {@code point}, its low watermark met at 0/200. */
+    private KeylessRead keylessReadAt(SinkLoop loop, long point) {
+        KeylessRead read = new KeylessRead("1-1", ORDERS, RELATION, 2L);
+        chunks.expect(read);
+        assertThat(read.arm(Lsn.of(point))).isTrue();
+        transaction(loop, 0x200, 0x210, watermark(Watermark.low("1-1")));
+        return read;
     }
 
     // ---- whole PostgreSQL transactions
