@@ -48,7 +48,7 @@ public final class AgentLog {
         return line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("streaming as leader") || line.contains(" leads cluster");
     }
 
-    /** Each agent's first {@code perAgent} noticing lines from {@code from} to {@code to} (epoch millis), in agent order. */
+    /** Each agent's first {@code perAgent} noticing lines from {@code from} to {@code to} (epoch millis), earliest first. */
     public static List<Line> noticed(Cluster cluster, long from, long to, int perAgent) {
         List<Line> lines = new ArrayList<>();
         for (Cluster.Member m : cluster.members()) {
@@ -57,6 +57,7 @@ public final class AgentLog {
                 return t >= from && t <= to;
             }).filter(AgentLog::noticing).limit(perAgent).forEach(l -> lines.add(new Line(m.id(), timestamp(l), l)));
         }
+        lines.sort(java.util.Comparator.comparingLong(Line::millis));
         return lines;
     }
 }
