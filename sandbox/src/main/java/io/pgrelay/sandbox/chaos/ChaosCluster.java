@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * brokers (each its own process; replication factor 3, {@code min.insync.replicas} 2), in
  * {@code zookeeper} mode three ZooKeeper servers (each its own process), three agents, each reaching
  * every server through proxies of its own ({@link AgentNetwork}), restarted 3 s after they die as
- * Kubernetes would, and a steady load.
+ * Kubernetes would, and a steady load ({@link #startLoad}).
  */
 final class ChaosCluster implements AutoCloseable {
 
@@ -89,12 +89,36 @@ final class ChaosCluster implements AutoCloseable {
             started.add(agents);
             ChaosCluster c = new ChaosCluster(mode, postgres, zookeeper, network, kafka, agents, load, rowsPerSecond, started);
             agents.restartDeadMembers(Duration.ofSeconds(3), m -> say.accept(m.id() + " restarted"));
-            c.loader.start();
             return c;
         } catch (Exception | Error e) {
             closeAll(started, e);
             throw e;
         }
+    }
+
+    /**
+     * Starts the load once an agent leads and the slot exists: without a snapshot ({@code snapshot.mode:
+     * never}, as the tests' agents) a row written before the slot was created is never streamed.
+     */
+    void startLoad(Duration timeout) throws InterruptedException, java.sql.SQLException {
+        agents.awaitLeader(timeout.toMillis());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (java.sql.Connection conn = postgres.connect();
+             java.sql.PreparedStatement slot = conn.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+            slot.setString(1, "pgrelay_" + CLUSTER);
+            while (true) {
+                try (java.sql.ResultSet rs = slot.executeQuery()) {
+                    if (rs.next()) {
+                        break;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("slot pgrelay_" + CLUSTER + " not created within " + timeout.toSeconds() + " s");
+                }
+                Thread.sleep(100);
+            }
+        }
+        loader.start();
     }
 
     /** Stops the load and waits for its last transaction. */

@@ -32,11 +32,13 @@ import java.util.function.BooleanSupplier;
 public final class ChaosDrill {
 
     private static final String USAGE = """
-            usage: chaos --minutes N [--mode slot|zookeeper] [--seed S] [--rate ROWS_PER_S]
+            usage: chaos --minutes N [--mode slot|zookeeper] [--seed S] [--rate ROWS_PER_S] [--only TEXT]…
               --minutes N   how long to inject faults (whole minutes, at least 1)
               --mode M      how the agents elect their leader: slot (default) or zookeeper
               --seed S      the random schedule's seed (default: drawn, and printed to run it again)
               --rate R      rows inserted a second, in transactions of 10 inserts and 2 updates (default 200)
+              --only TEXT   only the kinds of fault whose name (as in the table) contains TEXT, e.g. "leader ↔ kafka";
+                            repeat it for several
             Starts its own PostgreSQL, three Kafka brokers, in zookeeper mode three ZooKeeper servers, and
             three agents, each agent reaching each server through a proxy of its own.
             Exit status: 0 clean, 1 rows lost, duplicated or reordered, an epoch going back, two agents in
@@ -45,13 +47,14 @@ public final class ChaosDrill {
     /** How long the cluster may take to stream again after a heal, or to be whole again before a fault, before it counts as stuck. */
     static final Duration STUCK = Duration.ofSeconds(120);
 
-    record Options(Duration duration, String mode, long seed, int rate) {
+    record Options(Duration duration, String mode, long seed, int rate, List<String> only) {
 
         static Options parse(String[] args) {
             Duration duration = null;
             String mode = "slot";
             Long seed = null;
             int rate = 200;
+            List<String> only = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--minutes" -> duration = Duration.ofMinutes(positive(value(args, ++i), "--minutes"));
@@ -60,6 +63,7 @@ public final class ChaosDrill {
                     case "--mode" -> mode = value(args, ++i);
                     case "--seed" -> seed = parseSeed(value(args, ++i));
                     case "--rate" -> rate = positive(value(args, ++i), "--rate");
+                    case "--only" -> only.add(value(args, ++i));
                     case "-h", "--help" -> throw new Help();
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
@@ -70,7 +74,16 @@ public final class ChaosDrill {
             if (!mode.equals("slot") && !mode.equals("zookeeper")) {
                 throw new IllegalArgumentException("--mode must be slot or zookeeper, not " + mode);
             }
-            return new Options(duration, mode, seed == null ? new Random().nextLong() : seed, rate);
+            Options options = new Options(duration, mode, seed == null ? new Random().nextLong() : seed, rate, List.copyOf(only));
+            if (Fault.catalogue(mode, new Random()).stream().noneMatch(options::selects)) {
+                throw new IllegalArgumentException("--only names no kind of fault of " + mode + " mode");
+            }
+            return options;
+        }
+
+        /** Whether {@code --only} lets {@code fault} in. */
+        boolean selects(Fault fault) {
+            return only.isEmpty() || only.stream().anyMatch(o -> fault.kind().contains(o));
         }
 
         private static String value(String[] args, int i) {
@@ -151,10 +164,11 @@ public final class ChaosDrill {
         Verdict verdict;
         ChaosVerifier verifier = null;
         try (ChaosCluster c = ChaosCluster.start(options.mode(), options.rate(), this::say)) {
+            c.startLoad(STUCK);
+            say(c.agents.awaitLeader(STUCK.toMillis()).id() + " leads; load started; waiting for its records and for every agent to be ready…");
+            // the agent creates the topic with the first row it streams; the verifier waits for it
             verifier = new ChaosVerifier(c.kafka.bootstrapServers(), ChaosCluster.TOPIC);
             ChaosVerifier v = verifier;
-            Cluster.Member first = c.agents.awaitLeader(STUCK.toMillis());
-            say(first.id() + " leads; waiting for its records and for every agent to be ready…");
             if (!awaitWhole(c, v)) {
                 stuck.add("the cluster was never whole: " + whole(c, v).orElse("?"));
             }
@@ -163,7 +177,7 @@ public final class ChaosDrill {
             while (stuck.isEmpty() && System.nanoTime() < deadline) {
                 if (round.isEmpty()) {
                     // every kind once a round, in a random order, each with a hold of its own
-                    round.addAll(Fault.catalogue(options.mode(), random));
+                    Fault.catalogue(options.mode(), random).stream().filter(options::selects).forEach(round::add);
                     Collections.shuffle(round, random);
                 }
                 Outcome o = inject(c, v, round.remove(0), outcomes.size() + 1, random);

@@ -98,6 +98,7 @@ final class ChaosReport {
                 options.mode(), options.seed(), outcomes.size(), seconds, c.load.inserted(), c.load.updated(), c.load.transactions()));
         s.append("epochs and their agents: ").append(agentsByEpoch).append('\n');
         s.append("verdict: ").append(verdict).append('\n');
+        v.missingReport().forEach(line -> s.append(line).append('\n'));
         s.append("violations seen while running: ").append(v.violationCount()).append('\n');
         v.violations().forEach(x -> s.append("  ").append(java.time.Instant.ofEpochMilli(x.atMillis())).append(' ')
                 .append(x.what()).append(" (during ").append(during(outcomes, x.atMillis())).append(")\n"));

@@ -36,7 +36,7 @@ final class ChaosVerifier implements AutoCloseable {
     }
 
     /** What the drill keeps of one record: read at {@code arrivedMillis}, committed in PostgreSQL at {@code committedMillis}. */
-    record Arrival(long arrivedMillis, long committedMillis, long epoch, String agent) {
+    record Arrival(long arrivedMillis, long committedMillis, long epoch, String agent, long id, int version, String commitLsn) {
     }
 
     private static final int VIOLATIONS_KEPT = 50;
@@ -54,6 +54,7 @@ final class ChaosVerifier implements AutoCloseable {
     private final List<Violation> violations = new ArrayList<>();
     private long violationCount;
     private RuntimeException failure;
+    private List<String> missingReport = List.of();
 
     ChaosVerifier(String bootstrapServers, String topic) {
         reader = new TopicReader(bootstrapServers, topic);
@@ -103,7 +104,8 @@ final class ChaosVerifier implements AutoCloseable {
             violation(now, "two agents committed in epoch " + epoch + ": " + agents + ", at " + where);
         }
         long committed = Instant.parse(event.path("committedAt").asText()).toEpochMilli();
-        arrivals.add(new Arrival(now, committed, epoch, agent));
+        arrivals.add(new Arrival(now, committed, epoch, agent, event.path("after").path("id").asLong(),
+                event.path("after").path("version").asInt(), event.path("commitLsn").asText()));
     }
 
     private void violation(long now, String what) {
@@ -198,7 +200,55 @@ final class ChaosVerifier implements AutoCloseable {
         Thread.sleep(2_000);   // a duplicate would come right after
         synchronized (lock) {
             rethrow();
-            return ledger.verdict(versions, true);
+            Verdict verdict = ledger.verdict(versions, true);
+            if (verdict.missing() > 0) {
+                describeMissing(versions);
+            }
+            return verdict;
+        }
+    }
+
+    /**
+     * For a verdict with rows missing: the runs of rows never read (by id: the load inserts ids in
+     * order) and the records read just before and after each run, to find the fault that lost them.
+     */
+    private void describeMissing(Map<Long, Integer> versions) {
+        List<long[]> missing = ledger.missing(versions, 100_000);
+        Map<Long, Arrival> inserts = new HashMap<>();
+        for (Arrival a : arrivals) {
+            if (a.version() == 0) {
+                inserts.put(a.id(), a);
+            }
+        }
+        List<long[]> runs = new ArrayList<>();   // {first id, last id, count} of missing inserts
+        long updates = 0;
+        for (long[] m : missing) {
+            if (m[1] != 0) {
+                updates++;
+            } else if (!runs.isEmpty() && runs.get(runs.size() - 1)[1] == m[0] - 1) {
+                runs.get(runs.size() - 1)[1] = m[0];
+            } else {
+                runs.add(new long[] {m[0], m[0]});
+            }
+        }
+        missingReport = new ArrayList<>();
+        missingReport.add(missing.size() + " row versions missing: " + (missing.size() - updates) + " inserts in " + runs.size()
+                + " run(s), " + updates + " updates");
+        for (long[] r : runs.subList(0, Math.min(runs.size(), 20))) {
+            missingReport.add("  rows " + r[0] + "–" + r[1] + " never read; before them " + describe(inserts.get(r[0] - 1))
+                    + "; after them " + describe(inserts.get(r[1] + 1)));
+        }
+    }
+
+    private static String describe(Arrival a) {
+        return a == null ? "nothing read" : "row " + a.id() + " (commit " + a.commitLsn() + " at " + Instant.ofEpochMilli(a.committedMillis())
+                + ", read " + Instant.ofEpochMilli(a.arrivedMillis()) + ", epoch " + a.epoch() + ", " + a.agent() + ")";
+    }
+
+    /** What {@link #finish} found of the rows missing, if any were. */
+    List<String> missingReport() {
+        synchronized (lock) {
+            return List.copyOf(missingReport);
         }
     }
 

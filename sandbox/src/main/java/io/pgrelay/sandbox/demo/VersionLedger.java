@@ -53,6 +53,18 @@ public final class VersionLedger {
         return duplicate ? Outcome.DUPLICATE : behind ? Outcome.OUT_OF_ORDER : Outcome.NEW;
     }
 
+    /** The row versions of {@code versions} not read, as {@code {id, version}}, by id then version; at most {@code limit}. */
+    public List<long[]> missing(Map<Long, Integer> versions, int limit) {
+        List<long[]> missing = new ArrayList<>();
+        for (Map.Entry<Long, Integer> e : new java.util.TreeMap<>(versions).entrySet()) {
+            BitSet had = seen.getOrDefault(e.getKey(), new BitSet());
+            for (int v = had.nextClearBit(0); v <= e.getValue() && missing.size() < limit; v = had.nextClearBit(v + 1)) {
+                missing.add(new long[] {e.getKey(), v});
+            }
+        }
+        return missing;
+    }
+
     /** Insert and update events read so far, duplicates included. */
     public long events() {
         return events;
