@@ -268,7 +268,7 @@ public final class ChaosDrill {
         if (wait > 0) {
             Thread.sleep(wait);   // the agents' log lines of the recovery itself
         }
-        List<AgentLog.Line> noticed = AgentLog.noticed(c.agents, faultMillis, until, 1);
+        List<AgentLog.Line> noticed = AgentLog.noticed(c.agents, faultMillis, until, 1, true);
         return new Outcome(number, fault.kind(), injected.what(), leader.id(), epoch, faultMillis, healMillis,
                 again.map(a -> a.arrivedMillis() - faultMillis).orElse(-1L), again, noticed);
     }
@@ -280,7 +280,7 @@ public final class ChaosDrill {
         /** Milliseconds from the heal to streaming again when streaming waited for the heal, else -1. */
         long afterHealMillis() {
             long since = first.map(a -> a.arrivedMillis() - healMillis).orElse(-1L);
-            return healMillis > faultMillis && since >= 0 ? since : -1;
+            return healMillis - faultMillis >= 500 && since >= 0 ? since : -1;   // a hold of 0: nothing to heal
         }
 
         boolean tookOver() {
@@ -296,8 +296,9 @@ public final class ChaosDrill {
                 if (afterHealMillis() >= 0) {
                     s.append(" (").append(afterHealMillis()).append(" ms after the heal)");
                 }
-                first.ifPresent(a -> s.append(tookOver() ? "; " + a.agent() + " took over, epoch " + a.epoch()
-                        : "; " + a.agent() + " still leads"));
+                first.ifPresent(a -> s.append(!tookOver() ? "; " + a.agent() + " still leads"
+                        : a.agent().equals(leader) ? "; " + a.agent() + " leads again, epoch " + a.epoch()
+                        : "; " + a.agent() + " took over, epoch " + a.epoch()));
             }
             s.append("; noticed:");
             if (noticed.isEmpty()) {

@@ -18,7 +18,7 @@ final class ChaosReport {
 
     /**
      * One row per kind of fault: how many, who noticed (in how many of them the leader of the moment
-     * logged a warning, an error or a change of leader, a standby did, a standby took over), and the
+     * logged a warning, an error or a change of leader, a standby did, a new epoch streamed), and the
      * time to streaming again — from the fault, and from the heal for the faults where streaming
      * waited for it — as min / median / max.
      */
@@ -45,7 +45,7 @@ final class ChaosReport {
             if (nobody > 0) {
                 who.add("no agent " + nobody + "/" + n);
             }
-            who.add("takeover " + takeovers + "/" + n);
+            who.add("new epoch " + takeovers + "/" + n);
             List<Long> again = os.stream().map(ChaosDrill.Outcome::streamingAgainMillis).filter(t -> t >= 0).sorted().toList();
             List<Long> afterHeal = os.stream().map(ChaosDrill.Outcome::afterHealMillis).filter(t -> t >= 0).sorted().toList();
             long stuck = os.stream().filter(o -> o.streamingAgainMillis() < 0).count();

@@ -43,6 +43,16 @@ public final class AgentLog {
         }
     }
 
+    /** A line logged by pgrelay's own code ({@code io.pgrelay…}, abbreviated {@code i.p.…} or {@code i.pgrelay.…}). */
+    static boolean ownLine(String line) {
+        int bracket = line.indexOf("] ");
+        if (bracket < 0) {
+            return false;
+        }
+        String logger = line.substring(bracket + 2);
+        return logger.startsWith("io.pgrelay.") || logger.startsWith("i.p.") || logger.startsWith("i.pgrelay.");
+    }
+
     /** A line that says an agent noticed something: a warning, an error, or a change of leader. */
     public static boolean noticing(String line) {
         return line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("streaming as leader") || line.contains(" leads cluster");
@@ -50,12 +60,23 @@ public final class AgentLog {
 
     /** Each agent's first {@code perAgent} noticing lines from {@code from} to {@code to} (epoch millis), earliest first. */
     public static List<Line> noticed(Cluster cluster, long from, long to, int perAgent) {
+        return noticed(cluster, from, to, perAgent, false);
+    }
+
+    /**
+     * As {@link #noticed(Cluster, long, long, int)}; with {@code ownFirst}, an agent's lines from pgrelay's own
+     * code when it logged any, its clients' (Kafka's, ZooKeeper's, the pool's) only when it did not: a
+     * producer's retry warnings go on for a while after a fault, and would be taken for the next one's.
+     */
+    public static List<Line> noticed(Cluster cluster, long from, long to, int perAgent, boolean ownFirst) {
         List<Line> lines = new ArrayList<>();
         for (Cluster.Member m : cluster.members()) {
-            of(m).lines().filter(l -> {
+            List<String> all = of(m).lines().filter(l -> {
                 long t = timestamp(l);
                 return t >= from && t <= to;
-            }).filter(AgentLog::noticing).limit(perAgent).forEach(l -> lines.add(new Line(m.id(), timestamp(l), l)));
+            }).filter(AgentLog::noticing).toList();
+            List<String> own = all.stream().filter(AgentLog::ownLine).toList();
+            (ownFirst && !own.isEmpty() ? own : all).stream().limit(perAgent).forEach(l -> lines.add(new Line(m.id(), timestamp(l), l)));
         }
         lines.sort(java.util.Comparator.comparingLong(Line::millis));
         return lines;
