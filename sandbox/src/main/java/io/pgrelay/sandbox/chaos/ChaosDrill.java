@@ -253,7 +253,12 @@ public final class ChaosDrill {
         say("#" + number + " " + fault.kind() + ": " + injected.what() + " (" + leader.id() + " leads, epoch " + epoch + ")");
         Thread.sleep(fault.hold().toMillis());
         long healMillis = System.currentTimeMillis();
-        injected.heal().heal();
+        try {
+            injected.heal().heal();
+        } catch (Exception e) {
+            // e.g. a broker that does not come back: the wait for streaming, then for a whole cluster, tells
+            say("#" + number + " the heal failed: " + e);
+        }
         long healedMillis = System.currentTimeMillis();
         Optional<ChaosVerifier.Arrival> again = Optional.empty();
         long deadline = System.currentTimeMillis() + STUCK.toMillis();
