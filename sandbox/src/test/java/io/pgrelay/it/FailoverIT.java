@@ -287,11 +287,7 @@ class FailoverIT {
      * record of an older epoch follows it (a zombie got nothing committed).
      */
     static boolean ready(Cluster.Member m) {
-        try {
-            return m.process().isAlive() && AgentHttp.get(m.url(), "/ready").status() == 200;
-        } catch (java.io.IOException | InterruptedException e) {
-            return false;   // not listening yet
-        }
+        return Cluster.ready(m);
     }
 
     static void assertEpochsNeverGoBack(List<ConsumerRecord<String, String>> records) {

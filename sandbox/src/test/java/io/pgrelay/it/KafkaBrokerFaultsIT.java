@@ -4,6 +4,7 @@ import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.AgentLog;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.demo.Verdict;
@@ -72,7 +73,7 @@ class KafkaBrokerFaultsIT {
                 assertThat(kafka.inSyncReplicas(topic).values()).as("replicas of " + topic).allMatch(isr -> isr.size() == 3);
 
                 // 1. The leader of the busiest partition.
-                TopicPartition busiest = busiestPartition(consumer, topic);
+                TopicPartition busiest = kafka.busiestPartition(topic);
                 report.add(fault(kafka, cluster, consumer, topic,
                         new Fault("leader of " + busiest, kafka.leaderOf(busiest), 0)));
 
@@ -81,7 +82,7 @@ class KafkaBrokerFaultsIT {
                         new Fault("transaction coordinator of " + transactionalId, kafka.coordinatorOf(transactionalId), 0)));
 
                 // 3. A broker down for longer than the transaction timeout: the one leading the busiest partition now.
-                busiest = busiestPartition(consumer, topic);
+                busiest = kafka.busiestPartition(topic);
                 report.add(fault(kafka, cluster, consumer, topic, new Fault("leader of " + busiest + ", down "
                         + (TRANSACTION_TIMEOUT_MS + 5_000) + " ms", kafka.leaderOf(busiest), TRANSACTION_TIMEOUT_MS + 5_000)));
 
@@ -145,28 +146,12 @@ class KafkaBrokerFaultsIT {
         long backInSyncMs = (System.nanoTime() - restartedAt) / 1_000_000;
         // what the leader said it waited for: its own line, not the producer's retry warnings
         List<String> waited = leader.process().log().lines()
-                .filter(l -> l.contains("Kafka took") && timestamp(l) >= killedAtMillis).toList();
+                .filter(l -> l.contains("Kafka took") && AgentLog.timestamp(l) >= killedAtMillis).toList();
         assertThat(waited).as(leader.id() + "'s log after SIGKILL of " + f.broker())
                 .anyMatch(l -> l.contains("broker " + f.broker().id() + " ("));
         return String.format("streaming again %d ms after SIGKILL of %s (%s); restarted after %d ms down, back in sync %d ms later;"
                 + " %s logged:%n    %s", streamingAgainMs, f.broker(), f.what(), Math.max(downFor, f.downMillis()), backInSyncMs,
                 leader.id(), String.join("\n    ", waited));
-    }
-
-    /** The partition of {@code topic} with the most records so far. */
-    private static TopicPartition busiestPartition(LiveConsumer consumer, String topic) {
-        int partition = consumer.records().stream().collect(Collectors.groupingBy(ConsumerRecord::partition, Collectors.counting()))
-                .entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        return new TopicPartition(topic, partition);
-    }
-
-    /** An agent log line's time, from its ISO-8601 UTC prefix; 0 for a line without one. */
-    private static long timestamp(String line) {
-        try {
-            return java.time.Instant.parse(line.substring(0, line.indexOf(' '))).toEpochMilli();
-        } catch (RuntimeException e) {
-            return 0;
-        }
     }
 
     private Connection connect() {

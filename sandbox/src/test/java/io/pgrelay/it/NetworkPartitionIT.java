@@ -4,7 +4,10 @@ import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.cluster.AgentLog;
 import io.pgrelay.sandbox.cluster.AgentNetwork;
+import io.pgrelay.sandbox.cluster.AgentNetwork.Cut;
+import io.pgrelay.sandbox.cluster.AgentNetwork.Server;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.demo.Verdict;
@@ -17,7 +20,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,11 +58,7 @@ class NetworkPartitionIT {
 
     private final Sandbox sandbox = Sandbox.shared();
 
-    enum Server { POSTGRES, KAFKA, ZOOKEEPER }
-
-    /** {@code LATENCY}: {@link #LATENCY} each way, which must change nothing. */
-    enum Cut { BLACKHOLE, DROP, LATENCY }
-
+    /** {@code Cut.LATENCY}: {@link #LATENCY} each way, which must change nothing. */
     private static final Duration LATENCY = Duration.ofMillis(300);
 
     /** A fault: whose path (the leader's or a standby's), to which server, how it is cut. */
@@ -178,19 +176,11 @@ class NetworkPartitionIT {
         ItSupport.await("records of epoch " + epoch, Duration.ofSeconds(30), () -> consumer.maxEpoch() >= epoch);
         Cluster.Member target = c.leader() ? leader : cluster.members().stream().filter(m -> m != leader).findFirst().orElseThrow();
         AgentNetwork.Paths paths = network.of(target.id());
-        FaultProxy proxy = switch (c.server()) {
-            case POSTGRES -> paths.postgres();
-            case KAFKA -> paths.kafka();
-            case ZOOKEEPER -> paths.zookeeper();
-        };
         long faultMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        System.out.printf("NetworkPartitionIT %s: %s: %s %s at %s (epoch %d)%n", mode, c.name(), c.cut(), proxy, Instant.ofEpochMilli(faultMillis), epoch);
-        switch (c.cut()) {
-            case BLACKHOLE -> proxy.blackhole();
-            case DROP -> proxy.drop();
-            case LATENCY -> proxy.latency(LATENCY);
-        }
+        System.out.printf("NetworkPartitionIT %s: %s: %s %s at %s (epoch %d)%n", mode, c.name(), c.cut(), paths.to(c.server()),
+                Instant.ofEpochMilli(faultMillis), epoch);
+        paths.cut(c.server(), c.cut(), LATENCY);
         String outcome;
         if (c.leader() && c.cut() != Cut.LATENCY) {
             ItSupport.await(target.id() + " no longer leading after " + c.name(), Duration.ofSeconds(90),
@@ -215,7 +205,7 @@ class NetworkPartitionIT {
         }
         long healMillis = System.currentTimeMillis();
         long t1 = System.nanoTime();
-        proxy.latency(Duration.ZERO);   // and pass
+        paths.heal(c.server());
         ItSupport.await(target.id() + " ready after the heal of " + c.name(), Duration.ofSeconds(90), () -> FailoverIT.ready(target));
         long readyMs = (System.nanoTime() - t1) / 1_000_000;
         ItSupport.await("a record sent after the heal", Duration.ofSeconds(30), () -> consumer.firstArrivalSentAfter(healMillis).isPresent());
@@ -268,30 +258,12 @@ class NetworkPartitionIT {
 
     /** Every agent's first warnings and leadership lines between the fault and the heal. */
     private static List<String> noticed(Cluster cluster, long from, long to) {
-        List<String> lines = new ArrayList<>();
-        for (Cluster.Member m : cluster.members()) {
-            log(m).lines().filter(l -> timestamp(l) >= from && timestamp(l) <= to)
-                    .filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("streaming as leader") || l.contains(" leads cluster"))
-                    .limit(6).forEach(l -> lines.add(m.id() + " +" + (timestamp(l) - from) + " ms: " + l.substring(l.indexOf(' ') + 1)));
-        }
-        return lines;
+        return AgentLog.noticed(cluster, from, to, 6).stream()
+                .map(l -> l.agent() + " +" + (l.millis() - from) + " ms: " + l.text().substring(l.text().indexOf(' ') + 1)).toList();
     }
 
     private static String log(Cluster.Member m) {
-        try {
-            return m.process().log();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** An agent log line's time, from its ISO-8601 UTC prefix; 0 for a line without one. */
-    private static long timestamp(String line) {
-        try {
-            return Instant.parse(line.substring(0, line.indexOf(' '))).toEpochMilli();
-        } catch (RuntimeException e) {
-            return 0;
-        }
+        return AgentLog.of(m);
     }
 
     private Connection connect() {

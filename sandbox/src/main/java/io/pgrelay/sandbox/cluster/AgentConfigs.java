@@ -172,10 +172,10 @@ public final class AgentConfigs {
         AgentNetwork.Paths paths = network != null && network.has(agentId) ? network.of(agentId) : null;
         String pgUrl = paths != null ? "jdbc:postgresql://" + paths.postgres().hostPort() + "/" + database
                 : postgresUrl != null ? postgresUrl : (postgres == null ? sandbox.postgres() : postgres).jdbcUrl(database);
-        String bootstrap = paths != null ? paths.kafka().hostPort()
+        String bootstrap = paths != null ? paths.kafkaBootstrap()
                 : bootstrapServers == null ? sandbox.kafka().bootstrapServers() : bootstrapServers;
         String zkConnect = !"zookeeper".equals(mode) ? null
-                : paths != null && paths.zookeeper() != null ? paths.zookeeper().hostPort()
+                : paths != null && !paths.zookeeper().isEmpty() ? paths.zookeeperConnect()
                 : zookeeperConnect != null ? zookeeperConnect : sandbox.zookeeper().connectString();
         String tableList = tables.stream().map(t -> "'" + t.replace("'", "''") + "'").collect(Collectors.joining(", ", "[", "]"));
         String producerYaml = producer.entrySet().stream()

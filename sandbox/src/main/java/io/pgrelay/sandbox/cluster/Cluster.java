@@ -61,6 +61,18 @@ public final class Cluster implements AutoCloseable {
         return Optional.ofNullable(found);
     }
 
+    /** Whether {@code m} runs and its {@code /ready} answers 200: streaming as leader, or a standby able to take over at once. */
+    public static boolean ready(Member m) {
+        try {
+            return m.process().isAlive() && AgentHttp.get(m.url(), "/ready").status() == 200;
+        } catch (IOException e) {
+            return false;   // not listening yet
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Waits until exactly one member leads; returns it. */
     public Member awaitLeader(long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;

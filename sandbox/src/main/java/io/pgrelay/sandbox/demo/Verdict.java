@@ -68,47 +68,17 @@ public record Verdict(long expected, long found, long missing, long duplicated, 
 
     /** @param finalState every event counts as found (the table no longer changes), else only those up to {@code versions} */
     private static Verdict check(List<ConsumerRecord<String, String>> records, Map<Long, Integer> versions, boolean finalState) {
-        Map<Long, Integer> lastSeen = new HashMap<>();
-        Map<Long, java.util.BitSet> seen = new HashMap<>();
-        long found = 0;
-        long duplicated = 0;
-        long outOfOrder = 0;
+        VersionLedger ledger = new VersionLedger();
         for (ConsumerRecord<String, String> r : records) {
-            if (r.value() == null) {
-                continue;
-            }
-            JsonNode event = parse(r.value());
-            String op = event.path("op").asText();
-            if (!op.equals("insert") && !op.equals("update")) {
-                continue;
-            }
-            long id = event.path("after").path("id").asLong();
-            int version = event.path("after").path("version").asInt();
-            java.util.BitSet had = seen.computeIfAbsent(id, k -> new java.util.BitSet());
-            if (had.get(version)) {
-                duplicated++;
-            } else {
-                had.set(version);
-            }
-            Integer last = lastSeen.put(id, version);
-            if (last != null && last >= version) {
-                outOfOrder++;
-            }
-            Integer looked = versions.get(id);
-            if (finalState || (looked != null && version <= looked)) {
-                found++;
+            if (r.value() != null) {
+                ledger.accept(parse(r.value()));
             }
         }
-        long missing = 0;
-        for (Map.Entry<Long, Integer> e : versions.entrySet()) {
-            java.util.BitSet had = seen.get(e.getKey());
-            int have = had == null ? 0 : had.get(0, e.getValue() + 1).cardinality();
-            missing += (e.getValue() + 1) - have;
-        }
-        return new Verdict(expectedEvents(versions), found, missing, duplicated, outOfOrder);
+        return ledger.verdict(versions, finalState);
     }
 
-    private static JsonNode parse(String json) {
+    /** A record's value as JSON; an {@link UncheckedIOException} naming it when it is not JSON. */
+    public static JsonNode parse(String json) {
         try {
             return JSON.readTree(json);
         } catch (IOException e) {

@@ -53,6 +53,27 @@ public final class Kafka implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code listeners}, {@code advertised.listeners} and the rest for a node on {@code port} (clients,
+     * and between brokers) and {@code controllerPort}, plus the {@code extra} listeners.
+     */
+    static void putListeners(Properties props, int port, int controllerPort, List<Listener> extra) {
+        StringBuilder listeners = new StringBuilder("PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        StringBuilder advertised = new StringBuilder("PLAINTEXT://127.0.0.1:" + port);
+        StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        for (Listener l : extra) {
+            listeners.append(',').append(l.name()).append("://127.0.0.1:").append(l.port());
+            advertised.append(',').append(l.name()).append("://127.0.0.1:").append(l.advertisedPort());
+            protocols.append(',').append(l.name()).append(":PLAINTEXT");
+        }
+        props.put("listeners", listeners.toString());
+        props.put("advertised.listeners", advertised.toString());
+        props.put("controller.listener.names", "CONTROLLER");
+        // brokers talk to each other straight, never through an agent's proxy
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("listener.security.protocol.map", protocols.toString());
+    }
+
     /** A broker on the given port, e.g. one that clients were already told to use while nothing listened there. */
     public static Kafka start(int port) throws Exception {
         return start(port, List.of());
@@ -70,19 +91,7 @@ public final class Kafka implements AutoCloseable {
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        StringBuilder listeners = new StringBuilder("PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        StringBuilder advertised = new StringBuilder("PLAINTEXT://127.0.0.1:" + port);
-        StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        for (Listener l : extra) {
-            listeners.append(',').append(l.name()).append("://127.0.0.1:").append(l.port());
-            advertised.append(',').append(l.name()).append("://127.0.0.1:").append(l.advertisedPort());
-            protocols.append(',').append(l.name()).append(":PLAINTEXT");
-        }
-        props.put("listeners", listeners.toString());
-        props.put("advertised.listeners", advertised.toString());
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("listener.security.protocol.map", protocols.toString());
+        putListeners(props, port, controllerPort, extra);
         props.put("log.dirs", logDir.toString());
         props.put("num.partitions", "1");
         props.put("default.replication.factor", "1");

@@ -103,6 +103,15 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Starts {@code size} nodes, a quorum of all of them, and waits until every one is registered as a broker. */
     public static KafkaCluster start(int size) throws Exception {
+        return start(size, id -> List.of());
+    }
+
+    /**
+     * As {@link #start(int)}, broker {@code id} (from 1) with the extra PLAINTEXT listeners
+     * {@code extraListeners.apply(id)}, e.g. one per agent behind its own proxy
+     * ({@link io.pgrelay.sandbox.cluster.AgentNetwork#kafkaListeners(int)}).
+     */
+    public static KafkaCluster start(int size, java.util.function.IntFunction<List<Kafka.Listener>> extraListeners) throws Exception {
         KafkaCluster c = new KafkaCluster(Files.createTempDirectory("pgrelay-kafka-cluster-"));
         try {
             int[] brokerPorts = new int[size];
@@ -118,7 +127,7 @@ public final class KafkaCluster implements AutoCloseable {
                 int id = i + 1;
                 Path dir = Files.createDirectories(c.root.resolve("broker-" + id));
                 Path data = Files.createDirectories(dir.resolve("data"));
-                Properties props = brokerConfig(id, brokerPorts[i], controllerPorts[i], voters, data);
+                Properties props = brokerConfig(id, brokerPorts[i], controllerPorts[i], voters, data, extraListeners.apply(id));
                 Path config = dir.resolve("server.properties");
                 try (Writer w = Files.newBufferedWriter(config)) {
                     props.store(w, "pgrelay sandbox, broker " + id + " of " + size);
@@ -152,17 +161,13 @@ public final class KafkaCluster implements AutoCloseable {
      * {@code transaction.state.log.replication.factor} 3 and {@code transaction.state.log.min.isr} 2,
      * {@code controller.quorum.election.timeout.ms} 1 s.
      */
-    static Properties brokerConfig(int id, int port, int controllerPort, String voters, Path data) {
+    static Properties brokerConfig(int id, int port, int controllerPort, String voters, Path data, List<Kafka.Listener> extra) {
         Properties p = new Properties();
         // one machine: a node per process, on loopback ports of its own, with a static three-voter quorum
         p.put("process.roles", "broker,controller");
         p.put("node.id", String.valueOf(id));
         p.put("controller.quorum.voters", voters);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        Kafka.putListeners(p, port, controllerPort, extra);
         p.put("log.dirs", data.toString());
         // what the tests are about: topics created without a replication factor (pgrelay's) get 3 replicas,
         // and acks=all needs two of them (defaults: 1 and 1)
@@ -200,6 +205,16 @@ public final class KafkaCluster implements AutoCloseable {
             throw new IllegalStateException(partition + " has no leader");
         }
         return broker(leader.id());
+    }
+
+    /** The partition of {@code topic} with the most records so far (the highest end offset). */
+    public TopicPartition busiestPartition(String topic) throws Exception {
+        Map<Integer, List<Integer>> partitions = inSyncReplicas(topic);
+        Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = partitions.keySet().stream()
+                .collect(Collectors.toMap(p -> new TopicPartition(topic, p), p -> org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        return admin().listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet().stream()
+                .max(Map.Entry.comparingByValue(java.util.Comparator.comparingLong(o -> o.offset())))
+                .orElseThrow().getKey();
     }
 
     /** In-sync replicas of each partition of {@code topic}, by broker id. */

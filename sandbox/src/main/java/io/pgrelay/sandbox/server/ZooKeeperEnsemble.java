@@ -43,6 +43,10 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             return id;
         }
 
+        public int clientPort() {
+            return clientPort;
+        }
+
         public synchronized void start() throws IOException {
             if (process != null && process.isAlive()) {
                 return;
