@@ -143,6 +143,18 @@ final class ChaosVerifier implements AutoCloseable {
         }
     }
 
+    /** The first record read from {@code from} on of an epoch above {@code epoch}, if one has arrived. */
+    Optional<Arrival> firstOfEpochAbove(int from, long epoch) {
+        synchronized (lock) {
+            for (int i = from; i < arrivals.size(); i++) {
+                if (arrivals.get(i).epoch() > epoch) {
+                    return Optional.of(arrivals.get(i));
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
     /** The last record read, if any. */
     Optional<Arrival> lastArrival() {
         synchronized (lock) {
