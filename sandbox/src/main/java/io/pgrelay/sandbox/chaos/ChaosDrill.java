@@ -1,6 +1,7 @@
 package io.pgrelay.sandbox.chaos;
 
 import io.pgrelay.sandbox.cluster.AgentHttp;
+import io.pgrelay.sandbox.demo.FailoverDrill;
 import io.pgrelay.sandbox.cluster.AgentLog;
 import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.Verdict;
@@ -57,12 +58,12 @@ public final class ChaosDrill {
             List<String> only = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--minutes" -> duration = Duration.ofMinutes(positive(value(args, ++i), "--minutes"));
+                    case "--minutes" -> duration = Duration.ofMinutes(FailoverDrill.positive(value(args, ++i), "--minutes"));
                     // not in the usage: for the drill's own test, which runs for less than a minute per mode
-                    case "--seconds" -> duration = Duration.ofSeconds(positive(value(args, ++i), "--seconds"));
+                    case "--seconds" -> duration = Duration.ofSeconds(FailoverDrill.positive(value(args, ++i), "--seconds"));
                     case "--mode" -> mode = value(args, ++i);
                     case "--seed" -> seed = parseSeed(value(args, ++i));
-                    case "--rate" -> rate = positive(value(args, ++i), "--rate");
+                    case "--rate" -> rate = FailoverDrill.positive(value(args, ++i), "--rate");
                     case "--only" -> only.add(value(args, ++i));
                     case "-h", "--help" -> throw new Help();
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -101,17 +102,6 @@ public final class ChaosDrill {
             }
         }
 
-        private static int positive(String text, String option) {
-            try {
-                int n = Integer.parseInt(text);
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(option + " must be a whole number of at least 1, not " + text);
-        }
     }
 
     private static final class Help extends RuntimeException {

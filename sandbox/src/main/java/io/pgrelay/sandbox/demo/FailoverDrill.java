@@ -129,20 +129,22 @@ public final class FailoverDrill {
             return args[i];
         }
 
-        private static int positive(String text, String option) {
-            try {
-                int n = Integer.parseInt(text);
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(option + " must be a whole number of at least 1, not " + text);
-        }
     }
 
     private static final class Help extends RuntimeException {
+    }
+
+    /** A command-line number of at least 1 (this drill's and the chaos drill's options). */
+    public static int positive(String text, String option) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a whole number of at least 1, not " + text);
     }
 
     /** One kill: who, and how long until another agent led and until its first record was read. */
