@@ -123,6 +123,7 @@ public final class Agent implements AgentState {
             return fatal.get() != null ? 1 : 0;
         }
         streamer = new Streamer(config, resources, stats, progress, guard, this::fatal);
+        streamer.warmUpWhileStandingBy();
         AdminServer admin = null;
         Heartbeat heartbeat = null;
         try (SlotWatcher watcher = new SlotWatcher(connections, config.postgres().slot(), config.coordination().pollInterval(),

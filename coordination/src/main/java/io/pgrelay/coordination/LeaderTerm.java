@@ -119,8 +119,10 @@ final class LeaderTerm implements Term {
             if (pid == null) {
                 return Optional.empty();
             }
+            long e = epoch;
+            // before the slot is held the term has no epoch yet: it won the election, not the slot
             SlotQueries.terminate(c, slot, pid, "agent " + election.config().agentId()
-                    + " leads (epoch " + epoch + ") but a stale walsender still holds the slot");
+                    + (e == NO_EPOCH ? " won the election" : " leads (epoch " + e + ")") + " but a stale walsender still holds the slot");
             return Optional.of(pid);
         }
     }

@@ -110,8 +110,8 @@ final class SlotElection extends LeaderElection {
         if (verdict == HangDetector.Verdict.HUNG) {
             freeSince = null;
             int pid = seen.activePid();
-            SlotQueries.terminate(c, config.slot(), pid, "agent " + config.agentId() + " saw no standby status update ("
-                    + "reply_time " + seen.replyMarker() + ") for " + detector.silentFor(now).toMillis()
+            SlotQueries.terminate(c, config.slot(), pid, "agent " + config.agentId() + " saw neither a standby status update"
+                    + " nor a heartbeat from its client for " + detector.silentFor(now).toMillis()
                     + " ms, hangTimeout " + config.hangTimeout().toMillis() + " ms");
             detector.forget();
             return config.handoverPoll();

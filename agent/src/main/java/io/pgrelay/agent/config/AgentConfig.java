@@ -13,8 +13,11 @@ import java.util.List;
  * @param tokens       {@code agent.tokens}: admin and read tokens, several of each at once (rotation)
  * @param protectReads whether {@code /status}, {@code /stats} and {@code /metrics} need a read (or
  *                     admin) token; {@code /health} and {@code /ready} never do (probes)
+ * @param warmUp       {@code agent.warmUp}: a standby runs the per-event path over a synthetic stream once, so a
+ *                     takeover starts with it compiled (see {@code HotPathRehearsal})
  */
-public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls tls, Tokens tokens, boolean protectReads) {
+public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls tls, Tokens tokens, boolean protectReads,
+                          boolean warmUp) {
 
     public static final HostPort DEFAULT_HTTP = new HostPort("127.0.0.1", 8081);
 
@@ -29,7 +32,7 @@ public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls t
     }
 
     public AgentConfig(String id, HostPort http, Secret adminToken) {
-        this(id, http, adminToken, HttpTls.NONE, Tokens.NONE, false);
+        this(id, http, adminToken, HttpTls.NONE, Tokens.NONE, false, true);
     }
 
     /** Every admin token: {@code adminToken} and {@code tokens.admin}. */

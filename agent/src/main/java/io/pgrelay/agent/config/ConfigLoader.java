@@ -113,8 +113,9 @@ public final class ConfigLoader {
         HttpTls tls = SecuritySections.httpTls(s);
         AgentConfig.Tokens tokens = SecuritySections.tokens(s, token);
         boolean protectReads = SecuritySections.protectReads(s, token, tokens);
+        boolean warmUp = s.bool("warmUp", true);
         s.reportUnknownKeys();
-        return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token, tls, tokens, protectReads);
+        return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token, tls, tokens, protectReads, warmUp);
     }
 
     private PostgresConfig postgres(ConfigNode s, String cluster, Map<TableId, String> tablePaths) {

@@ -5,10 +5,12 @@ import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.AvroEncoder;
+import io.pgrelay.agent.event.BuiltinTypes;
 import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.event.RowEncoders;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
 import io.pgrelay.agent.kafka.KafkaSink;
+import io.pgrelay.agent.pipeline.HotPathRehearsal;
 import io.pgrelay.agent.pipeline.PipelineSettings;
 import io.pgrelay.agent.pipeline.KafkaState;
 import io.pgrelay.agent.pipeline.PipelineResources;
@@ -19,11 +21,16 @@ import io.pgrelay.agent.postgres.SlotAdmin;
 import io.pgrelay.agent.postgres.SlotState;
 import io.pgrelay.agent.replication.WalReader;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * Opens the connections one pipeline run needs, from the agent's configuration; what a standby
@@ -37,6 +44,8 @@ public final class StreamResources implements PipelineResources {
     /** serialization avro: one registry client for every term, so its cached schema ids outlive a pipeline; else null */
     private final AvroEncoder.Registrar schemaRegistry;
     private final StandbyWarmUp warmUp;
+    private final AtomicBoolean rehearsed = new AtomicBoolean();
+    private static final Logger log = LoggerFactory.getLogger(StreamResources.class);
 
     public StreamResources(PgRelayConfig config, PgConnections connections) {
         this.config = config;
@@ -146,6 +155,33 @@ public final class StreamResources implements PipelineResources {
 
     boolean prepared() {
         return warmUp.prepared();
+    }
+
+    /**
+     * Once per process, unless {@code agent.warmUp: false}: rehearses the per-event path on a thread
+     * of its own while {@code standingBy} holds (see {@link HotPathRehearsal}).
+     */
+    void rehearseOnce(BooleanSupplier standingBy) {
+        if (!config.agent().warmUp() || !rehearsed.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> rehearse(standingBy), "pgrelay-rehearsal");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private void rehearse(BooleanSupplier standingBy) {
+        try {
+            // avro: made-up schema ids, so nothing is registered for the rehearsal's table
+            AvroEncoder.Registrar noRegistry = schemaRegistry == null ? null : (subject, schema, context) -> 1;
+            HotPathRehearsal.Result r = new HotPathRehearsal(pipelineSettings(),
+                    RowEncoders.of(config, BuiltinTypes.CATALOG, noRegistry)).run(HotPathRehearsal.TRANSACTIONS, standingBy);
+            log.info("standby warm-up: ran {} synthetic events through the decoder, encoder and sink loop in {} ms{}",
+                    r.events(), r.took().toMillis(), r.interrupted() ? " (stopped early: this agent leads now)" : "");
+        } catch (RuntimeException e) {
+            log.warn("standby warm-up failed ({}); a takeover is not affected, only not warmed up", e.toString());
+        }
     }
 
     void openReplicationAhead(Duration window) {

@@ -37,6 +37,8 @@ public final class Streamer implements Leader {
     private static final String UNDEFINED_OBJECT = "42704";
     /** How long after a term a standby waits before it prepares Kafka clients for the next one. */
     private static final Duration PREPARE_AFTER_TERM = Duration.ofSeconds(1);
+    /** A standby's warm-up waits this long after start: a cold cluster has its first leader by then, which does not rehearse. */
+    private static final Duration WARM_UP_AFTER_START = Duration.ofSeconds(3);
 
     private final PgRelayConfig config;
     private final StreamResources resources;
@@ -81,6 +83,29 @@ public final class Streamer implements Leader {
         }
         resources.prepareAhead();   // an earlier attempt may have failed (Kafka was down): try again
         return false;
+    }
+
+    /**
+     * Once this agent stands by with its Kafka clients prepared, rehearses the per-event path (see
+     * {@code HotPathRehearsal}), so that its first takeover drains at full speed. An agent that leads
+     * first never rehearses: leading warms it up.
+     */
+    public void warmUpWhileStandingBy() {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(WARM_UP_AFTER_START.toMillis());
+                while (!shuttingDown && current == null && !resources.prepared()) {
+                    Thread.sleep(500);
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!shuttingDown && current == null) {
+                resources.rehearseOnce(() -> current == null && !shuttingDown);
+            }
+        }, "pgrelay-warm-up");
+        t.setDaemon(true);
+        t.start();
     }
 
     @Override

@@ -26,6 +26,11 @@ public final class AgentConfigs {
     private String adminToken = "";
     private final StringBuilder extraAgent = new StringBuilder();
     /**
+     * {@code agent.warmUp}: off unless asked for. Each standby's warm-up costs seconds of CPU, and
+     * the suite starts hundreds of agents on two cores; the benchmarks and the ITs about it turn it on.
+     */
+    private boolean warmUp;
+    /**
      * {@code postgres.tls}: {@code disable} unless a test asks, as the sandbox's shared server has no
      * TLS; said explicitly so that the agent does not warn that TLS was left unset.
      */
@@ -118,6 +123,12 @@ public final class AgentConfigs {
     }
 
     /** An extra line under {@code agent:}, e.g. {@code "protectReads: true"}. */
+    /** {@code agent.warmUp} (the agent's default is on; these configs have it off unless this says so). */
+    public AgentConfigs warmUp(boolean on) {
+        warmUp = on;
+        return this;
+    }
+
     public AgentConfigs agent(String line) {
         extraAgent.append("  ").append(line).append('\n');
         return this;
@@ -185,6 +196,7 @@ public final class AgentConfigs {
                 + "  id: " + agentId + "\n"
                 + "  http: 127.0.0.1:" + httpPort + "\n"
                 + "  adminToken: '" + adminToken + "'\n"
+                + "  warmUp: " + warmUp + "\n"
                 + extraAgent
                 + "postgres:\n"
                 + "  url: '" + pgUrl + "'\n"

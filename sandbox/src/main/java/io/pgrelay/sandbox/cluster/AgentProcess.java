@@ -82,7 +82,9 @@ public final class AgentProcess implements AutoCloseable {
 
     private List<String> command(String... args) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        // -Dpgrelay.agentJava=/usr/lib/jvm/…/bin/java: the agents on another JDK than the harness (benchmarks)
+        String java = System.getProperty("pgrelay.agentJava", "");
+        cmd.add(!java.isBlank() ? java : ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(AgentJar.path().toString());
