@@ -48,7 +48,8 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(new RunCommand(agent))
                 .addSubcommand(new InitCommand())
                 .addSubcommand(new TeardownCommand())
-                .addSubcommand(new CheckCommand(kafkaTimeout));
+                .addSubcommand(new CheckCommand(kafkaTimeout))
+                .addSubcommand(new TrainCommand());
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -48,6 +48,16 @@ class MainTest {
     }
 
     @Test
+    void trainRunsEveryFormatAndLoadsTheClientsWithoutAnyServer() {
+        Result r = main("train", "--transactions", "50");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("train: 500 events as PGRELAY / JSON", "train: 500 events as DEBEZIUM / JSON ",
+                "train: 500 events as DEBEZIUM / JSON_SCHEMA", "train: 500 events as DEBEZIUM / AVRO",
+                "Kafka producer, consumer and admin client built and closed; PostgreSQL driver loaded; HTTP server started"
+                        + " and stopped; ZooKeeper client built");
+    }
+
+    @Test
     void versionAndHelpExitZero() {
         assertThat(main("--version")).satisfies(r -> {
             assertThat(r.status()).isZero();
