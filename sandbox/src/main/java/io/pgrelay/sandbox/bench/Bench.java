@@ -203,7 +203,7 @@ public final class Bench {
         return fields[0] + " " + fields[1] + " " + fields[2];
     }
 
-    private static long currentInsertLsn(Sandbox sandbox) throws Exception {
+    static long currentInsertLsn(Sandbox sandbox) throws Exception {
         try (Connection c = sandbox.postgres().connect(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint")) {
             rs.next();
@@ -212,7 +212,7 @@ public final class Bench {
     }
 
     /** A walsender lets go of its slot a moment after its client left. */
-    private static void dropSlotOnceReleased(Sandbox sandbox, String slot) throws InterruptedException {
+    static void dropSlotOnceReleased(Sandbox sandbox, String slot) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
             try {
                 sandbox.postgres().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"

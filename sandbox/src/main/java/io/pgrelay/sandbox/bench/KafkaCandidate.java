@@ -189,41 +189,31 @@ abstract class KafkaCandidate implements Candidate {
                 }
             }, "bench-warmup");
             // The load runs on its own thread; this one watches the candidate meanwhile.
-            long[] written = {-1};
-            Exception[] loadFailure = {null};
-            Thread writer = new Thread(() -> {
-                try {
-                    written[0] = load.write(sandbox, table);
-                } catch (Exception e) {
-                    loadFailure[0] = e;
-                }
-            }, "bench-steady-load");
             warmup.start();
-            writer.start();
+            SteadyLoad.Run writer = load.start(sandbox, table);
             long drainStarted = 0;
-            while (writer.isAlive() || reader.count() < written[0]) {
+            while (writer.running() || reader.count() < writer.written()) {
                 peak = Math.max(peak, ProcessMemory.peakRssKib(child.pid()));
                 checkAlive(child, reader, slot);
-                if (loadFailure[0] != null) {
-                    throw new IllegalStateException("the steady load failed", loadFailure[0]);
-                }
-                if (!writer.isAlive() && drainStarted == 0) {
+                writer.check();
+                if (!writer.running() && drainStarted == 0) {
                     drainStarted = System.nanoTime();
                 }
                 if (drainStarted != 0 && System.nanoTime() - drainStarted > TimeUnit.SECONDS.toNanos(60)) {
-                    throw new IllegalStateException(name() + " delivered " + reader.count() + " of " + written[0]
+                    throw new IllegalStateException(name() + " delivered " + reader.count() + " of " + writer.written()
                             + " changes within 60 s after the load ended");
                 }
                 Thread.sleep(20);
             }
+            writer.check();
             warmup.join();
             Thread.sleep(1_000);
             reader.stop();
-            if (reader.count() != written[0]) {
+            if (reader.count() != writer.written()) {
                 throw new IllegalStateException("the read_committed consumer counted " + reader.count() + " records, expected "
-                        + written[0] + ": duplicates");
+                        + writer.written() + ": duplicates");
             }
-            return new LatencyMeasurement(reader.latency(), written[0], peak, note(child.log()));
+            return new LatencyMeasurement(reader.latency(), writer.written(), peak, note(child.log()));
         } finally {
             reader.stop();
             finished();

@@ -36,6 +36,52 @@ final class SteadyLoad {
         return String.format(java.util.Locale.ROOT, "steady %,d rows/s mixed insert/update/delete for %.0f s", changesPerSecond, seconds);
     }
 
+    /** The workload being written on a thread of its own (see {@link #start}). */
+    static final class Run {
+        private final Thread thread;
+        private volatile long written = -1;
+        private volatile Exception failure;
+
+        private Run(SteadyLoad load, Sandbox sandbox, String table) {
+            thread = new Thread(() -> {
+                try {
+                    written = load.write(sandbox, table);
+                } catch (Exception e) {
+                    failure = e;
+                }
+            }, "bench-steady-load");
+            thread.start();
+        }
+
+        boolean running() {
+            return thread.isAlive();
+        }
+
+        /** Row changes committed once it ended; -1 before. */
+        long written() {
+            return written;
+        }
+
+        /** Throws if the load failed. */
+        void check() {
+            if (failure != null) {
+                throw new IllegalStateException("the steady load failed", failure);
+            }
+        }
+
+        /** Waits for the end; returns the row changes committed. */
+        long await() throws InterruptedException {
+            thread.join();
+            check();
+            return written;
+        }
+    }
+
+    /** Starts writing the workload into {@code table} on a thread of its own. */
+    Run start(Sandbox sandbox, String table) {
+        return new Run(this, sandbox, table);
+    }
+
     /** Writes the workload into {@code table} (which exists and is empty); returns how many row changes were committed. */
     long write(Sandbox sandbox, String table) throws SQLException {
         long transactions = (long) (seconds * changesPerSecond / CHANGES_PER_TRANSACTION);

@@ -11,7 +11,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,48 +141,35 @@ public final class TakeoverCatchUp {
         String[] jvm = agentJvm.toArray(String[]::new);
         Consumer consumer = new Consumer(sandbox.kafka().bootstrapServers(), topic);
         try (SlotPositions slots = new SlotPositions(sandbox);
-             AgentProcess first = AgentProcess.start("bench-1", configs.yaml("bench-1", freePort()), jvm)) {
+             AgentProcess first = AgentProcess.start("bench-1", configs.yaml("bench-1", PgRelayAgent.freePort()), jvm)) {
             awaitTrue(() -> slots.active(slot), 60, "agent bench-1 to take slot " + slot);
-            int standbyPort = freePort();
+            int standbyPort = PgRelayAgent.freePort();
             try (AgentProcess standby = AgentProcess.start("bench-2", configs.yaml("bench-2", standbyPort), jvm)) {
                 String standbyUrl = "http://127.0.0.1:" + standbyPort;
                 awaitTrue(() -> AgentHttp.get(standbyUrl, "/ready").status() == 200, 60, "standby bench-2 to be ready");
                 consumer.start();
-                SteadyLoad load = new SteadyLoad(rate, beforeKill + after);
-                long[] written = {-1};
-                Exception[] loadFailure = {null};
-                Thread writer = new Thread(() -> {
-                    try {
-                        written[0] = load.write(sandbox, table);
-                    } catch (Exception e) {
-                        loadFailure[0] = e;
-                    }
-                }, "bench-steady-load");
-                writer.start();
+                SteadyLoad.Run load = new SteadyLoad(rate, beforeKill + after).start(sandbox, table);
                 Thread.sleep(beforeKill * 1000L);
                 ProcessCpu standbyBefore = ProcessCpu.of(standby.pid());
                 long killedMicros = ReadCommittedReader.nowMicros();
                 first.kill();
                 Thread.sleep(5_000);
                 ProcessCpu standbyAfter = ProcessCpu.of(standby.pid());
-                writer.join();
-                if (loadFailure[0] != null) {
-                    throw new IllegalStateException("the steady load failed", loadFailure[0]);
-                }
-                long endLsn = currentInsertLsn(sandbox);
-                awaitTrue(() -> consumer.rows() >= written[0] || consumer.failure != null, 60,
-                        "the consumer to hold all " + written[0] + " changes");
+                long written = load.await();
+                long endLsn = Bench.currentInsertLsn(sandbox);
+                awaitTrue(() -> consumer.rows() >= written || consumer.failure != null, 60,
+                        "the consumer to hold all " + written + " changes");
                 Thread.sleep(1_000);
                 consumer.stop();
                 if (consumer.failure != null) {
                     throw new IllegalStateException("the read_committed consumer failed", consumer.failure);
                 }
-                if (consumer.rows() != written[0]) {
-                    throw new IllegalStateException("the consumer holds " + consumer.rows() + " changes, " + written[0] + " were written");
+                if (consumer.rows() != written) {
+                    throw new IllegalStateException("the consumer holds " + consumer.rows() + " changes, " + written + " were written");
                 }
                 Candidate.Measurement ceiling = new PgRecvLogical(recvLogical).drain(
-                        new Backlog(sandbox, table, publication, ceilingSlot, written[0], endLsn));
-                double ceilingRate = written[0] / ceiling.seconds();
+                        new Backlog(sandbox, table, publication, ceilingSlot, written, endLsn));
+                double ceilingRate = written / ceiling.seconds();
                 ProcessCpu newLeader = new ProcessCpu(standbyAfter.seconds() - standbyBefore.seconds(),
                         standbyAfter.jitSeconds() - standbyBefore.jitSeconds());
                 return analyse(repeat, consumer.seen, killedMicros, ceilingRate, standbyBefore, newLeader,
@@ -191,16 +177,8 @@ public final class TakeoverCatchUp {
             }
         } finally {
             consumer.stop();
-            for (String s : List.of(slot, ceilingSlot)) {
-                for (int i = 0; i < 100; i++) {
-                    try {
-                        sandbox.postgres().execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + s + "'");
-                        break;
-                    } catch (IllegalStateException stillActive) {
-                        Thread.sleep(100);
-                    }
-                }
-            }
+            Bench.dropSlotOnceReleased(sandbox, slot);
+            Bench.dropSlotOnceReleased(sandbox, ceilingSlot);
             sandbox.postgres().execute("DROP PUBLICATION " + publication, "DROP TABLE " + table);
         }
     }
@@ -306,19 +284,7 @@ public final class TakeoverCatchUp {
         }
     }
 
-    private static long currentInsertLsn(Sandbox sandbox) throws Exception {
-        try (var c = sandbox.postgres().connect(); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private static String require(String option, String value) {
         if (value == null) {

@@ -27,9 +27,10 @@ public final class AgentConfigs {
     private final StringBuilder extraAgent = new StringBuilder();
     /**
      * {@code agent.warmUp}: off unless asked for. Each standby's warm-up costs seconds of CPU, and
-     * the suite starts hundreds of agents on two cores; the benchmarks and the ITs about it turn it on.
+     * the suite starts hundreds of agents on two cores; the benchmarks and the drills turn it on, and
+     * {@code -Dpgrelay.it.warmUp=true} (in failsafe's {@code -DargLine}) turns it on for every IT.
      */
-    private boolean warmUp;
+    private boolean warmUp = Boolean.getBoolean("pgrelay.it.warmUp");
     /**
      * {@code postgres.tls}: {@code disable} unless a test asks, as the sandbox's shared server has no
      * TLS; said explicitly so that the agent does not warn that TLS was left unset.
