@@ -173,7 +173,9 @@ public final class TakeoverCatchUp {
                 ProcessCpu newLeader = new ProcessCpu(standbyAfter.seconds() - standbyBefore.seconds(),
                         standbyAfter.jitSeconds() - standbyBefore.jitSeconds());
                 return analyse(repeat, consumer.seen, killedMicros, ceilingRate, standbyBefore, newLeader,
-                        "new leader log: " + KafkaCandidate.problemLines(standby.log()));
+                        "new leader log: " + KafkaCandidate.problemLines(standby.log()) + "; " + standby.log().lines()
+                                .filter(l -> l.contains("standby warm-up") || l.contains("streaming as leader"))
+                                .map(l -> l.substring(Math.max(0, l.indexOf(" - ") + 3))).collect(java.util.stream.Collectors.joining("; ")));
             }
         } finally {
             consumer.stop();
@@ -195,6 +197,16 @@ public final class TakeoverCatchUp {
         long lastSlow = seen.stream().filter(s -> s.receivedMicros() - s.commitMicros() >= BACK_UNDER_MICROS)
                 .mapToLong(Seen::receivedMicros).max().orElse(killedMicros);
         double drainSeconds = Math.max(lastBacklog - firstNew.receivedMicros(), 1_000) / 1e6;   // a drain under 1 ms is read as 1 ms
+        // where "back under 100 ms" comes from: the slowest record's latency in each second after the SIGKILL
+        long[] slowest = new long[20];
+        for (Seen s : seen) {
+            long second = (s.receivedMicros() - killedMicros) / 1_000_000;
+            if (s.receivedMicros() >= killedMicros && second < slowest.length) {
+                slowest[(int) second] = Math.max(slowest[(int) second], s.receivedMicros() - s.commitMicros());
+            }
+        }
+        note = note + "; slowest commit → consumer ms in each second after the SIGKILL: "
+                + java.util.Arrays.stream(slowest).mapToObj(us -> Long.toString(us / 1000)).collect(java.util.stream.Collectors.joining(" "));
         return new Result(repeat, (firstNew.receivedMicros() - killedMicros) / 1e6, backlog.size(),
                 (firstNew.appendMicros() - oldest) / 1e6, Math.max(0, lastSlow - killedMicros) / 1e6,
                 backlog.size() / drainSeconds, ceilingRate, standbyBefore, newLeader, seen.size(), note);
