@@ -51,15 +51,25 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts a fresh set of servers with PostgreSQL {@code pgMajor} (15 to 18); the caller closes them. */
     public static Sandbox start(int pgMajor) {
+        return start(pgMajor, Kafka.Tuning.TUNED);
+    }
+
+    /** Starts a fresh set of servers whose broker has the given transaction settings; the caller closes them. */
+    public static Sandbox start(Kafka.Tuning tuning) {
+        return start(PostgresBinaries.DEFAULT_MAJOR, tuning);
+    }
+
+    private static Sandbox start(int pgMajor, Kafka.Tuning tuning) {
         long t0 = System.nanoTime();
         Postgres pg = null;
         Kafka kafka = null;
         try {
             pg = Postgres.start(pgMajor);
-            kafka = Kafka.start();
+            kafka = Kafka.start(tuning);
             ZooKeeper zk = ZooKeeper.start();
-            log.info("sandbox up in {} ms: postgres {} kafka {} zookeeper {}",
-                    (System.nanoTime() - t0) / 1_000_000, pg.jdbcUrl(), kafka.bootstrapServers(), zk.connectString());
+            log.info("sandbox up in {} ms: postgres {} kafka {} ({} transaction settings) zookeeper {}",
+                    (System.nanoTime() - t0) / 1_000_000, pg.jdbcUrl(), kafka.bootstrapServers(), tuning.name().toLowerCase(java.util.Locale.ROOT),
+                    zk.connectString());
             return new Sandbox(pg, kafka, zk);
         } catch (Exception e) {
             if (kafka != null) {

@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class KafkaSink implements Sink, AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KafkaSink.class);
+
     /**
      * One record per Kafka transaction lands on the checkpoints topic; only the newest matters. Small
      * segments let the log cleaner compact it (the active segment never is, and the default is 1 GB).
@@ -75,6 +77,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
             sendFailure.compareAndSet(null, exception);
         }
     };
+    /** The previous commit, until the coordinator completed it: the next transaction's first records wait for that. */
+    private final CommitCompletion completion;
     private boolean inTransaction;
     private long transactionBytes;
     private long transactionRecords;
@@ -97,6 +101,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
         this.checkpointKey = prepared.checkpointKey;
         this.partitions = prepared.partitions;
         this.knownTopics.addAll(prepared.knownTopics);
+        this.completion = new CommitCompletion(prepared.admin, prepared.transactionalId);
         try {
             prepared.producer.initTransactions();
         } catch (RuntimeException e) {
@@ -348,6 +353,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
     public void begin() {
         throwIfSendFailed();
         if (!inTransaction) {
+            completion.await();
             producer.beginTransaction();
             inTransaction = true;
             transactionStartNanos = System.nanoTime();
@@ -388,6 +394,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
         try {
             producer.send(new ProducerRecord<>(checkpointTopic, checkpointKey, checkpoint.toJson()), onAck);
             producer.commitTransaction();
+            completion.committed();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             throw new FencedException(e);
         } catch (RuntimeException e) {
@@ -507,6 +514,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
     /** Closes without committing: an open transaction is aborted by the broker. */
     @Override
     public void close() {
+        log.info("kafka: {} transactions' first records waited for the previous commit to complete ({} look-ups)",
+                completion.waits(), completion.lookups());
         try {
             producer.close(Duration.ofSeconds(5));
         } finally {
