@@ -96,7 +96,7 @@ public final class Bench {
         System.out.println("written: " + options.out.resolve("latest.md") + ", " + options.out.resolve("latest.csv"));
     }
 
-    private static Kafka.Tuning brokerTuning() {
+    static Kafka.Tuning brokerTuning() {
         String broker = System.getProperty("bench.broker", "stock");
         return switch (broker) {
             case "stock" -> Kafka.Tuning.STOCK;

@@ -98,14 +98,15 @@ public final class TakeoverCatchUp {
             usage(recvLogical + " not found: the drain is measured against pg_recvlogical (apt-get install postgresql-client)");
         }
         List<Result> results = new ArrayList<>();
-        try (Sandbox sandbox = Sandbox.start()) {
+        // the broker as users run it (Kafka's default transaction settings) unless -Dbench.broker=tuned, as ./scripts/bench
+        try (Sandbox sandbox = Sandbox.start(Bench.brokerTuning())) {
             BrokerWarmup.run(sandbox, Integer.getInteger("bench.warmup", 300_000));
             for (int repeat = 1; repeat <= repeats; repeat++) {
                 results.add(runOnce(sandbox, repeat, rate, beforeKill, after, recvLogical, agentJvm, agentLines, warmUp));
                 System.err.println("takeover: " + results.get(results.size() - 1).markdownRow());
             }
         }
-        String table = String.format(Locale.ROOT, "Takeover catch-up: steady %,d rows/s, leader SIGKILLed after %d s, %d s more;"
+        String table = String.format(Locale.ROOT, "Takeover catch-up (broker: " + System.getProperty("bench.broker", "stock") + "): steady %,d rows/s, leader SIGKILLed after %d s, %d s more;"
                 + " agent settings %s; agent JVM %s (%s)%n%n", rate, beforeKill, after,
                 (warmUp ? "warmUp: true" : "warmUp: false") + (agentLines.isEmpty() ? "" : ", " + String.join(", ", agentLines)), String.join(" ", agentJvm), System.getProperty("pgrelay.agentJava",
                 ProcessHandle.current().info().command().orElse("java")))
