@@ -13,8 +13,8 @@ import java.util.List;
  * @param tokens       {@code agent.tokens}: admin and read tokens, several of each at once (rotation)
  * @param protectReads whether {@code /status}, {@code /stats} and {@code /metrics} need a read (or
  *                     admin) token; {@code /health} and {@code /ready} never do (probes)
- * @param warmUp       {@code agent.warmUp}: a standby runs the per-event path over a synthetic stream once, so a
- *                     takeover starts with it compiled (see {@code HotPathRehearsal})
+ * @param warmUp       {@code agent.warmUp} (off by default: no measured gain, BENCHMARKS.md "Takeover catch-up"):
+ *                     a standby runs the per-event path over a synthetic stream once (see {@code HotPathRehearsal})
  */
 public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls tls, Tokens tokens, boolean protectReads,
                           boolean warmUp) {
@@ -32,7 +32,7 @@ public record AgentConfig(String id, HostPort http, Secret adminToken, HttpTls t
     }
 
     public AgentConfig(String id, HostPort http, Secret adminToken) {
-        this(id, http, adminToken, HttpTls.NONE, Tokens.NONE, false, true);
+        this(id, http, adminToken, HttpTls.NONE, Tokens.NONE, false, false);
     }
 
     /** Every admin token: {@code adminToken} and {@code tokens.admin}. */

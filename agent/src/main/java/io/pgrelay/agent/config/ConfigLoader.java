@@ -113,7 +113,7 @@ public final class ConfigLoader {
         HttpTls tls = SecuritySections.httpTls(s);
         AgentConfig.Tokens tokens = SecuritySections.tokens(s, token);
         boolean protectReads = SecuritySections.protectReads(s, token, tokens);
-        boolean warmUp = s.bool("warmUp", true);
+        boolean warmUp = s.bool("warmUp", false);
         s.reportUnknownKeys();
         return new AgentConfig(id, http == null ? AgentConfig.DEFAULT_HTTP : http, token, tls, tokens, protectReads, warmUp);
     }

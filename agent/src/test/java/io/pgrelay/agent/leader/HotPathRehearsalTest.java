@@ -53,8 +53,8 @@ class HotPathRehearsalTest {
     }
 
     @Test
-    void warmUpIsOnUnlessTurnedOff() {
-        assertThat(config("", "").agent().warmUp()).isTrue();
-        assertThat(config(", warmUp: false", "").agent().warmUp()).isFalse();
+    void warmUpIsOffUnlessTurnedOn() {
+        assertThat(config("", "").agent().warmUp()).isFalse();
+        assertThat(config(", warmUp: true", "").agent().warmUp()).isTrue();
     }
 }

@@ -76,8 +76,7 @@ final class PgRelayAgent extends KafkaCandidate {
 
     @Override
     Child launch(Target t) throws Exception {
-        // as users run it: a standby (--standby) warms up, a leader never does
-        configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table()).warmUp(true);
+        configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table());
         for (String line : KAFKA_LINES) {
             String l = line.trim();
             if (l.startsWith("producer.")) {   // producer.retry.backoff.ms: 5 → kafka.producer

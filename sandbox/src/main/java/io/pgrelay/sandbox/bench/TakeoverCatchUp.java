@@ -71,7 +71,7 @@ public final class TakeoverCatchUp {
         List<String> agentJvm = new ArrayList<>(KafkaCandidate.JVM_ARGS);
         Path out = null;
         List<String> agentLines = new ArrayList<>();
-        boolean warmUp = true;
+        boolean warmUp = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -83,8 +83,8 @@ public final class TakeoverCatchUp {
                 case "--agent-jvm" -> agentJvm.addAll(List.of(require(args[i], value).trim().split("\\s+")));
                 case "--out" -> out = Path.of(require(args[i], value));
                 case "--agent" -> agentLines.add(require(args[i], value));
-                case "--no-warm-up" -> {
-                    warmUp = false;
+                case "--warm-up" -> {
+                    warmUp = true;
                     i--;
                 }
                 default -> usage("unknown option " + args[i]);
@@ -309,7 +309,7 @@ public final class TakeoverCatchUp {
     private static void usage(String problem) {
         System.err.println("takeover: " + problem);
         System.err.println("usage: TakeoverCatchUp [--repeats N] [--rate ROWS_PER_S] [--before-kill S] [--after S]"
-                + " [--pg-recvlogical PATH] [--no-warm-up] [--agent-jvm \"JVM ARGS\"] [--agent \"KEY: VALUE\" (under agent:)]… [--out DIR]");
+                + " [--pg-recvlogical PATH] [--warm-up] [--agent-jvm \"JVM ARGS\"] [--agent \"KEY: VALUE\" (under agent:)]… [--out DIR]");
         System.exit(2);
     }
 }

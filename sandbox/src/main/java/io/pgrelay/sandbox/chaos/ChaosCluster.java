@@ -80,7 +80,7 @@ final class ChaosCluster implements AutoCloseable {
             started.add(kafka);
             LoadGenerator load = new LoadGenerator(postgres.connections(), TABLE);
             load.createTable();
-            AgentConfigs configs = new AgentConfigs(null, CLUSTER).warmUp(true).postgres(postgres).network(network).mode(mode)
+            AgentConfigs configs = new AgentConfigs(null, CLUSTER).postgres(postgres).network(network).mode(mode)
                     .zookeeperSessionTimeout(SESSION_TIMEOUT).tables(TABLE)
                     .kafka("partitions: " + PARTITIONS)
                     .producer("transaction.timeout.ms", String.valueOf(TRANSACTION_TIMEOUT.toMillis()));

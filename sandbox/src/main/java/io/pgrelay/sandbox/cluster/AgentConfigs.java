@@ -26,9 +26,8 @@ public final class AgentConfigs {
     private String adminToken = "";
     private final StringBuilder extraAgent = new StringBuilder();
     /**
-     * {@code agent.warmUp}: off unless asked for. Each standby's warm-up costs seconds of CPU, and
-     * the suite starts hundreds of agents on two cores; the benchmarks and the drills turn it on, and
-     * {@code -Dpgrelay.it.warmUp=true} (in failsafe's {@code -DargLine}) turns it on for every IT.
+     * {@code agent.warmUp}, off as the agent's default; {@code -Dpgrelay.it.warmUp=true} (in failsafe's
+     * {@code -DargLine}) turns it on for every IT.
      */
     private boolean warmUp = Boolean.getBoolean("pgrelay.it.warmUp");
     /**
@@ -124,7 +123,7 @@ public final class AgentConfigs {
     }
 
     /** An extra line under {@code agent:}, e.g. {@code "protectReads: true"}. */
-    /** {@code agent.warmUp} (the agent's default is on; these configs have it off unless this says so). */
+    /** {@code agent.warmUp}. */
     public AgentConfigs warmUp(boolean on) {
         warmUp = on;
         return this;

@@ -95,7 +95,7 @@ public final class Demo {
 
         LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), "public.orders");
         load.createTable();
-        AgentConfigs configs = new AgentConfigs(sandbox, "demo").warmUp(true).mode(options.mode()).tables("public.orders")
+        AgentConfigs configs = new AgentConfigs(sandbox, "demo").mode(options.mode()).tables("public.orders")
                 .adminToken("demo-token");
         System.out.println("starting " + options.agents() + " agent(s) in " + options.mode() + " mode…");
         Cluster cluster = Cluster.start(configs, options.agents());

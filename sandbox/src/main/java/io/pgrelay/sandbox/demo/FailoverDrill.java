@@ -209,7 +209,7 @@ public final class FailoverDrill {
             String table = "public.drill_load";
             LoadGenerator load = new LoadGenerator(sandbox.postgres().connections(), table);
             load.createTable();
-            AgentConfigs configs = new AgentConfigs(sandbox, "drill").warmUp(true).mode(options.mode()).tables(table);
+            AgentConfigs configs = new AgentConfigs(sandbox, "drill").mode(options.mode()).tables(table);
             System.out.println("starting " + options.agents() + " agents in " + options.mode() + " mode…");
             AtomicBoolean stopLoad = new AtomicBoolean();
             try (Cluster cluster = Cluster.start(configs, options.agents())) {
