@@ -16,6 +16,8 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class KafkaSink implements Sink, AutoCloseable {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KafkaSink.class);
+    private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
 
     /**
      * One record per Kafka transaction lands on the checkpoints topic; only the newest matters. Small

@@ -5,7 +5,6 @@ import io.pgrelay.agent.checkpoint.CheckpointReader;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.event.AvroEncoder;
-import io.pgrelay.agent.event.BuiltinTypes;
 import io.pgrelay.agent.event.RowEncoder;
 import io.pgrelay.agent.event.RowEncoders;
 import io.pgrelay.agent.event.JdbcTypeCatalog;
@@ -173,10 +172,7 @@ public final class StreamResources implements PipelineResources {
 
     private void rehearse(BooleanSupplier standingBy) {
         try {
-            // avro: made-up schema ids, so nothing is registered for the rehearsal's table
-            AvroEncoder.Registrar noRegistry = schemaRegistry == null ? null : (subject, schema, context) -> 1;
-            HotPathRehearsal.Result r = new HotPathRehearsal(pipelineSettings(),
-                    RowEncoders.of(config, BuiltinTypes.CATALOG, noRegistry)).run(HotPathRehearsal.TRANSACTIONS, standingBy);
+            HotPathRehearsal.Result r = Training.rehearsal(config).run(HotPathRehearsal.TRANSACTIONS, standingBy);
             log.info("standby warm-up: ran {} synthetic events through the decoder, encoder and sink loop in {} ms{}",
                     r.events(), r.took().toMillis(), r.interrupted() ? " (stopped early: this agent leads now)" : "");
         } catch (RuntimeException e) {

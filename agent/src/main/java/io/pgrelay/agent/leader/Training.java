@@ -37,12 +37,20 @@ public final class Training {
     private Training() {
     }
 
+    /**
+     * The per-event path of {@code config}'s format over a synthetic stream: the built-in type catalogue
+     * (no PostgreSQL) and, for avro, made-up schema ids (no registry: nothing is registered).
+     */
+    static HotPathRehearsal rehearsal(PgRelayConfig config) {
+        return new HotPathRehearsal(LeaderSettings.pipeline(config),
+                RowEncoders.of(config, BuiltinTypes.CATALOG, (subject, schema, context) -> 1));
+    }
+
     /** Runs the training; returns one line per step for the command's output. */
     public static List<String> run(List<PgRelayConfig> formats, int transactions) {
         List<String> lines = new java.util.ArrayList<>();
         for (PgRelayConfig config : formats) {
-            HotPathRehearsal.Result r = new HotPathRehearsal(LeaderSettings.pipeline(config),
-                    RowEncoders.of(config, BuiltinTypes.CATALOG, (subject, schema, context) -> 1)).run(transactions, () -> true);
+            HotPathRehearsal.Result r = rehearsal(config).run(transactions, () -> true);
             lines.add(String.format("train: %,d events as %s / %s in %d ms", r.events(), config.kafka().formats().format(),
                     config.kafka().formats().serialization(), r.took().toMillis()));
         }
