@@ -85,6 +85,12 @@ public final class AgentProcess implements AutoCloseable {
         // -Dpgrelay.agentJava=/usr/lib/jvm/…/bin/java: the agents on another JDK than the harness (benchmarks)
         String java = System.getProperty("pgrelay.agentJava", "");
         cmd.add(!java.isBlank() ? java : ProcessHandle.current().info().command().orElse("java"));
+        // -Dpgrelay.it.agentJvmArgs="…" (separated by spaces or ";"): flags for every agent of a test run,
+        // before the launch's own, which win
+        String shared = System.getProperty("pgrelay.it.agentJvmArgs", "").trim();
+        if (!shared.isEmpty()) {
+            cmd.addAll(List.of(shared.split("[\\s;]+")));
+        }
         cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(AgentJar.path().toString());
