@@ -27,12 +27,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,13 +49,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * registry (Apicurio Registry's Confluent API, {@link SchemaRegistry}): every record is read as a
  * consumer with Confluent's wire format reads it — magic byte, schema id, the schema fetched by id
  * from the registry, Avro's GenericDatumReader — and as Kafka Connect reads it (Apicurio's
- * AvroConverter, Connect data with Debezium's schemas) — and the registry's bad days (down, or refusing a
- * schema as incompatible) stop the rows, never lose them.
+ * AvroConverter, Connect data with Debezium's schemas) — and the registry's bad days (down, refusing a
+ * schema as incompatible, or refusing the agent's credentials where it enforces HTTP basic auth) stop
+ * the rows, never lose them.
  */
 @ExtendWith(SandboxExtension.class)
 class AvroFormatIT {
 
     private static final String REGISTRY_PASSWORD = "registry-s3cret-pw";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final Sandbox sandbox = Sandbox.shared();
     private final List<AutoCloseable> cleanup = new ArrayList<>();
@@ -318,6 +325,90 @@ class AvroFormatIT {
             assertThat(again.isAlive()).isTrue();
             again.stop(15);
         }
+    }
+
+    @Test
+    void aRegistryThatEnforcesBasicAuthTakesTheRightPasswordAndAWrongOneStopsTheLeaderLosingNothing() throws Exception {
+        SchemaRegistry registry = SchemaRegistry.startWithBasicAuth("relay", REGISTRY_PASSWORD);
+        cleanup.add(registry);
+        String wrongPassword = "wrong-" + REGISTRY_PASSWORD;
+        // the registry itself asks: no credentials, or wrong ones, are 401 before any agent runs
+        assertThat(anonymousOrAs(registry, null).statusCode()).as("without credentials").isEqualTo(401);
+        assertThat(anonymousOrAs(registry, "relay:" + wrongPassword).statusCode()).as("a wrong password").isEqualTo(401);
+        assertThat(registry.get("/subjects").statusCode()).as("the right one").isEqualTo(200);
+
+        String cluster = ItSupport.uniqueCluster("avroauth");
+        String table = "public." + cluster + "_t";
+        String topic = cluster + "." + table;
+        sandbox.postgres().execute("CREATE TABLE " + table + " (id int4 PRIMARY KEY, note text)");
+        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
+        AgentConfigs wrong = new AgentConfigs(sandbox, cluster).tables(table)
+                .kafka("format: debezium").kafka("serialization: avro")
+                .kafka("schemaRegistry: { url: '" + registry.url() + "', username: relay, password: '" + wrongPassword + "' }");
+        cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, wrong.slot()));
+        int wrongPort = ItSupport.freePort();
+        AgentProcess agent = AgentProcess.start("agent-1", wrong.yaml("agent-1", wrongPort));
+        cleanup.add(agent);
+        ItSupport.awaitSlotActive(sandbox, wrong.slot(), Duration.ofSeconds(30));
+        String wrongStatus = agentGet(wrongPort, "/status");
+        String confirmedBefore = confirmedFlushLsn(wrong.slot());
+        sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')", "INSERT INTO " + table + " VALUES (2, 'two')");
+
+        // The wrong password: the leader stops at the first row with one clear error; nothing written, the slot still.
+        ItSupport.await("the agent stopped", Duration.ofSeconds(60), () -> !agent.isAlive());
+        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        String log = agent.log();
+        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
+        System.out.println("AvroFormatIT: a wrong registry password as the agent logs it: " + errors);
+        assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains("slot " + wrong.slot() + ": schema registry "
+                + registry.url() + " refused the credentials of kafka.schemaRegistry (subject " + topic + "-key) (for the first row of "
+                + table + " in this shape, at LSN ").endsWith(") (HTTP 401)"));
+        assertThat(confirmedFlushLsn(wrong.slot())).as("the slot did not move").isEqualTo(confirmedBefore);
+        assertThat(read(List.of(topic), 1, Duration.ofSeconds(3))).as("nothing written").isEmpty();
+        assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
+
+        // The right password: a new agent on the same slot writes every row once, and the next ones.
+        AgentConfigs right = new AgentConfigs(sandbox, cluster).tables(table)
+                .kafka("format: debezium").kafka("serialization: avro")
+                .kafka("schemaRegistry: { url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "' }");
+        int rightPort = ItSupport.freePort();
+        AgentProcess again = AgentProcess.start("agent-2", right.yaml("agent-2", rightPort));
+        cleanup.add(again);
+        sandbox.postgres().execute("INSERT INTO " + table + " VALUES (3, 'three')");
+        List<ConsumerRecord<byte[], byte[]>> records = read(List.of(topic), 3, Duration.ofSeconds(60));
+        assertThat(records).as(again.log()).hasSize(3);
+        List<Object> ids = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            assertThat(((GenericRecord) decode(registry, r.key())).get("id")).isEqualTo(ids.size() + 1);
+            GenericRecord after = (GenericRecord) decode(registry, r.value()).get("after");
+            ids.add(after.get("id"));
+        }
+        assertThat(ids).containsExactly(1, 2, 3);
+        assertThat(registry.get("/subjects/" + topic + "-value/versions").body()).isEqualTo("[1]");
+        String rightStatus = agentGet(rightPort, "/status");
+        assertThat(again.isAlive()).isTrue();
+        again.stop(15);
+
+        for (String secret : List.of(REGISTRY_PASSWORD, wrongPassword)) {
+            assertThat(agent.log() + again.log()).as("the registry's password is a secret: the logs").doesNotContain(secret);
+            assertThat(wrongStatus + rightStatus).as("the registry's password is a secret: /status").doesNotContain(secret);
+        }
+    }
+
+    /** GET {@code /subjects} with no credentials, or with {@code userInfo} as HTTP basic auth. */
+    private static HttpResponse<String> anonymousOrAs(SchemaRegistry registry, String userInfo) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(registry.url() + "/subjects")).timeout(Duration.ofSeconds(5));
+        if (userInfo != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String agentGet(int port, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+        return response.body();
     }
 
     private AgentConfigs avroAgent(String cluster, String registryUrl, String... tables) {

@@ -168,7 +168,7 @@ public final class SchemaRegistryClient {
         String reason = reason(response.body());
         if (status >= 500 || status == 408 || status == 429) {
             throw new RegistryUnavailableException(where + " could not register subject " + subject + context
-                    + " (HTTP " + status + "): " + reason, null);
+                    + " (HTTP " + status + ")" + reason, null);
         }
         String what = switch (status) {
             case 409 -> "refused the new schema of subject " + subject + " as incompatible with its earlier versions";
@@ -176,20 +176,24 @@ public final class SchemaRegistryClient {
             case 401, 403 -> "refused the credentials of kafka.schemaRegistry (subject " + subject + ")";
             default -> "refused to register subject " + subject;
         };
-        throw new SchemaRejectedException(where + " " + what + context + " (HTTP " + status + "): " + reason);
+        throw new SchemaRejectedException(where + " " + what + context + " (HTTP " + status + ")" + reason);
     }
 
-    /** The registry's {@code message}, else the start of the body. */
+    /**
+     * {@code ": "} and the registry's {@code message}, else the start of the body; nothing for an
+     * empty body (a 401 from a server's basic auth has none).
+     */
     private static String reason(String body) {
         try {
             JsonNode message = JSON.readTree(body).get("message");
             if (message != null && message.isTextual()) {
-                return message.textValue();
+                return ": " + message.textValue();
             }
         } catch (IOException notJson) {
             // fall through
         }
-        return brief(body);
+        String brief = brief(body);
+        return brief.isEmpty() ? "" : ": " + brief;
     }
 
     private static String brief(String body) {

@@ -1,14 +1,18 @@
 package io.pgrelay.sandbox.server;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,6 +21,12 @@ import java.util.concurrent.TimeUnit;
  * start is an empty registry. Runs the jar that the {@code sandbox/registry} module builds from
  * Apicurio's Maven Central artifact; its log lives in a temporary folder that {@link #close()}
  * removes.
+ *
+ * <p>{@link #startWithBasicAuth} starts one that asks every request for HTTP basic auth and knows
+ * one user: Quarkus' basic mechanism and its realm of users from configuration, in the registry's
+ * process (see {@code sandbox/registry}), answer 401 to a request without credentials or with
+ * wrong ones. The user and password go to the registry in its working folder's
+ * {@code config/application.properties}, not on its command line.
  */
 public final class SchemaRegistry implements AutoCloseable {
 
@@ -26,11 +36,13 @@ public final class SchemaRegistry implements AutoCloseable {
     private final Process process;
     private final Path dir;
     private final int port;
+    private final String authorization;   // null for a registry without basic auth
 
-    private SchemaRegistry(Process process, Path dir, int port) {
+    private SchemaRegistry(Process process, Path dir, int port, String authorization) {
         this.process = process;
         this.dir = dir;
         this.port = port;
+        this.authorization = authorization;
     }
 
     /** Starts an empty registry on a free port and returns once its Confluent API lists subjects. */
@@ -43,9 +55,38 @@ public final class SchemaRegistry implements AutoCloseable {
      * was, for an agent configured with its URL).
      */
     public static SchemaRegistry start(int port) throws IOException, InterruptedException {
+        return start(port, null, null);
+    }
+
+    /**
+     * Starts an empty registry on a free port that refuses, with 401, every request without
+     * {@code username} and {@code password} in HTTP basic auth; {@link #get} and {@link #put} send them.
+     *
+     * @param username letters, digits, {@code -} and {@code _} (a key of Quarkus' user map)
+     */
+    public static SchemaRegistry startWithBasicAuth(String username, String password) throws IOException, InterruptedException {
+        if (!username.matches("[A-Za-z0-9_-]+") || password.isEmpty()) {
+            throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + username);
+        }
+        return start(Ports.free(), username, password);
+    }
+
+    private static SchemaRegistry start(int port, String username, String password) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("pgrelay-registry-");
         SchemaRegistry registry = null;
         try {
+            String authorization = null;
+            if (username != null) {
+                Properties users = new Properties();
+                users.setProperty("pgrelay.registry.basic-auth", "true");
+                users.setProperty("quarkus.security.users.embedded.users." + username, password);
+                Files.createDirectory(dir.resolve("config"));
+                // the byte-stream form escapes every non-ASCII character: the file reads the same in any encoding
+                try (OutputStream out = Files.newOutputStream(dir.resolve("config/application.properties"))) {
+                    users.store(out, "the registry's one user (SchemaRegistry.startWithBasicAuth)");
+                }
+                authorization = "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
+            }
             List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dquarkus.http.host=127.0.0.1",
@@ -55,7 +96,7 @@ public final class SchemaRegistry implements AutoCloseable {
                     "-jar", jar().toString());
             Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("registry.log").toFile()).start();
-            registry = new SchemaRegistry(process, dir, port);
+            registry = new SchemaRegistry(process, dir, port, authorization);
             registry.awaitReady();
             return registry;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -91,18 +132,21 @@ public final class SchemaRegistry implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
-    /** GET on the Confluent API, e.g. {@code get("/schemas/ids/1")}: status and body. */
+    /** GET on the Confluent API, e.g. {@code get("/schemas/ids/1")}, as the registry's user if it has one: status and body. */
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(5)).GET().build();
-        return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+        return CLIENT.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** PUT of a JSON body on the Confluent API, e.g. a subject's compatibility on {@code /config/<subject>}. */
     public HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(5))
-                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        HttpRequest req = request(path).header("Content-Type", "application/vnd.schemaregistry.v1+json")
                 .PUT(HttpRequest.BodyPublishers.ofString(json)).build();
         return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(5));
+        return authorization == null ? request : request.header("Authorization", authorization);
     }
 
     private void awaitReady() throws IOException, InterruptedException {
