@@ -5,6 +5,7 @@ import io.pgrelay.agent.core.Lsn;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
+import io.pgrelay.sandbox.cluster.AgentHttp;
 import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.server.Ports;
 import io.pgrelay.sandbox.server.SchemaRegistry;
@@ -90,9 +91,8 @@ class AvroFormatIT {
                 "CREATE TABLE " + keyless + " (a int4, b text)", "ALTER TABLE " + keyless + " REPLICA IDENTITY FULL");
         cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table, "DROP TABLE IF EXISTS " + keyless));
         // basic auth as configured (this registry does not ask for it): the password must show nowhere
-        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table, keyless)
-                .kafka("format: debezium").kafka("serialization: avro")
-                .kafka("schemaRegistry: { url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "' }");
+        AgentConfigs configs = avroAgent(cluster, "url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "'",
+                table, keyless);
         cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot()));
         AgentProcess agent = ItSupport.startAgent(configs, "agent-1");
         cleanup.add(agent);
@@ -225,11 +225,9 @@ class AvroFormatIT {
         SchemaRegistry registry = SchemaRegistry.start();
         cleanup.add(registry);
         String cluster = ItSupport.uniqueCluster("avroinc");
-        String table = "public." + cluster + "_t";
+        String table = table(cluster, "id int4 PRIMARY KEY, v int4");
         String topic = cluster + "." + table;
-        sandbox.postgres().execute("CREATE TABLE " + table + " (id int4 PRIMARY KEY, v int4)");
-        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
-        AgentConfigs configs = avroAgent(cluster, registry.url(), table);
+        AgentConfigs configs = avroAgent(cluster, "url: '" + registry.url() + "'", table);
         cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot()));
         AgentProcess agent = ItSupport.startAgent(configs, "agent-1");
         cleanup.add(agent);
@@ -269,14 +267,10 @@ class AvroFormatIT {
         int port = Ports.free();
         String url = "http://127.0.0.1:" + port + "/apis/ccompat/v7";
         String cluster = ItSupport.uniqueCluster("avrodown");
-        String table = "public." + cluster + "_t";
+        String table = table(cluster, "id int4 PRIMARY KEY, note text");
         String topic = cluster + "." + table;
-        sandbox.postgres().execute("CREATE TABLE " + table + " (id int4 PRIMARY KEY, note text)");
-        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
-        AgentConfigs configs = new AgentConfigs(sandbox, cluster).tables(table)
-                .kafka("format: debezium").kafka("serialization: avro")
-                .kafka("schemaRegistry: { url: '" + url + "', username: relay, password: '" + REGISTRY_PASSWORD
-                        + "', retryTimeout: 4s }");
+        AgentConfigs configs = avroAgent(cluster, "url: '" + url + "', username: relay, password: '" + REGISTRY_PASSWORD
+                + "', retryTimeout: 4s", table);
         cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, configs.slot()));
         AgentProcess agent = ItSupport.startAgent(configs, "agent-1");
         cleanup.add(agent);
@@ -338,13 +332,9 @@ class AvroFormatIT {
         assertThat(registry.get("/subjects").statusCode()).as("the right one").isEqualTo(200);
 
         String cluster = ItSupport.uniqueCluster("avroauth");
-        String table = "public." + cluster + "_t";
+        String table = table(cluster, "id int4 PRIMARY KEY, note text");
         String topic = cluster + "." + table;
-        sandbox.postgres().execute("CREATE TABLE " + table + " (id int4 PRIMARY KEY, note text)");
-        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
-        AgentConfigs wrong = new AgentConfigs(sandbox, cluster).tables(table)
-                .kafka("format: debezium").kafka("serialization: avro")
-                .kafka("schemaRegistry: { url: '" + registry.url() + "', username: relay, password: '" + wrongPassword + "' }");
+        AgentConfigs wrong = avroAgent(cluster, "url: '" + registry.url() + "', username: relay, password: '" + wrongPassword + "'", table);
         cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, wrong.slot()));
         int wrongPort = ItSupport.freePort();
         AgentProcess agent = AgentProcess.start("agent-1", wrong.yaml("agent-1", wrongPort));
@@ -368,9 +358,7 @@ class AvroFormatIT {
         assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
 
         // The right password: a new agent on the same slot writes every row once, and the next ones.
-        AgentConfigs right = new AgentConfigs(sandbox, cluster).tables(table)
-                .kafka("format: debezium").kafka("serialization: avro")
-                .kafka("schemaRegistry: { url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "' }");
+        AgentConfigs right = avroAgent(cluster, "url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "'", table);
         int rightPort = ItSupport.freePort();
         AgentProcess again = AgentProcess.start("agent-2", right.yaml("agent-2", rightPort));
         cleanup.add(again);
@@ -405,16 +393,24 @@ class AvroFormatIT {
     }
 
     private static String agentGet(int port, String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+        AgentHttp.Response response = AgentHttp.get("http://127.0.0.1:" + port, path);
+        assertThat(response.status()).as(path + ": " + response.body()).isEqualTo(200);
         return response.body();
     }
 
-    private AgentConfigs avroAgent(String cluster, String registryUrl, String... tables) {
+    /** {@code public.<cluster>_t} with these columns, dropped after the test. */
+    private String table(String cluster, String columns) {
+        String table = "public." + cluster + "_t";
+        sandbox.postgres().execute("CREATE TABLE " + table + " (" + columns + ")");
+        cleanup.add(() -> sandbox.postgres().execute("DROP TABLE IF EXISTS " + table));
+        return table;
+    }
+
+    /** Debezium's envelope in avro, with {@code registry} as the inside of {@code kafka.schemaRegistry: { … }}. */
+    private AgentConfigs avroAgent(String cluster, String registry, String... tables) {
         return new AgentConfigs(sandbox, cluster).tables(tables)
                 .kafka("format: debezium").kafka("serialization: avro")
-                .kafka("schemaRegistry: { url: '" + registryUrl + "' }");
+                .kafka("schemaRegistry: { " + registry + " }");
     }
 
     /** The value as Confluent's deserializer reads it: magic byte 0, the id, the schema the registry holds for the id. */
