@@ -199,6 +199,8 @@ public final class Bench {
                     System.err.printf("bench: repeat %d, %s, %s: to log-append %s ms, to read_committed %s ms (p50/p95/p99/max); %s%n",
                             repeat, workload, c.name(), m.latency().toLogAppend().millis(), m.latency().toConsumer().millis(),
                             BrokerVerifications.now().since(before).describe());
+                    System.err.printf("bench: repeat %d, %s: timed from %.1f s after the load began; the slowest record of each timed second, ms: %s%n",
+                            repeat, c.name(), m.timedFromSeconds(), m.worstPerSecond());
                     rows.add(new BenchReport.Row(workload, c.name(), repeat, m.changes(),
                             new Candidate.Measurement(load.seconds(), 0, m.peakRssKib(), m.note()), null, m.latency()));
                 } catch (Exception e) {

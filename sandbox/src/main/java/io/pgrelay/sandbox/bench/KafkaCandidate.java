@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A candidate that streams the slot into a Kafka topic from its own child process — pgrelay,
@@ -180,9 +181,18 @@ abstract class KafkaCandidate implements Candidate {
             }
             attached(t);
             long peak = -1;
+            // The timed part begins after the warm-up and once the candidate keeps up (a record
+            // delivered within a second of its commit): a JVM still compiling its path, or
+            // draining what queued meanwhile, is start-up, not the steady latency measured here.
+            long loadStarted = System.nanoTime();
+            AtomicLong keptUpAfter = new AtomicLong(-1);
             Thread warmup = new Thread(() -> {
                 try {
                     Thread.sleep((long) (warmupSeconds * 1000));
+                    while (!reader.keepsUp(1_000_000) && System.nanoTime() - loadStarted < TimeUnit.SECONDS.toNanos(60)) {
+                        Thread.sleep(20);
+                    }
+                    keptUpAfter.set(System.nanoTime() - loadStarted);
                     reader.timeFromNow();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -213,15 +223,23 @@ abstract class KafkaCandidate implements Candidate {
                 throw new IllegalStateException("the read_committed consumer counted " + reader.count() + " records, expected "
                         + writer.written() + ": duplicates");
             }
-            return new LatencyMeasurement(reader.latency(), writer.written(), peak, note(child.log()));
+            return new LatencyMeasurement(reader.latency(), writer.written(), peak, note(child.log()), reader.worstPerSecond(),
+                    keptUpAfter.get() / 1e9);
         } finally {
             reader.stop();
             finished();
         }
     }
 
-    /** @param changes row changes written; @param peakRssKib the candidate process's VmHWM */
-    record LatencyMeasurement(Latency latency, long changes, long peakRssKib, String note) {
+    /**
+     * @param changes        row changes written
+     * @param peakRssKib     the candidate process's VmHWM
+     * @param worstPerSecond the slowest record of each timed second, ms ({@link ReadCommittedReader#worstPerSecond()})
+     * @param timedFromSeconds when the timed part began, seconds after the load started (the warm-up, or later
+     *                       when the candidate kept up only then)
+     */
+    record LatencyMeasurement(Latency latency, long changes, long peakRssKib, String note, String worstPerSecond,
+                              double timedFromSeconds) {
     }
 
     private void checkAlive(Child child, ReadCommittedReader reader, String slot) throws IOException {

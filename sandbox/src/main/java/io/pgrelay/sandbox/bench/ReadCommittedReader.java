@@ -35,9 +35,13 @@ final class ReadCommittedReader implements Runnable {
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Records committed before this (µs since the epoch) are warm-up: counted, not timed. */
     private volatile long timeFromMicros = Long.MAX_VALUE;
+    /** The last record's commit → consumer latency (µs), timed or not; -1 before the first. */
+    private volatile long lastLatencyMicros = -1;
     // Only the reader's thread writes these; read them after stop() and join.
     private final Histogram toLogAppend = new Histogram(3_600_000_000L, 3);
     private final Histogram toConsumer = new Histogram(3_600_000_000L, 3);
+    /** The slowest commit → consumer latency (µs) of the records committed in each second of the timed run. */
+    private final long[] worstBySecond = new long[3_600];
     private volatile Exception failure;
     private Thread thread;
 
@@ -99,6 +103,7 @@ final class ReadCommittedReader implements Runnable {
 
     private void time(ConsumerRecord<byte[], byte[]> r, long receivedMicros) {
         long committed = commitMicros.applyAsLong(r.value());
+        lastLatencyMicros = receivedMicros - committed;
         if (committed < timeFromMicros) {
             return;
         }
@@ -108,11 +113,19 @@ final class ReadCommittedReader implements Runnable {
         // Same host, same clock; a negative value would be clock granularity (ms for the broker)
         toLogAppend.recordValue(Math.max(0, r.timestamp() * 1000 - committed));
         toConsumer.recordValue(Math.max(0, receivedMicros - committed));
+        int second = (int) Math.min(worstBySecond.length - 1, (committed - timeFromMicros) / 1_000_000);
+        worstBySecond[second] = Math.max(worstBySecond[second], receivedMicros - committed);
     }
 
     static long nowMicros() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+
+    /** True once a record arrived less than {@code micros} after its commit: the candidate keeps up. */
+    boolean keepsUp(long micros) {
+        long last = lastLatencyMicros;
+        return last >= 0 && last < micros;
     }
 
     /** Time the records committed from now on. */
@@ -138,6 +151,22 @@ final class ReadCommittedReader implements Runnable {
         if (thread != null) {
             thread.join(10_000);
         }
+    }
+
+    /**
+     * The slowest record of each second of the timed run, by commit time, in ms ({@code 12 9 310 …}):
+     * tells a tail spread over the run from one confined to its start.
+     */
+    String worstPerSecond() {
+        int last = worstBySecond.length - 1;
+        while (last > 0 && worstBySecond[last] == 0) {
+            last--;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i <= last; i++) {
+            out.append(i == 0 ? "" : " ").append(worstBySecond[i] / 1000);
+        }
+        return out.toString();
     }
 
     Latency latency() {
