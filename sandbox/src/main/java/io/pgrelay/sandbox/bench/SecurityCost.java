@@ -36,7 +36,8 @@ import org.apache.kafka.common.resource.ResourceType;
  * <pre>java -cp sandbox/target/pgrelay-sandbox.jar io.pgrelay.sandbox.bench.SecurityCost [--repeats N] [--rows N]
  *     [--only plaintext|secured] [--agent-jvm "ARGS"]</pre>
  *
- * {@code --agent-jvm} adds JVM options to the agent's command line (split at spaces; {@code {run}}
+ * <p>The agent runs with the benchmark's flags ({@code -Xmx192m -XX:+UseSerialGC}, as in {@link Bench});
+ * {@code --agent-jvm} adds JVM options to the agent's command line after them (split at spaces; {@code {run}}
  * becomes the run's name, {@code costp1}, {@code costs1}, …), e.g. a flight recording per run:
  * {@code --agent-jvm "-XX:StartFlightRecording=filename=/tmp/{run}.jfr,settings=profile"}.
  */
@@ -105,8 +106,13 @@ public final class SecurityCost {
         }
     }
 
+    /** The benchmark's agent flags ({@link KafkaCandidate#JVM_ARGS}, as the agents of {@link Bench} run), then {@code --agent-jvm}'s. */
     private static String[] jvmArgs(String template, String run) {
-        return template.isBlank() ? new String[0] : template.replace("{run}", run).strip().split("\\s+");
+        List<String> args = new ArrayList<>(KafkaCandidate.JVM_ARGS);
+        if (!template.isBlank()) {
+            args.addAll(List.of(template.replace("{run}", run).strip().split("\\s+")));
+        }
+        return args.toArray(String[]::new);
     }
 
     private interface Connector {
