@@ -389,7 +389,7 @@ public final class DebeziumEncoder implements RowEncoder {
         }
 
         void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {
-            checkWidth(row);
+            RelationColumns.checkWidth(relation, row);
             out.write((byte) '{');
             for (int k = 0; k < keyColumns.length; k++) {
                 int i = keyColumns[k];
@@ -416,7 +416,7 @@ public final class DebeziumEncoder implements RowEncoder {
          * else the placeholder — what Debezium's PostgreSQL connector does (DBZ-3835).
          */
         void writeRow(TupleData row, TupleData old, JsonBuffer out) {
-            checkWidth(row);
+            RelationColumns.checkWidth(relation, row);
             out.write((byte) '{');
             for (int i = 0; i < columns.length; i++) {
                 if (i > 0) {
@@ -443,13 +443,6 @@ public final class DebeziumEncoder implements RowEncoder {
                 case TupleData.UNCHANGED_TOAST -> out.write(unavailable[i]);
                 default -> throw new EventEncodingException("column " + relation.columns().get(i).name() + " of "
                         + relation.tableId() + " has kind '" + (char) row.kind(i) + "' where a text value was expected");
-            }
-        }
-
-        private void checkWidth(TupleData row) {
-            if (row.size() != columns.length) {
-                throw new EventEncodingException("a tuple of " + relation.tableId() + " has " + row.size()
-                        + " columns but its Relation message (id " + relation.relationId() + ") describes " + columns.length);
             }
         }
     }
