@@ -319,7 +319,7 @@ public final class DebeziumEncoder implements RowEncoder {
             int[] ids = identity.stream().mapToInt(Integer::intValue).toArray();
             if (relation.replicaIdentity() == Relation.IDENTITY_FULL) {
                 // Debezium's key is the primary key: a FULL table without one has no key.
-                keyColumns = primaryKey == null ? new int[0] : indexesOf(primaryKey);
+                keyColumns = primaryKey == null ? new int[0] : RelationColumns.indexesOf(relation, primaryKey);
             } else {
                 keyColumns = ids;
             }
@@ -369,23 +369,6 @@ public final class DebeziumEncoder implements RowEncoder {
                 b.writeString(p, 0, p.length);
             }
             return b.toByteArray();
-        }
-
-        private int[] indexesOf(List<String> names) {
-            int[] indexes = new int[names.size()];
-            for (int k = 0; k < indexes.length; k++) {
-                indexes[k] = -1;
-                for (int i = 0; i < relation.columns().size(); i++) {
-                    if (relation.columns().get(i).name().equals(names.get(k))) {
-                        indexes[k] = i;
-                    }
-                }
-                if (indexes[k] < 0) {
-                    throw new EventEncodingException("primary key column " + names.get(k) + " is not a column of "
-                            + relation.tableId());
-                }
-            }
-            return indexes;
         }
 
         void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {

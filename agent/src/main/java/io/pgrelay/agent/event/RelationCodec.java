@@ -46,24 +46,7 @@ final class RelationCodec {
         }
         identityColumns = identity.stream().mapToInt(Integer::intValue).toArray();
         keyColumns = relation.replicaIdentity() == Relation.IDENTITY_FULL && primaryKey != null && !primaryKey.isEmpty()
-                ? indexesOf(primaryKey) : identityColumns;
-    }
-
-    private int[] indexesOf(List<String> names) {
-        int[] indexes = new int[names.size()];
-        for (int k = 0; k < indexes.length; k++) {
-            indexes[k] = -1;
-            for (int i = 0; i < relation.columns().size(); i++) {
-                if (relation.columns().get(i).name().equals(names.get(k))) {
-                    indexes[k] = i;
-                }
-            }
-            if (indexes[k] < 0) {
-                throw new EventEncodingException("primary key column " + names.get(k) + " is not a column of "
-                        + table + " (columns: " + relation.columns().stream().map(Relation.Column::name).toList() + ")");
-            }
-        }
-        return indexes;
+                ? RelationColumns.indexesOf(relation, primaryKey) : identityColumns;
     }
 
     private static byte[] encodeString(String s) {
