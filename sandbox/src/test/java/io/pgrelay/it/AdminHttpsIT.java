@@ -3,13 +3,13 @@ package io.pgrelay.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.common.tls.TlsContexts;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.cluster.DashboardProcess;
-import io.pgrelay.sandbox.server.TestCa;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,13 +2,13 @@ package io.pgrelay.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
 import io.pgrelay.sandbox.cluster.AgentProcess;
 import io.pgrelay.sandbox.cluster.AgentProcess.CommandResult;
 import io.pgrelay.sandbox.server.SecureKafka;
-import io.pgrelay.sandbox.server.TestCa;
 import io.pgrelay.sandbox.server.TopicReader;
 import java.nio.file.Path;
 import java.time.Duration;

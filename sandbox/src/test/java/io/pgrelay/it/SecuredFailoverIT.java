@@ -3,6 +3,7 @@ package io.pgrelay.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.common.tls.TlsContexts;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
@@ -13,7 +14,6 @@ import io.pgrelay.sandbox.demo.Verdict;
 import io.pgrelay.sandbox.server.Ports;
 import io.pgrelay.sandbox.server.SaslZooKeeper;
 import io.pgrelay.sandbox.server.SecureKafka;
-import io.pgrelay.sandbox.server.TestCa;
 import io.pgrelay.sandbox.server.TlsPostgres;
 import java.io.IOException;
 import java.net.URI;

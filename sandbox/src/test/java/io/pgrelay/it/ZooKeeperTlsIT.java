@@ -2,6 +2,7 @@ package io.pgrelay.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
@@ -12,7 +13,6 @@ import io.pgrelay.sandbox.cluster.Cluster;
 import io.pgrelay.sandbox.demo.LoadGenerator;
 import io.pgrelay.sandbox.demo.Verdict;
 import io.pgrelay.sandbox.server.SaslZooKeeper;
-import io.pgrelay.sandbox.server.TestCa;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -319,7 +319,7 @@ public final class DebeziumEncoder implements RowEncoder {
             int[] ids = identity.stream().mapToInt(Integer::intValue).toArray();
             if (relation.replicaIdentity() == Relation.IDENTITY_FULL) {
                 // Debezium's key is the primary key: a FULL table without one has no key.
-                keyColumns = primaryKey == null ? new int[0] : indexesOf(primaryKey);
+                keyColumns = primaryKey == null ? new int[0] : RelationColumns.indexesOf(relation, primaryKey);
             } else {
                 keyColumns = ids;
             }
@@ -371,25 +371,8 @@ public final class DebeziumEncoder implements RowEncoder {
             return b.toByteArray();
         }
 
-        private int[] indexesOf(List<String> names) {
-            int[] indexes = new int[names.size()];
-            for (int k = 0; k < indexes.length; k++) {
-                indexes[k] = -1;
-                for (int i = 0; i < relation.columns().size(); i++) {
-                    if (relation.columns().get(i).name().equals(names.get(k))) {
-                        indexes[k] = i;
-                    }
-                }
-                if (indexes[k] < 0) {
-                    throw new EventEncodingException("primary key column " + names.get(k) + " is not a column of "
-                            + relation.tableId());
-                }
-            }
-            return indexes;
-        }
-
         void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {
-            checkWidth(row);
+            RelationColumns.checkWidth(relation, row);
             out.write((byte) '{');
             for (int k = 0; k < keyColumns.length; k++) {
                 int i = keyColumns[k];
@@ -416,7 +399,7 @@ public final class DebeziumEncoder implements RowEncoder {
          * else the placeholder — what Debezium's PostgreSQL connector does (DBZ-3835).
          */
         void writeRow(TupleData row, TupleData old, JsonBuffer out) {
-            checkWidth(row);
+            RelationColumns.checkWidth(relation, row);
             out.write((byte) '{');
             for (int i = 0; i < columns.length; i++) {
                 if (i > 0) {
@@ -443,13 +426,6 @@ public final class DebeziumEncoder implements RowEncoder {
                 case TupleData.UNCHANGED_TOAST -> out.write(unavailable[i]);
                 default -> throw new EventEncodingException("column " + relation.columns().get(i).name() + " of "
                         + relation.tableId() + " has kind '" + (char) row.kind(i) + "' where a text value was expected");
-            }
-        }
-
-        private void checkWidth(TupleData row) {
-            if (row.size() != columns.length) {
-                throw new EventEncodingException("a tuple of " + relation.tableId() + " has " + row.size()
-                        + " columns but its Relation message (id " + relation.relationId() + ") describes " + columns.length);
             }
         }
     }

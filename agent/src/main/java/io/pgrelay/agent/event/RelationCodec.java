@@ -46,24 +46,7 @@ final class RelationCodec {
         }
         identityColumns = identity.stream().mapToInt(Integer::intValue).toArray();
         keyColumns = relation.replicaIdentity() == Relation.IDENTITY_FULL && primaryKey != null && !primaryKey.isEmpty()
-                ? indexesOf(primaryKey) : identityColumns;
-    }
-
-    private int[] indexesOf(List<String> names) {
-        int[] indexes = new int[names.size()];
-        for (int k = 0; k < indexes.length; k++) {
-            indexes[k] = -1;
-            for (int i = 0; i < relation.columns().size(); i++) {
-                if (relation.columns().get(i).name().equals(names.get(k))) {
-                    indexes[k] = i;
-                }
-            }
-            if (indexes[k] < 0) {
-                throw new EventEncodingException("primary key column " + names.get(k) + " is not a column of "
-                        + table + " (columns: " + relation.columns().stream().map(Relation.Column::name).toList() + ")");
-            }
-        }
-        return indexes;
+                ? RelationColumns.indexesOf(relation, primaryKey) : identityColumns;
     }
 
     private static byte[] encodeString(String s) {
@@ -91,7 +74,7 @@ final class RelationCodec {
 
     /** The key columns as an object, from {@code row}, or from {@code fallback} where row's value was not sent. */
     void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {
-        checkWidth(row);
+        RelationColumns.checkWidth(relation, row);
         out.write((byte) '{');
         for (int k = 0; k < keyColumns.length; k++) {
             int i = keyColumns[k];
@@ -114,7 +97,7 @@ final class RelationCodec {
 
     /** Every column sent, as an object; unchanged TOAST values are left out (see {@link #writeUnchanged}). */
     void writeRow(TupleData row, JsonBuffer out) {
-        checkWidth(row);
+        RelationColumns.checkWidth(relation, row);
         out.write((byte) '{');
         boolean first = true;
         for (int i = 0; i < codecs.length; i++) {
@@ -137,7 +120,7 @@ final class RelationCodec {
             writeRow(old, out);
             return;
         }
-        checkWidth(old);
+        RelationColumns.checkWidth(relation, old);
         out.write((byte) '{');
         for (int k = 0; k < identityColumns.length; k++) {
             int i = identityColumns[k];
@@ -182,13 +165,6 @@ final class RelationCodec {
             case TupleData.BINARY -> out.writeBase64(row.buffer(), row.offset(i), row.length(i));
             default -> throw new EventEncodingException("column " + relation.columns().get(i).name() + " of " + table
                     + " has kind '" + (char) row.kind(i) + "' where a value was expected");
-        }
-    }
-
-    private void checkWidth(TupleData row) {
-        if (row.size() != codecs.length) {
-            throw new EventEncodingException("a tuple of " + table + " has " + row.size()
-                    + " columns but its Relation message (id " + relation.relationId() + ") describes " + codecs.length);
         }
     }
 }

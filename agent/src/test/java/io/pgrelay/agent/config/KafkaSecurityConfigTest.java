@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.pgrelay.agent.kafka.KafkaClients;
+import io.pgrelay.common.tls.TestCa;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;

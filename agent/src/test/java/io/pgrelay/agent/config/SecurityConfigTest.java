@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.pgrelay.agent.http.BearerTokens;
 import io.pgrelay.agent.http.BearerTokens.Scope;
+import io.pgrelay.common.tls.TestCa;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -3,6 +3,7 @@ package io.pgrelay.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.pgrelay.common.tls.TestCa;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

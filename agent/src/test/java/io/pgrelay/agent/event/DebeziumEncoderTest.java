@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.agent.core.TableId;
 import io.pgrelay.agent.pgoutput.Begin;
 import io.pgrelay.agent.pgoutput.CapturedMessages;
 import io.pgrelay.agent.pgoutput.CapturedMessages.Captured;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The debezium format on captured pgoutput messages, read back with Kafka Connect's own JsonConverter. */
 class DebeziumEncoderTest {
@@ -220,6 +222,16 @@ class DebeziumEncoderTest {
         Struct before = envelope.getStruct("before");
         assertThat(before.schema().fields()).allSatisfy(f -> assertThat(f.name()).isNotBlank());
         assertThat(before.schema().fields().stream().filter(f -> before.get(f) != null).count()).isGreaterThan(1);
+    }
+
+    @Test
+    void unknownPrimaryKeyColumnFailsNamingTheTablesColumns() {
+        DebeziumEncoder encoder = encoder(false, FormatConfig.Debezium.DEFAULT);
+        encoder.setPrimaryKey(new TableId("public", "sample"), List.of("nope"));
+        ChangeEvent update = captured("update-identity-full.hex");
+
+        assertThatThrownBy(() -> encoder.value(update)).isInstanceOf(EventEncodingException.class)
+                .hasMessageStartingWith("primary key column nope is not a column of public.sample (columns: [id, small,");
     }
 
     @Test

@@ -3,8 +3,8 @@ package io.pgrelay.agent.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgrelay.agent.config.TestCa;
 import io.pgrelay.common.tls.PemSslFactory;
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.common.tls.TlsContexts;
 import java.io.DataInputStream;
 import java.io.InputStream;

@@ -1,8 +1,8 @@
 package io.pgrelay.sandbox.bench;
 
 import io.pgrelay.common.tls.PemSslFactory;
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.common.tls.TlsContexts;
-import io.pgrelay.sandbox.server.TestCa;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -31,13 +30,11 @@ public final class ConnectWorker implements AutoCloseable {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
-    private final Process process;
-    private final Path dir;
+    private final ServerProcess process;
     private final int port;
 
-    private ConnectWorker(Process process, Path dir, int port) {
+    private ConnectWorker(ServerProcess process, int port) {
         this.process = process;
-        this.dir = dir;
         this.port = port;
     }
 
@@ -77,9 +74,7 @@ public final class ConnectWorker implements AutoCloseable {
                 command.add(file.toString());
                 names.add(name);
             }
-            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("connect.log").toFile()).start();
-            worker = new ConnectWorker(process, dir, port);
+            worker = new ConnectWorker(ServerProcess.start(command, dir, "connect.log"), port);
             worker.awaitConnectors(names);
             return worker;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -102,8 +97,7 @@ public final class ConnectWorker implements AutoCloseable {
     }
 
     public String log() throws IOException {
-        Path log = dir.resolve("connect.log");
-        return Files.exists(log) ? Files.readString(log) : "";
+        return process.log();
     }
 
     private void awaitConnectors(List<String> names) throws IOException, InterruptedException {
@@ -136,19 +130,8 @@ public final class ConnectWorker implements AutoCloseable {
      * {@code sandbox/jdbc-sink/target/lib} above the working folder.
      */
     static Path lib() {
-        String configured = System.getProperty("pgrelay.jdbcSinkLib");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path lib = dir.resolve("sandbox/jdbc-sink/target/lib");
-            if (Files.isDirectory(lib)) {
-                return lib;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("sandbox/jdbc-sink/target/lib not found; build it with ./mvnw -pl sandbox/jdbc-sink package");
+        return ServerProcess.built("pgrelay.jdbcSinkLib", "sandbox/jdbc-sink/target/lib", Files::isDirectory,
+                "sandbox/jdbc-sink/target/lib not found; build it with ./mvnw -pl sandbox/jdbc-sink package");
     }
 
     private static String properties(Map<String, String> m) {
@@ -173,13 +156,6 @@ public final class ConnectWorker implements AutoCloseable {
     /** SIGTERM, up to 10 s for a clean stop, then SIGKILL; removes the folder. */
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-        }
-        Directories.deleteRecursively(dir);
+        process.close();
     }
 }

@@ -87,6 +87,49 @@ public final class Kafka implements AutoCloseable {
         props.put("listener.security.protocol.map", protocols.toString());
     }
 
+    /**
+     * The settings of a one-node sandbox broker whatever its listeners: node 1 is broker and
+     * controller (its quorum on {@code controllerPort}), replication factors of 1 so transactions
+     * work on it, topics only created on purpose, and no waiting before a group's first rebalance.
+     */
+    static Properties singleNodeConfig(int controllerPort, Path logDir) {
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("log.dirs", logDir.toString());
+        props.put("num.partitions", "1");
+        props.put("default.replication.factor", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
+        props.put("auto.create.topics.enable", "false");
+        // Zombie fencing tests abort transactions of a stopped producer; keep that quick.
+        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
+        return props;
+    }
+
+    /**
+     * Formats {@code logDir} for {@link #singleNodeConfig}'s node 1, as {@code kafka-storage format}
+     * does, with the SCRAM credentials {@code scramArguments} ({@code --add-scram}'s form) if any.
+     */
+    static void format(Path logDir, List<String> scramArguments) throws Exception {
+        new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                .setClusterId(Uuid.randomUuid().toString())
+                .setNodeId(1)
+                .setControllerListenerName("CONTROLLER")
+                .setMetadataLogDirectory(logDir.toString())
+                .setDirectories(List.of(logDir.toString()))
+                .setReleaseVersion(MetadataVersion.latestProduction())
+                .setScramArguments(scramArguments)
+                .run();
+    }
+
     /** A broker on the given port, e.g. one that clients were already told to use while nothing listened there. */
     public static Kafka start(int port) throws Exception {
         return start(port, List.of(), Tuning.TUNED);
@@ -100,28 +143,12 @@ public final class Kafka implements AutoCloseable {
     private static Kafka start(int port, List<Listener> extra, Tuning tuning) throws Exception {
         Path logDir = Files.createTempDirectory("pgrelay-kafka-");
         int controllerPort = freePort();
-        Properties props = new Properties();
-        props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        Properties props = singleNodeConfig(controllerPort, logDir);
         putListeners(props, port, controllerPort, extra);
-        props.put("log.dirs", logDir.toString());
-        props.put("num.partitions", "1");
-        props.put("default.replication.factor", "1");
-        props.put("offsets.topic.replication.factor", "1");
         props.put("offsets.topic.num.partitions", "3");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
         props.put("transaction.state.log.num.partitions", "3");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("share.coordinator.state.topic.min.isr", "1");
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
         props.put("log.cleaner.backoff.ms", "1000");
-        props.put("auto.create.topics.enable", "false");
         props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
-        // Zombie fencing tests abort transactions of a stopped producer; keep that quick.
-        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         if (tuning == Tuning.TUNED) {
             // Transactions v2 (Kafka 4's default) retry adding a partition to a transaction on the broker
             // while the previous commit is not complete yet, every 20 ms by default. The agent no longer
@@ -146,15 +173,7 @@ public final class Kafka implements AutoCloseable {
                 .forEach(k -> props.put(k.substring(prefix.length()), System.getProperty(k)));
 
         KafkaConfig config = new KafkaConfig(props);
-        new Formatter()
-                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                .setClusterId(Uuid.randomUuid().toString())
-                .setNodeId(1)
-                .setControllerListenerName("CONTROLLER")
-                .setMetadataLogDirectory(logDir.toString())
-                .setDirectories(List.of(logDir.toString()))
-                .setReleaseVersion(MetadataVersion.latestProduction())
-                .run();
+        format(logDir, List.of());
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
         Kafka kafka = new Kafka(server, logDir, port);

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Prometheus server — the {@code prometheus} binary of Debian's package of that name — as a
@@ -29,13 +28,11 @@ public final class Prometheus implements AutoCloseable {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Process process;
-    private final Path dir;
+    private final ServerProcess process;
     private final int port;
 
-    private Prometheus(Process process, Path dir, int port) {
+    private Prometheus(ServerProcess process, int port) {
         this.process = process;
-        this.dir = dir;
         this.port = port;
     }
 
@@ -59,9 +56,7 @@ public final class Prometheus implements AutoCloseable {
                         "--storage.tsdb.path=" + dir.resolve("data"),
                         "--web.listen-address=127.0.0.1:" + port,
                         "--log.level=warn");
-                Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-                prometheus = new Prometheus(process, dir, port);
+                prometheus = new Prometheus(ServerProcess.start(command, dir, "prometheus.log"), port);
                 prometheus.awaitReady();
                 return prometheus;
             } catch (PortTaken e) {
@@ -150,20 +145,12 @@ public final class Prometheus implements AutoCloseable {
     }
 
     public String log() throws IOException {
-        Path log = dir.resolve("prometheus.log");
-        return Files.exists(log) ? Files.readString(log) : "";
+        return process.log();
     }
 
     /** SIGTERM, up to 10 s for a clean stop, then SIGKILL; removes the folder. */
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-        }
-        Directories.deleteRecursively(dir);
+        process.close();
     }
 }

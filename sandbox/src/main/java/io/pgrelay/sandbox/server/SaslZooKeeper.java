@@ -1,5 +1,6 @@
 package io.pgrelay.sandbox.server;
 
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.common.tls.TlsContexts;
 import java.io.IOException;
 import java.io.InputStream;

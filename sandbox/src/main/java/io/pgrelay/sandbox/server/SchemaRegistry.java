@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real schema registry — Apicurio Registry, whose Confluent-compatible API answers under
@@ -33,14 +32,12 @@ public final class SchemaRegistry implements AutoCloseable {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
-    private final Process process;
-    private final Path dir;
+    private final ServerProcess process;
     private final int port;
     private final String authorization;   // null for a registry without basic auth
 
-    private SchemaRegistry(Process process, Path dir, int port, String authorization) {
+    private SchemaRegistry(ServerProcess process, int port, String authorization) {
         this.process = process;
-        this.dir = dir;
         this.port = port;
         this.authorization = authorization;
     }
@@ -94,9 +91,7 @@ public final class SchemaRegistry implements AutoCloseable {
                     // Quarkus writes its own temporary files under the working folder's tmp: keep them in ours
                     "-Djava.io.tmpdir=" + dir,
                     "-jar", jar().toString());
-            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("registry.log").toFile()).start();
-            registry = new SchemaRegistry(process, dir, port, authorization);
+            registry = new SchemaRegistry(ServerProcess.start(command, dir, "registry.log"), port, authorization);
             registry.awaitReady();
             return registry;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -128,8 +123,7 @@ public final class SchemaRegistry implements AutoCloseable {
     }
 
     public String log() throws IOException {
-        Path log = dir.resolve("registry.log");
-        return Files.exists(log) ? Files.readString(log) : "";
+        return process.log();
     }
 
     /** GET on the Confluent API, e.g. {@code get("/schemas/ids/1")}, as the registry's user if it has one: status and body. */
@@ -172,37 +166,18 @@ public final class SchemaRegistry implements AutoCloseable {
      * {@code sandbox/registry/target} above the working folder.
      */
     static Path jar() {
-        String configured = System.getProperty("pgrelay.registryJar");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path jar = dir.resolve("sandbox/registry/target/pgrelay-sandbox-registry-runner.jar");
-            if (Files.isRegularFile(jar)) {
-                return jar;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("the schema registry's jar was not found; build it with ./mvnw -pl sandbox/registry package");
+        return ServerProcess.built("pgrelay.registryJar", "sandbox/registry/target/pgrelay-sandbox-registry-runner.jar",
+                Files::isRegularFile, "the schema registry's jar was not found; build it with ./mvnw -pl sandbox/registry package");
     }
 
     /** SIGKILL: the registry goes down at once, as a crashed one would. The folder stays until {@link #close()}. */
     public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor();
+        process.kill();
     }
 
     /** SIGTERM, up to 10 s for a clean stop, then SIGKILL; removes the folder. */
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-        }
-        Directories.deleteRecursively(dir);
+        process.close();
     }
 }

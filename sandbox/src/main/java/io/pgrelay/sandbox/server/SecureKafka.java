@@ -1,7 +1,6 @@
 package io.pgrelay.sandbox.server;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
+import io.pgrelay.common.tls.TestCa;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -14,8 +13,6 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A Kafka broker (KRaft, in this JVM, beside the shared {@link Kafka}) that takes clients only over
@@ -61,10 +58,7 @@ public final class SecureKafka implements AutoCloseable {
             int port = Kafka.freePort();
             int controllerPort = Kafka.freePort();
             int sslPort = Kafka.freePort();
-            Properties props = new Properties();
-            props.put("process.roles", "broker,controller");
-            props.put("node.id", "1");
-            props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+            Properties props = Kafka.singleNodeConfig(controllerPort, logDir);
             props.put("listeners", "SASL_SSL://127.0.0.1:" + port + ",SSL://127.0.0.1:" + sslPort
                     + ",CONTROLLER://127.0.0.1:" + controllerPort);
             props.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + port + ",SSL://127.0.0.1:" + sslPort);
@@ -85,35 +79,14 @@ public final class SecureKafka implements AutoCloseable {
             props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
             props.put("allow.everyone.if.no.acl.found", "false");
             props.put("super.users", "User:" + ADMIN_USER + ";User:ANONYMOUS");
-            props.put("log.dirs", logDir.toString());
-            props.put("num.partitions", "1");
-            props.put("default.replication.factor", "1");
-            props.put("offsets.topic.replication.factor", "1");
             props.put("offsets.topic.num.partitions", "1");
-            props.put("transaction.state.log.replication.factor", "1");
-            props.put("transaction.state.log.min.isr", "1");
             props.put("transaction.state.log.num.partitions", "1");
-            props.put("share.coordinator.state.topic.replication.factor", "1");
-            props.put("share.coordinator.state.topic.min.isr", "1");
-            props.put("group.initial.rebalance.delay.ms", "0");
-            props.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
-            props.put("auto.create.topics.enable", "false");
-            props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
             props.put("add.partitions.to.txn.retry.backoff.ms", "5");
             props.put("add.partitions.to.txn.retry.backoff.max.ms", "2000");
             KafkaConfig config = new KafkaConfig(props);
-            new Formatter()
-                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setClusterId(Uuid.randomUuid().toString())
-                    .setNodeId(1)
-                    .setControllerListenerName("CONTROLLER")
-                    .setMetadataLogDirectory(logDir.toString())
-                    .setDirectories(List.of(logDir.toString()))
-                    .setReleaseVersion(MetadataVersion.latestProduction())
-                    .setScramArguments(List.of(
-                            MECHANISM + "=[name=" + ADMIN_USER + ",password=" + ADMIN_PASSWORD + "]",
-                            MECHANISM + "=[name=" + AGENT_USER + ",password=" + AGENT_PASSWORD + "]"))
-                    .run();
+            Kafka.format(logDir, List.of(
+                    MECHANISM + "=[name=" + ADMIN_USER + ",password=" + ADMIN_PASSWORD + "]",
+                    MECHANISM + "=[name=" + AGENT_USER + ",password=" + AGENT_PASSWORD + "]"));
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
             SecureKafka kafka = new SecureKafka(server, logDir, ca, port, sslPort);

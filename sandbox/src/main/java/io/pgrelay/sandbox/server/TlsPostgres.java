@@ -1,5 +1,6 @@
 package io.pgrelay.sandbox.server;
 
+import io.pgrelay.common.tls.TestCa;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
-package io.pgrelay.agent.config;
+package io.pgrelay.common.tls;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +17,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -35,11 +38,13 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A copy of the sandbox's {@code TestCa} for the agent's unit tests (the sandbox depends on the
- * agent, not the other way). A certificate authority made at test time (BouncyCastle), valid for a day: no certificate is
+ * A certificate authority made at test time (BouncyCastle), valid for a day: no certificate is
  * checked in to expire. It writes PEM files into a directory of its own — the CA's certificate,
  * and for each certificate it issues the certificate and its unencrypted PKCS#8 key (mode 0600,
  * which PostgreSQL asks of a server key) — and {@link #close()} deletes them.
+ *
+ * <p>Test code, in common's test jar: the agent's unit tests use it (test scope) and so do the
+ * sandbox's TLS servers (compile scope); no production jar holds it.
  */
 public final class TestCa implements AutoCloseable {
 
@@ -159,16 +164,27 @@ public final class TestCa implements AutoCloseable {
                 + "\n-----END " + type + "-----\n";
     }
 
+    /** Deletes the CA's files; closing again does nothing. */
     @Override
     public void close() {
         deleteRecursively(dir);
     }
 
+    /** As the sandbox's {@code Directories.deleteRecursively}, which this test jar cannot reach. */
     private static void deleteRecursively(Path dir) {
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException("could not remove " + dir, e);
         }
     }
 }
