@@ -372,7 +372,7 @@ public final class DebeziumEncoder implements RowEncoder {
         }
 
         void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {
-            RelationColumns.checkWidth(relation, row);
+            RelationColumns.checkWidth(relation, columns.length, row);
             out.write((byte) '{');
             for (int k = 0; k < keyColumns.length; k++) {
                 int i = keyColumns[k];
@@ -399,7 +399,7 @@ public final class DebeziumEncoder implements RowEncoder {
          * else the placeholder — what Debezium's PostgreSQL connector does (DBZ-3835).
          */
         void writeRow(TupleData row, TupleData old, JsonBuffer out) {
-            RelationColumns.checkWidth(relation, row);
+            RelationColumns.checkWidth(relation, columns.length, row);
             out.write((byte) '{');
             for (int i = 0; i < columns.length; i++) {
                 if (i > 0) {

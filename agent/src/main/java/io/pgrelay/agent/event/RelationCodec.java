@@ -74,7 +74,7 @@ final class RelationCodec {
 
     /** The key columns as an object, from {@code row}, or from {@code fallback} where row's value was not sent. */
     void writeKey(TupleData row, TupleData fallback, JsonBuffer out) {
-        RelationColumns.checkWidth(relation, row);
+        RelationColumns.checkWidth(relation, codecs.length, row);
         out.write((byte) '{');
         for (int k = 0; k < keyColumns.length; k++) {
             int i = keyColumns[k];
@@ -97,7 +97,7 @@ final class RelationCodec {
 
     /** Every column sent, as an object; unchanged TOAST values are left out (see {@link #writeUnchanged}). */
     void writeRow(TupleData row, JsonBuffer out) {
-        RelationColumns.checkWidth(relation, row);
+        RelationColumns.checkWidth(relation, codecs.length, row);
         out.write((byte) '{');
         boolean first = true;
         for (int i = 0; i < codecs.length; i++) {
@@ -120,7 +120,7 @@ final class RelationCodec {
             writeRow(old, out);
             return;
         }
-        RelationColumns.checkWidth(relation, old);
+        RelationColumns.checkWidth(relation, codecs.length, old);
         out.write((byte) '{');
         for (int k = 0; k < identityColumns.length; k++) {
             int i = identityColumns[k];

@@ -33,9 +33,11 @@ final class RelationColumns {
         return indexes;
     }
 
-    /** Fails unless {@code row} has as many columns as {@code relation} describes. */
-    static void checkWidth(Relation relation, TupleData row) {
-        int width = relation.columns().size();
+    /**
+     * Fails unless {@code row} has {@code width} columns, the number {@code relation} describes (the
+     * caller's own per-column array: on the per-event path, no list is asked for its size).
+     */
+    static void checkWidth(Relation relation, int width, TupleData row) {
         if (row.size() != width) {
             throw new EventEncodingException("a tuple of " + relation.tableId() + " has " + row.size()
                     + " columns but its Relation message (id " + relation.relationId() + ") describes " + width);
