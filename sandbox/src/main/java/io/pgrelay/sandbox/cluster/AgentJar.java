@@ -1,5 +1,7 @@
 package io.pgrelay.sandbox.cluster;
 
+import io.pgrelay.sandbox.server.BuildOutput;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -10,18 +12,7 @@ public final class AgentJar {
     }
 
     public static Path path() {
-        String configured = System.getProperty("pgrelay.agentJar");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path jar = dir.resolve("agent/target/pgrelay-agent.jar");
-            if (Files.isRegularFile(jar)) {
-                return jar;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("agent/target/pgrelay-agent.jar not found; build it with ./mvnw -pl agent -am package");
+        return BuildOutput.find("pgrelay.agentJar", "agent/target/pgrelay-agent.jar", Files::isRegularFile,
+                "agent/target/pgrelay-agent.jar not found; build it with ./mvnw -pl agent -am package");
     }
 }

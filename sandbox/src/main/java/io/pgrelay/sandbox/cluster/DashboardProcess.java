@@ -1,5 +1,6 @@
 package io.pgrelay.sandbox.cluster;
 
+import io.pgrelay.sandbox.server.BuildOutput;
 import io.pgrelay.sandbox.server.Directories;
 import io.pgrelay.sandbox.server.Ports;
 
@@ -89,19 +90,8 @@ public final class DashboardProcess implements AutoCloseable {
     }
 
     public static Path jar() {
-        String configured = System.getProperty("pgrelay.dashboardJar");
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path jar = dir.resolve("dashboard/target/pgrelay-dashboard.jar");
-            if (Files.isRegularFile(jar)) {
-                return jar;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("dashboard/target/pgrelay-dashboard.jar not found; build it with ./mvnw -pl dashboard -am package");
+        return BuildOutput.find("pgrelay.dashboardJar", "dashboard/target/pgrelay-dashboard.jar", Files::isRegularFile,
+                "dashboard/target/pgrelay-dashboard.jar not found; build it with ./mvnw -pl dashboard -am package");
     }
 
     /** The dashboard's base URL, e.g. {@code http://127.0.0.1:41234}. */

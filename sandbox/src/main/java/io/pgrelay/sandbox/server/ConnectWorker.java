@@ -130,7 +130,7 @@ public final class ConnectWorker implements AutoCloseable {
      * {@code sandbox/jdbc-sink/target/lib} above the working folder.
      */
     static Path lib() {
-        return ServerProcess.built("pgrelay.jdbcSinkLib", "sandbox/jdbc-sink/target/lib", Files::isDirectory,
+        return BuildOutput.find("pgrelay.jdbcSinkLib", "sandbox/jdbc-sink/target/lib", Files::isDirectory,
                 "sandbox/jdbc-sink/target/lib not found; build it with ./mvnw -pl sandbox/jdbc-sink package");
     }
 

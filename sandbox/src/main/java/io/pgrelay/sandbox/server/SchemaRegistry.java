@@ -166,7 +166,7 @@ public final class SchemaRegistry implements AutoCloseable {
      * {@code sandbox/registry/target} above the working folder.
      */
     static Path jar() {
-        return ServerProcess.built("pgrelay.registryJar", "sandbox/registry/target/pgrelay-sandbox-registry-runner.jar",
+        return BuildOutput.find("pgrelay.registryJar", "sandbox/registry/target/pgrelay-sandbox-registry-runner.jar",
                 Files::isRegularFile, "the schema registry's jar was not found; build it with ./mvnw -pl sandbox/registry package");
     }
 

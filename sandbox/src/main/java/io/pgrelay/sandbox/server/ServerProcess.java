@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 /**
  * A server the sandbox runs as a child process ({@link ConnectWorker}, {@link SchemaRegistry},
@@ -30,29 +29,6 @@ final class ServerProcess implements AutoCloseable {
         Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         return new ServerProcess(process, dir, log);
-    }
-
-    /**
-     * What the build made for a child process: the path {@code -D<property>} names (the sandbox's
-     * Failsafe sets it), else {@code relativePath} under the working folder or under the nearest
-     * folder above it where {@code exists} accepts it.
-     *
-     * @param notFound the message of the IllegalStateException thrown when it is nowhere: how to build it
-     */
-    static Path built(String property, String relativePath, Predicate<Path> exists, String notFound) {
-        String configured = System.getProperty(property);
-        if (configured != null && !configured.isBlank()) {
-            return Path.of(configured).toAbsolutePath();
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path built = dir.resolve(relativePath);
-            if (exists.test(built)) {
-                return built;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException(notFound);
     }
 
     boolean isAlive() {
