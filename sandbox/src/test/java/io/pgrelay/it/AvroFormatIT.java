@@ -2,6 +2,7 @@ package io.pgrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgrelay.agent.core.Lsn;
+import io.pgrelay.common.tls.TestCa;
 import io.pgrelay.sandbox.Sandbox;
 import io.pgrelay.sandbox.SandboxExtension;
 import io.pgrelay.sandbox.cluster.AgentConfigs;
@@ -381,6 +382,60 @@ class AvroFormatIT {
             assertThat(agent.log() + again.log()).as("the registry's password is a secret: the logs").doesNotContain(secret);
             assertThat(wrongStatus + rightStatus).as("the registry's password is a secret: /status").doesNotContain(secret);
         }
+    }
+
+    @Test
+    void anHttpsRegistryIsTrustedThroughItsCaAndAnotherCaStopsTheLeaderNamingTheCertificateLosingNothing() throws Exception {
+        TestCa ca = TestCa.create("registry-ca");
+        cleanup.add(ca);
+        TestCa otherCa = TestCa.create("other-ca");
+        cleanup.add(otherCa);
+        SchemaRegistry registry = SchemaRegistry.startWithTls(ca, ca.server("registry", "registry", "127.0.0.1"));
+        cleanup.add(registry);
+        assertThat(registry.url()).startsWith("https://127.0.0.1:");
+        assertThat(registry.get("/subjects").statusCode()).as("the registry answers over HTTPS").isEqualTo(200);
+
+        String cluster = ItSupport.uniqueCluster("avrotls");
+        String table = table(cluster, "id int4 PRIMARY KEY, note text");
+        String topic = cluster + "." + table;
+        // Trusting another CA: the registry's certificate is refused at every try; past retryTimeout the leader stops.
+        AgentConfigs wrong = avroAgent(cluster, "url: '" + registry.url() + "', retryTimeout: 3s, tls: { ca: '"
+                + otherCa.certificate() + "' }", table);
+        cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, wrong.slot()));
+        AgentProcess agent = ItSupport.startAgent(wrong, "agent-1");
+        cleanup.add(agent);
+        ItSupport.awaitSlotActive(sandbox, wrong.slot(), Duration.ofSeconds(30));
+        String confirmedBefore = confirmedFlushLsn(wrong.slot());
+        sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')", "INSERT INTO " + table + " VALUES (2, 'two')");
+
+        ItSupport.await("the agent stopped", Duration.ofSeconds(90), () -> !agent.isAlive());
+        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        String log = agent.log();
+        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
+        System.out.println("AvroFormatIT: an https registry whose CA the agent does not trust, as the agent logs it: " + errors);
+        assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains(
+                "slot " + wrong.slot() + ": schema registry " + registry.url() + " has been unreachable or failing for ",
+                "could not register subject " + topic + "-key",
+                "TLS handshake failed: certificate CN=registry (issued by CN=registry-ca) is not signed by the CA in "
+                        + otherCa.certificate(), "(kafka.schemaRegistry.tls)"));
+        assertThat(confirmedFlushLsn(wrong.slot())).as("the slot did not move").isEqualTo(confirmedBefore);
+        assertThat(read(List.of(topic), 1, Duration.ofSeconds(3))).as("nothing written").isEmpty();
+        assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
+
+        // Its own CA: a new agent on the same slot writes every row once, the schema registered over HTTPS.
+        AgentConfigs right = avroAgent(cluster, "url: '" + registry.url() + "', tls: { ca: '" + ca.certificate() + "' }", table);
+        AgentProcess again = ItSupport.startAgent(right, "agent-2");
+        cleanup.add(again);
+        List<ConsumerRecord<byte[], byte[]>> records = read(List.of(topic), 2, Duration.ofSeconds(60));
+        assertThat(records).as(again.log()).hasSize(2);
+        List<Object> notes = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            notes.add(((GenericRecord) decode(registry, r.value()).get("after")).get("note").toString());
+        }
+        assertThat(notes).containsExactly("one", "two");
+        assertThat(registry.get("/subjects/" + topic + "-value/versions").body()).isEqualTo("[1]");
+        assertThat(again.isAlive()).isTrue();
+        again.stop(15);
     }
 
     /** GET {@code /subjects} with no credentials, or with {@code userInfo} as HTTP basic auth. */

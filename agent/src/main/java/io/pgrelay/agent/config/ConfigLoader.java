@@ -248,9 +248,10 @@ public final class ConfigLoader {
             r.problem("password", "set without kafka.schemaRegistry.username; basic auth needs both");
         }
         Duration retryTimeout = r.duration("retryTimeout", FormatConfig.SchemaRegistry.DEFAULT_RETRY_TIMEOUT);
+        FormatConfig.SchemaRegistry.Tls tls = SecuritySections.registryTls(r, url);
         r.reportUnknownKeys();
         return avro ? new FormatConfig.SchemaRegistry(url == null ? null : url.replaceAll("/+$", ""), username, password,
-                retryTimeout) : FormatConfig.SchemaRegistry.NONE;
+                retryTimeout, tls) : FormatConfig.SchemaRegistry.NONE;
     }
 
     private CoordinationConfig coordination(ConfigNode s) {

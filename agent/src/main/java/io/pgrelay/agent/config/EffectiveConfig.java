@@ -108,6 +108,14 @@ final class EffectiveConfig {
             schemaRegistry.put("username", registry.username());
             schemaRegistry.put("password", registry.password().masked());
             schemaRegistry.put("retryTimeout", Units.formatDuration(registry.retryTimeout()));
+            FormatConfig.SchemaRegistry.Tls tls = registry.tls();
+            if (tls.isSet()) {
+                Map<String, Object> files = new LinkedHashMap<>();
+                files.put("ca", tls.ca() == null ? null : tls.ca().toString());
+                files.put("cert", tls.cert() == null ? null : tls.cert().toString());
+                files.put("key", tls.key() == null ? null : tls.key().toString());
+                schemaRegistry.put("tls", files);
+            }
             kafka.put("schemaRegistry", schemaRegistry);
         }
         KafkaSecurity sec = k.security();

@@ -1,5 +1,6 @@
 package io.pgrelay.agent.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -81,8 +82,27 @@ public record FormatConfig(Format format, Serialization serialization, Debezium 
      * @param password HTTP basic auth password: a secret, never logged
      * @param retryTimeout how long a registry that cannot be reached (or answers 5xx) is retried
      *                 before the leader stops with an error ({@code kafka.schemaRegistry.retryTimeout})
+     * @param tls      {@code kafka.schemaRegistry.tls}, for an {@code https://} URL
      */
-    public record SchemaRegistry(String url, String username, Secret password, Duration retryTimeout) {
+    public record SchemaRegistry(String url, String username, Secret password, Duration retryTimeout, Tls tls) {
+
+        public SchemaRegistry(String url, String username, Secret password, Duration retryTimeout) {
+            this(url, username, password, retryTimeout, Tls.NONE);
+        }
+
+        /**
+         * How an {@code https://} registry is trusted: {@code ca} (PEM) signed its certificate, or
+         * with {@code ca} null the JVM's trust store (public CAs); {@code cert} and {@code key} (PEM),
+         * both or neither, are the agent's client certificate for a registry that asks for one. The
+         * host name is always checked against the certificate.
+         */
+        public record Tls(Path ca, Path cert, Path key) {
+            public static final Tls NONE = new Tls(null, null, null);
+
+            public boolean isSet() {
+                return ca != null || cert != null;
+            }
+        }
 
         /**
          * Two minutes: the producer's default {@code delivery.timeout.ms}, the time a record is given

@@ -100,6 +100,28 @@ final class SecuritySections {
         return ca;
     }
 
+    /**
+     * {@code kafka.schemaRegistry.tls} {@code {ca, cert, key}}: all optional, for an
+     * {@code https://} URL only; without it an https registry is trusted through the JVM's trust store.
+     */
+    static FormatConfig.SchemaRegistry.Tls registryTls(ConfigNode registry, String url) {
+        if (!registry.has("tls")) {
+            registry.section("tls");
+            return FormatConfig.SchemaRegistry.Tls.NONE;
+        }
+        ConfigNode s = registry.section("tls");
+        Path ca = file(s, "ca");
+        Path cert = file(s, "cert");
+        Path key = file(s, "key");
+        if (url != null && !url.regionMatches(true, 0, "https://", 0, "https://".length())) {
+            registry.problem("tls", "set for " + Masking.url(url) + ", which is not an https:// URL;"
+                    + " use https:// or remove tls");
+        }
+        checkCertificates(s, ca, cert, key);
+        s.reportUnknownKeys();
+        return new FormatConfig.SchemaRegistry.Tls(ca, cert, key);
+    }
+
     static HttpTls httpTls(ConfigNode agent) {
         if (!agent.has("tls")) {
             agent.section("tls");

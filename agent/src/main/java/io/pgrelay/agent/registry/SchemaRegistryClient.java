@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.Masking;
 import io.pgrelay.agent.config.Units;
+import io.pgrelay.common.tls.TlsContexts;
 
 import java.io.IOException;
 import java.net.URI;
@@ -72,7 +73,12 @@ public final class SchemaRegistryClient {
         this.retryTimeout = config.retryTimeout();
         this.authorization = config.username() == null ? null : "Basic " + Base64.getEncoder().encodeToString(
                 (config.username() + ":" + config.password().reveal()).getBytes(StandardCharsets.UTF_8));
-        this.client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(TIMEOUT);
+        FormatConfig.SchemaRegistry.Tls tls = config.tls();
+        if (tls.isSet()) {
+            client.sslContext(TlsContexts.client(tls.ca(), true, tls.cert(), tls.key()));
+        }
+        this.client = client.build();
     }
 
     /**
@@ -147,7 +153,7 @@ public final class SchemaRegistryClient {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new RegistryUnavailableException(where + " could not register subject " + subject + context + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+                    + failure(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryUnavailableException(where + ": interrupted while registering subject " + subject + context, e);
@@ -173,10 +179,32 @@ public final class SchemaRegistryClient {
         String what = switch (status) {
             case 409 -> "refused the new schema of subject " + subject + " as incompatible with its earlier versions";
             case 422 -> "refused the schema of subject " + subject + " as invalid";
-            case 401, 403 -> "refused the credentials of kafka.schemaRegistry (subject " + subject + ")";
+            case 401 -> "refused the credentials of kafka.schemaRegistry (subject " + subject + ")";
+            case 403 -> "does not let kafka.schemaRegistry's user register subject " + subject
+                    + " (permission denied: it needs write access to the subject)";
             default -> "refused to register subject " + subject;
         };
         throw new SchemaRejectedException(where + " " + what + context + " (HTTP " + status + ")" + reason);
+    }
+
+    /**
+     * What went wrong with the connection: for a refused certificate, the refusal's own words
+     * (which certificate, and against which CA or host name; see {@code TlsContexts}) rather than
+     * the JDK's handshake message around them.
+     */
+    private static String failure(IOException e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof javax.net.ssl.SSLException) {
+            String reason = message;
+            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof java.security.cert.CertificateException && t.getMessage() != null) {
+                    reason = t.getMessage();
+                    break;
+                }
+            }
+            return "TLS handshake failed: " + reason + " (kafka.schemaRegistry.tls)";
+        }
+        return message;
     }
 
     /**

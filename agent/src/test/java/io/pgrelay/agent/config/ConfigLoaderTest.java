@@ -234,6 +234,45 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anHttpsSchemaRegistryTakesACaAndAClientCertificateAndTlsOnPlainHttpIsAProblem(@TempDir Path dir) throws Exception {
+        try (io.pgrelay.common.tls.TestCa ca = io.pgrelay.common.tls.TestCa.create("registry-ca")) {
+            io.pgrelay.common.tls.TestCa.Issued client = ca.client("relay", "relay");
+            FormatConfig.SchemaRegistry.Tls tls = parse("""
+                    cluster: demo
+                    postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                    kafka:
+                      bootstrapServers: k1:9092
+                      format: debezium
+                      serialization: avro
+                      schemaRegistry: { url: 'https://registry:8081', tls: { ca: '%s', cert: '%s', key: '%s' } }
+                    """.formatted(ca.certificate(), client.cert(), client.key()), Map.of()).kafka().formats().schemaRegistry().tls();
+            assertThat(tls).isEqualTo(new FormatConfig.SchemaRegistry.Tls(ca.certificate(), client.cert(), client.key()));
+            assertThat(parse(MINIMAL_AVRO, Map.of()).kafka().formats().schemaRegistry().tls())
+                    .as("without the section: the JVM's trust store").isEqualTo(FormatConfig.SchemaRegistry.Tls.NONE);
+            Path missing = dir.resolve("nowhere.pem");
+            assertThat(problems("""
+                    cluster: demo
+                    postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                    kafka:
+                      bootstrapServers: k1:9092
+                      format: debezium
+                      serialization: avro
+                      schemaRegistry: { url: 'http://registry:8081', tls: { ca: '%s', cert: '%s', pin: x } }
+                    """.formatted(missing, client.cert()))).containsExactly(
+                    "kafka.schemaRegistry.tls: set for http://registry:8081, which is not an https:// URL; use https:// or remove tls",
+                    "kafka.schemaRegistry.tls.ca: " + missing + ": no such file",
+                    "kafka.schemaRegistry.tls.key: required with kafka.schemaRegistry.tls.cert: the client certificate's private key (PEM)",
+                    "kafka.schemaRegistry.tls.pin: unknown key");
+        }
+    }
+
+    private static final String MINIMAL_AVRO = """
+            cluster: demo
+            postgres: { url: 'jdbc:postgresql://db/app', user: u }
+            kafka: { bootstrapServers: k1:9092, format: debezium, serialization: avro, schemaRegistry: { url: 'https://registry:8081' } }
+            """;
+
+    @Test
     void schemaRegistryMistakesAreReportedWithTheOthers() {
         assertThat(problems("""
                 cluster: demo

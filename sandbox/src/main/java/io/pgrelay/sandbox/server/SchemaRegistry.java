@@ -1,5 +1,6 @@
 package io.pgrelay.sandbox.server;
 
+import io.pgrelay.common.tls.TestCa;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -35,11 +36,15 @@ public final class SchemaRegistry implements AutoCloseable {
     private final ServerProcess process;
     private final int port;
     private final String authorization;   // null for a registry without basic auth
+    private final HttpClient client;      // CLIENT, or one that trusts the test CA of an HTTPS registry
+    private final String scheme;
 
-    private SchemaRegistry(ServerProcess process, int port, String authorization) {
+    private SchemaRegistry(ServerProcess process, int port, String authorization, HttpClient client, String scheme) {
         this.process = process;
         this.port = port;
         this.authorization = authorization;
+        this.client = client;
+        this.scheme = scheme;
     }
 
     /** Starts an empty registry on a free port and returns once its Confluent API lists subjects. */
@@ -52,7 +57,18 @@ public final class SchemaRegistry implements AutoCloseable {
      * was, for an agent configured with its URL).
      */
     public static SchemaRegistry start(int port) throws IOException, InterruptedException {
-        return start(port, null, null);
+        return start(port, null, null, null);
+    }
+
+    /**
+     * Starts an empty registry on a free port that speaks HTTPS only, presenting {@code server}
+     * (issued by {@code ca} for 127.0.0.1); a plain HTTP request gets no answer from it.
+     */
+    public static SchemaRegistry startWithTls(TestCa ca, TestCa.Issued server) throws IOException, InterruptedException {
+        return start(Ports.free(), null, null, new Tls(ca, server));
+    }
+
+    private record Tls(TestCa ca, TestCa.Issued server) {
     }
 
     /**
@@ -65,10 +81,11 @@ public final class SchemaRegistry implements AutoCloseable {
         if (!username.matches("[A-Za-z0-9_-]+") || password.isEmpty()) {
             throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + username);
         }
-        return start(Ports.free(), username, password);
+        return start(Ports.free(), username, password, null);
     }
 
-    private static SchemaRegistry start(int port, String username, String password) throws IOException, InterruptedException {
+    private static SchemaRegistry start(int port, String username, String password, Tls tls)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("pgrelay-registry-");
         SchemaRegistry registry = null;
         try {
@@ -84,14 +101,26 @@ public final class SchemaRegistry implements AutoCloseable {
                 }
                 authorization = "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
             }
-            List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dquarkus.http.host=127.0.0.1",
-                    "-Dquarkus.http.port=" + port,
                     // Quarkus writes its own temporary files under the working folder's tmp: keep them in ours
-                    "-Djava.io.tmpdir=" + dir,
-                    "-jar", jar().toString());
-            registry = new SchemaRegistry(ServerProcess.start(command, dir, "registry.log"), port, authorization);
+                    "-Djava.io.tmpdir=" + dir));
+            HttpClient client = CLIENT;
+            if (tls == null) {
+                command.add("-Dquarkus.http.port=" + port);
+            } else {
+                // HTTPS on the port, and the plain listener (on a port of its own) refuses every request
+                command.addAll(List.of("-Dquarkus.http.ssl-port=" + port, "-Dquarkus.http.port=" + Ports.free(),
+                        "-Dquarkus.http.insecure-requests=disabled",
+                        "-Dquarkus.http.ssl.certificate.files=" + tls.server().cert(),
+                        "-Dquarkus.http.ssl.certificate.key-files=" + tls.server().key()));
+                client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+                        .sslContext(io.pgrelay.common.tls.TlsContexts.client(tls.ca().certificate(), true, null, null)).build();
+            }
+            command.addAll(List.of("-jar", jar().toString()));
+            registry = new SchemaRegistry(ServerProcess.start(command, dir, "registry.log"), port, authorization, client,
+                    tls == null ? "http" : "https");
             registry.awaitReady();
             return registry;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -106,12 +135,12 @@ public final class SchemaRegistry implements AutoCloseable {
 
     /** The registry's Confluent-compatible base URL, what {@code kafka.schemaRegistry.url} names. */
     public String url() {
-        return "http://127.0.0.1:" + port + "/apis/ccompat/v7";
+        return scheme + "://127.0.0.1:" + port + "/apis/ccompat/v7";
     }
 
     /** Apicurio's own API ({@code /apis/registry/v2}), what Apicurio's serdes and Kafka Connect converters talk to. */
     public String apicurioUrl() {
-        return "http://127.0.0.1:" + port + "/apis/registry/v2";
+        return scheme + "://127.0.0.1:" + port + "/apis/registry/v2";
     }
 
     public int port() {
@@ -128,14 +157,14 @@ public final class SchemaRegistry implements AutoCloseable {
 
     /** GET on the Confluent API, e.g. {@code get("/schemas/ids/1")}, as the registry's user if it has one: status and body. */
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return CLIENT.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** PUT of a JSON body on the Confluent API, e.g. a subject's compatibility on {@code /config/<subject>}. */
     public HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
         HttpRequest req = request(path).header("Content-Type", "application/vnd.schemaregistry.v1+json")
                 .PUT(HttpRequest.BodyPublishers.ofString(json)).build();
-        return CLIENT.send(req, HttpResponse.BodyHandlers.ofString());
+        return client.send(req, HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpRequest.Builder request(String path) {
