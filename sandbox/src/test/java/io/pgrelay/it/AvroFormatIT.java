@@ -385,6 +385,46 @@ class AvroFormatIT {
     }
 
     @Test
+    void aRegistryUserWithoutWriteAccessIsRefusedWith403AndTheLeaderStopsLosingNothing() throws Exception {
+        String viewerPassword = "viewer-" + REGISTRY_PASSWORD;
+        SchemaRegistry registry = SchemaRegistry.startWithBasicAuth("relay", REGISTRY_PASSWORD, "viewer", viewerPassword);
+        cleanup.add(registry);
+        // the registry itself: the viewer reads, and may not register
+        assertThat(anonymousOrAs(registry, "viewer:" + viewerPassword).statusCode()).as("the viewer reads").isEqualTo(200);
+        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(registry.url() + "/subjects/probe-value/versions"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("viewer:" + viewerPassword)
+                        .getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"schema\":\"\\\"string\\\"\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).as("the viewer registers: " + post.body()).isEqualTo(403);
+
+        String cluster = ItSupport.uniqueCluster("avro403");
+        String table = table(cluster, "id int4 PRIMARY KEY, note text");
+        String topic = cluster + "." + table;
+        AgentConfigs viewer = avroAgent(cluster, "url: '" + registry.url() + "', username: viewer, password: '" + viewerPassword + "'", table);
+        cleanup.add(() -> ItSupport.dropSlotAndPublicationOnceReleased(sandbox, viewer.slot()));
+        AgentProcess agent = ItSupport.startAgent(viewer, "agent-1");
+        cleanup.add(agent);
+        ItSupport.awaitSlotActive(sandbox, viewer.slot(), Duration.ofSeconds(30));
+        String confirmedBefore = confirmedFlushLsn(viewer.slot());
+        sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')");
+
+        ItSupport.await("the agent stopped", Duration.ofSeconds(60), () -> !agent.isAlive());
+        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        String log = agent.log();
+        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
+        System.out.println("AvroFormatIT: a registry user without write access, as the agent logs it: " + errors);
+        assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains("slot " + viewer.slot() + ": schema registry "
+                + registry.url() + " does not let kafka.schemaRegistry's user register subject " + topic + "-key",
+                "(permission denied: it needs write access to the subject)", "(HTTP 403)"));
+        assertThat(log).as("the registry's password is a secret").doesNotContain(viewerPassword);
+        assertThat(confirmedFlushLsn(viewer.slot())).as("the slot did not move").isEqualTo(confirmedBefore);
+        assertThat(read(List.of(topic), 1, Duration.ofSeconds(3))).as("nothing written").isEmpty();
+        assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
+    }
+
+    @Test
     void anHttpsRegistryIsTrustedThroughItsCaAndAnotherCaStopsTheLeaderNamingTheCertificateLosingNothing() throws Exception {
         TestCa ca = TestCa.create("registry-ca");
         cleanup.add(ca);

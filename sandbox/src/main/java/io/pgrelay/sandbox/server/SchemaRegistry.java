@@ -57,7 +57,7 @@ public final class SchemaRegistry implements AutoCloseable {
      * was, for an agent configured with its URL).
      */
     public static SchemaRegistry start(int port) throws IOException, InterruptedException {
-        return start(port, null, null, null);
+        return start(port, null, null, null, null, null);
     }
 
     /**
@@ -65,7 +65,7 @@ public final class SchemaRegistry implements AutoCloseable {
      * (issued by {@code ca} for 127.0.0.1); a plain HTTP request gets no answer from it.
      */
     public static SchemaRegistry startWithTls(TestCa ca, TestCa.Issued server) throws IOException, InterruptedException {
-        return start(Ports.free(), null, null, new Tls(ca, server));
+        return start(Ports.free(), null, null, null, null, new Tls(ca, server));
     }
 
     private record Tls(TestCa ca, TestCa.Issued server) {
@@ -81,10 +81,25 @@ public final class SchemaRegistry implements AutoCloseable {
         if (!username.matches("[A-Za-z0-9_-]+") || password.isEmpty()) {
             throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + username);
         }
-        return start(Ports.free(), username, password, null);
+        return start(Ports.free(), username, password, null, null, null);
     }
 
-    private static SchemaRegistry start(int port, String username, String password, Tls tls)
+    /**
+     * As {@link #startWithBasicAuth}, with a second user, {@code readOnlyUsername}, whom the registry
+     * lets read but not write: registering a schema as that user is answered 403.
+     */
+    public static SchemaRegistry startWithBasicAuth(String username, String password, String readOnlyUsername,
+                                                    String readOnlyPassword) throws IOException, InterruptedException {
+        for (String[] user : new String[][] {{username, password}, {readOnlyUsername, readOnlyPassword}}) {
+            if (!user[0].matches("[A-Za-z0-9_-]+") || user[1].isEmpty()) {
+                throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + user[0]);
+            }
+        }
+        return start(Ports.free(), username, password, readOnlyUsername, readOnlyPassword, null);
+    }
+
+    private static SchemaRegistry start(int port, String username, String password, String readOnlyUsername,
+                                        String readOnlyPassword, Tls tls)
             throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("pgrelay-registry-");
         SchemaRegistry registry = null;
@@ -94,6 +109,10 @@ public final class SchemaRegistry implements AutoCloseable {
                 Properties users = new Properties();
                 users.setProperty("pgrelay.registry.basic-auth", "true");
                 users.setProperty("quarkus.security.users.embedded.users." + username, password);
+                if (readOnlyUsername != null) {
+                    users.setProperty("quarkus.security.users.embedded.users." + readOnlyUsername, readOnlyPassword);
+                    users.setProperty("pgrelay.registry.read-only-users", readOnlyUsername);
+                }
                 Files.createDirectory(dir.resolve("config"));
                 // the byte-stream form escapes every non-ASCII character: the file reads the same in any encoding
                 try (OutputStream out = Files.newOutputStream(dir.resolve("config/application.properties"))) {
