@@ -346,11 +346,8 @@ class AvroFormatIT {
         sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')", "INSERT INTO " + table + " VALUES (2, 'two')");
 
         // The wrong password: the leader stops at the first row with one clear error; nothing written, the slot still.
-        ItSupport.await("the agent stopped", Duration.ofSeconds(60), () -> !agent.isAlive());
-        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        List<String> errors = errorsOnceStopped(agent, Duration.ofSeconds(60), "a wrong registry password as the agent logs it");
         String log = agent.log();
-        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
-        System.out.println("AvroFormatIT: a wrong registry password as the agent logs it: " + errors);
         assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains("slot " + wrong.slot() + ": schema registry "
                 + registry.url() + " refused the credentials of kafka.schemaRegistry (subject " + topic + "-key) (for the first row of "
                 + table + " in this shape, at LSN ").endsWith(") (HTTP 401)"));
@@ -410,11 +407,8 @@ class AvroFormatIT {
         String confirmedBefore = confirmedFlushLsn(viewer.slot());
         sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')");
 
-        ItSupport.await("the agent stopped", Duration.ofSeconds(60), () -> !agent.isAlive());
-        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        List<String> errors = errorsOnceStopped(agent, Duration.ofSeconds(60), "a registry user without write access, as the agent logs it");
         String log = agent.log();
-        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
-        System.out.println("AvroFormatIT: a registry user without write access, as the agent logs it: " + errors);
         assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains("slot " + viewer.slot() + ": schema registry "
                 + registry.url() + " does not let kafka.schemaRegistry's user register subject " + topic + "-key",
                 "(permission denied: it needs write access to the subject)", "(HTTP 403)"));
@@ -448,11 +442,8 @@ class AvroFormatIT {
         String confirmedBefore = confirmedFlushLsn(wrong.slot());
         sandbox.postgres().execute("INSERT INTO " + table + " VALUES (1, 'one')", "INSERT INTO " + table + " VALUES (2, 'two')");
 
-        ItSupport.await("the agent stopped", Duration.ofSeconds(90), () -> !agent.isAlive());
-        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        List<String> errors = errorsOnceStopped(agent, Duration.ofSeconds(90), "an https registry whose CA the agent does not trust, as the agent logs it");
         String log = agent.log();
-        List<String> errors = log.lines().filter(l -> l.contains(" ERROR ")).toList();
-        System.out.println("AvroFormatIT: an https registry whose CA the agent does not trust, as the agent logs it: " + errors);
         assertThat(errors).as(log).anySatisfy(line -> assertThat(line).contains(
                 "slot " + wrong.slot() + ": schema registry " + registry.url() + " has been unreachable or failing for ",
                 "could not register subject " + topic + "-key",
@@ -476,6 +467,18 @@ class AvroFormatIT {
         assertThat(registry.get("/subjects/" + topic + "-value/versions").body()).isEqualTo("[1]");
         assertThat(again.isAlive()).isTrue();
         again.stop(15);
+    }
+
+    /**
+     * Waits for {@code agent} to stop on a fatal error (exit status 1) and returns its ERROR lines,
+     * printed as {@code what} for the test's report.
+     */
+    private static List<String> errorsOnceStopped(AgentProcess agent, Duration within, String what) throws Exception {
+        ItSupport.await("the agent stopped", within, () -> !agent.isAlive());
+        assertThat(agent.stop(1)).as("exit status of a fatal failure").isEqualTo(1);
+        List<String> errors = agent.log().lines().filter(l -> l.contains(" ERROR ")).toList();
+        System.out.println("AvroFormatIT: " + what + ": " + errors);
+        return errors;
     }
 
     /** GET {@code /subjects} with no credentials, or with {@code userInfo} as HTTP basic auth. */
