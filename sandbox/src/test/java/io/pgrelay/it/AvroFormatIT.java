@@ -354,6 +354,10 @@ class AvroFormatIT {
         assertThat(confirmedFlushLsn(wrong.slot())).as("the slot did not move").isEqualTo(confirmedBefore);
         assertThat(read(List.of(topic), 1, Duration.ofSeconds(3))).as("nothing written").isEmpty();
         assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
+        AgentProcess.CommandResult check = agent.runCommand("check", 60);
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("FAIL  schema registry: " + registry.url()
+                + " refused the credentials of kafka.schemaRegistry (HTTP 401)").doesNotContain(wrongPassword);
 
         // The right password: a new agent on the same slot writes every row once, and the next ones.
         AgentConfigs right = avroAgent(cluster, "url: '" + registry.url() + "', username: relay, password: '" + REGISTRY_PASSWORD + "'", table);
@@ -452,6 +456,11 @@ class AvroFormatIT {
         assertThat(confirmedFlushLsn(wrong.slot())).as("the slot did not move").isEqualTo(confirmedBefore);
         assertThat(read(List.of(topic), 1, Duration.ofSeconds(3))).as("nothing written").isEmpty();
         assertThat(registry.get("/subjects").body()).as("nothing registered").isEqualTo("[]");
+        AgentProcess.CommandResult check = agent.runCommand("check", 60);
+        System.out.println("AvroFormatIT: check against an https registry with another CA:\n" + check.output());
+        assertThat(check.exitCode()).as(check.output()).isEqualTo(1);
+        assertThat(check.output()).contains("FAIL  schema registry: " + registry.url() + " cannot be reached: TLS handshake failed:"
+                + " certificate CN=registry (issued by CN=registry-ca) is not signed by the CA in " + otherCa.certificate());
 
         // Its own CA: a new agent on the same slot writes every row once, the schema registered over HTTPS.
         AgentConfigs right = avroAgent(cluster, "url: '" + registry.url() + "', tls: { ca: '" + ca.certificate() + "' }", table);
@@ -465,6 +474,9 @@ class AvroFormatIT {
         }
         assertThat(notes).containsExactly("one", "two");
         assertThat(registry.get("/subjects/" + topic + "-value/versions").body()).isEqualTo("[1]");
+        AgentProcess.CommandResult checkRight = again.runCommand("check", 60);
+        assertThat(checkRight.output()).as(checkRight.output()).contains("OK    schema registry: " + registry.url()
+                + " answered; 2 subject(s)");
         assertThat(again.isAlive()).isTrue();
         again.stop(15);
     }

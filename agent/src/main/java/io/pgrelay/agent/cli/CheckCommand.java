@@ -1,6 +1,7 @@
 package io.pgrelay.agent.cli;
 
 import io.pgrelay.agent.config.CoordinationConfig;
+import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.PgRelayConfig;
 import io.pgrelay.agent.core.Finding;
 import io.pgrelay.agent.kafka.KafkaProbe;
@@ -8,6 +9,7 @@ import io.pgrelay.agent.postgres.FailoverSlots;
 import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import io.pgrelay.agent.postgres.Preflight;
+import io.pgrelay.agent.registry.SchemaRegistryClient;
 import io.pgrelay.coordination.Member;
 import io.pgrelay.coordination.MemberRegistry;
 import io.pgrelay.coordination.ZooKeeperAuth;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Validate the configuration, reach PostgreSQL, Kafka and (in zookeeper mode) ZooKeeper, and report one line per check"
+        description = "Validate the configuration, reach PostgreSQL, Kafka, (in zookeeper mode) ZooKeeper and (with serialization: avro) the"
+        + " schema registry, and report one line per check"
         + " (OK, NOTE or FAIL). Exit status 0 when nothing failed, else 1.")
 final class CheckCommand extends ConfiguredCommand {
 
@@ -49,6 +52,9 @@ final class CheckCommand extends ConfiguredCommand {
         findings.addAll(failover(connections, config.postgres().slot()));
         findings.addAll(KafkaProbe.check(config, "pgrelay-check-" + config.agent().id(),
                 kafkaTimeoutSeconds == null ? kafkaTimeout : Duration.ofSeconds(kafkaTimeoutSeconds)));
+        if (config.kafka().formats().serialization() == FormatConfig.Serialization.AVRO) {
+            findings.add(new SchemaRegistryClient(config.kafka().formats().schemaRegistry()).check());
+        }
         if (config.coordination().mode() == CoordinationConfig.Mode.ZOOKEEPER) {
             findings.add(zookeeper(config));
         }

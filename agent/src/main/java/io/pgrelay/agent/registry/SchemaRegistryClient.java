@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgrelay.agent.config.FormatConfig;
 import io.pgrelay.agent.config.Masking;
 import io.pgrelay.agent.config.Units;
+import io.pgrelay.agent.core.Finding;
 import io.pgrelay.common.tls.TlsContexts;
 
 import java.io.IOException;
@@ -134,6 +135,43 @@ public final class SchemaRegistryClient {
         String prefix = "schema registry " + Masking.url(url) + " could not register subject " + subject + " (for " + context + ")";
         String rest = m.startsWith(prefix) ? m.substring(prefix.length()) : " " + m;
         return rest.startsWith(":") ? rest.substring(1) : rest;
+    }
+
+    /**
+     * {@code check}'s look at the registry: lists its subjects ({@code GET <url>/subjects}) as the
+     * agent would reach it — TLS, basic auth — and says what answered. Registering is not tried (it
+     * would create a subject), so a user that may read but not write passes here and is refused at
+     * the first row, with its own message.
+     */
+    public Finding check() {
+        String where = "schema registry: " + Masking.url(url);
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + "/subjects")).timeout(TIMEOUT)
+                .header("Accept", CONTENT_TYPE).GET();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        try {
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            int status = response.statusCode();
+            if (status == 200) {
+                JsonNode subjects = JSON.readTree(response.body());
+                return Finding.ok(where + " answered" + (authorization == null ? "" : ", credentials accepted") + "; "
+                        + (subjects != null && subjects.isArray() ? subjects.size() + " subject(s)" : "a list of subjects")
+                        + " (registering is first tried at the first row)");
+            }
+            String why = switch (status) {
+                case 401 -> "refused the credentials of kafka.schemaRegistry";
+                case 403 -> "does not let kafka.schemaRegistry's user list subjects (permission denied)";
+                case 404 -> "has no Confluent API at this URL (for Apicurio, end it with /apis/ccompat/v7)";
+                default -> "answered";
+            };
+            return Finding.fail(where + " " + why + " (HTTP " + status + ")" + reason(response.body()));
+        } catch (IOException e) {
+            return Finding.fail(where + " cannot be reached: " + failure(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Finding.fail(where + ": interrupted");
+        }
     }
 
     private int post(String subject, String schema, String context) {
