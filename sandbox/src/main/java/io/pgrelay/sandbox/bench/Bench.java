@@ -87,7 +87,9 @@ public final class Bench {
         }
         String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + "; broker: "
                 + (tuning == Kafka.Tuning.STOCK ? "Kafka's default transaction settings"
-                : "the sandbox's tuned transaction settings (add.partitions.to.txn.retry.backoff.ms=5, max 2000), not Kafka's defaults");
+                : "the sandbox's tuned transaction settings (add.partitions.to.txn.retry.backoff.ms=5, max 2000), not Kafka's defaults")
+                + ("own".equals(System.getProperty("pgrelay.sandbox.brokerJvm"))
+                ? ", in its own JVM with kafka-server-start.sh's heap and collector settings" : ", in the benchmark's JVM");
         BenchReport report = new BenchReport(rows, options.rows, options.repeats, (System.nanoTime() - started) / 1e9, load);
         System.out.println();
         System.out.println(report.markdownTable());

@@ -23,15 +23,27 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Kafka broker (KRaft, broker and controller in one process) in this JVM, bound to 127.0.0.1,
  * with replication factors of 1 so transactions work on a single node.
+ *
+ * <p>With {@code -Dpgrelay.sandbox.brokerJvm=own} the broker runs in a JVM of its own instead, as
+ * {@code kafka-server-start.sh} starts one (its heap and collector settings, {@link #OWN_JVM_FLAGS}):
+ * for benchmarks, where a broker inside the benchmark's JVM pauses with every collection of the
+ * benchmark's own writers and readers, which a user's broker does not.
  */
 public final class Kafka implements AutoCloseable {
 
-    private final KafkaRaftServer server;
+    /** {@code kafka-server-start.sh}'s heap and {@code kafka-run-class.sh}'s JVM performance options (Kafka 4.x). */
+    static final List<String> OWN_JVM_FLAGS = List.of("-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+            "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true");
+
+    private final KafkaRaftServer server;       // null when the broker has its own JVM
+    private final ServerProcess process;        // null when the broker runs in this JVM
     private final Path logDir;
     private final int port;
 
-    private Kafka(KafkaRaftServer server, Path logDir, int port) {
+    private Kafka(KafkaRaftServer server, ServerProcess process, Path logDir, int port) {
         this.server = server;
+        this.process = process;
         this.logDir = logDir;
         this.port = port;
     }
@@ -174,10 +186,37 @@ public final class Kafka implements AutoCloseable {
 
         KafkaConfig config = new KafkaConfig(props);
         format(logDir, List.of());
+        if ("own".equals(System.getProperty("pgrelay.sandbox.brokerJvm"))) {
+            return startOwnJvm(props, logDir, port);
+        }
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        Kafka kafka = new Kafka(server, logDir, port);
+        Kafka kafka = new Kafka(server, null, logDir, port);
         kafka.awaitReady();
+        return kafka;
+    }
+
+    /** The formatted node of {@code props} in a child JVM ({@code kafka.Kafka server.properties}), with this JVM's class path. */
+    private static Kafka startOwnJvm(Properties props, Path logDir, int port) throws Exception {
+        Path dir = Files.createTempDirectory("pgrelay-kafka-jvm-");
+        Path config = dir.resolve("server.properties");
+        try (OutputStream out = Files.newOutputStream(config)) {
+            props.store(out, "the sandbox broker (Kafka.startOwnJvm)");
+        }
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(OWN_JVM_FLAGS);
+        // absolute: the child runs in its own folder
+        String classPath = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        command.addAll(List.of("-cp", classPath, "kafka.Kafka", config.toString()));
+        Kafka kafka = new Kafka(null, ServerProcess.start(command, dir, "broker.log"), logDir, port);
+        try {
+            kafka.awaitReady();
+        } catch (Exception e) {
+            String log = kafka.process.log();
+            kafka.close();
+            throw new IllegalStateException("the broker's own JVM did not start: " + e.getMessage() + "\n" + log, e);
+        }
         return kafka;
     }
 
@@ -197,8 +236,16 @@ public final class Kafka implements AutoCloseable {
 
     @Override
     public void close() {
-        server.shutdown();
-        server.awaitShutdown();
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+        } else {
+            try {
+                process.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Directories.deleteRecursively(logDir);
     }
 
