@@ -1,11 +1,9 @@
 package io.pgrelay.agent.kafka;
 
-import io.pgrelay.agent.checkpoint.SchemaTopicReader;
 import io.pgrelay.agent.checkpoint.Checkpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -13,7 +11,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -21,9 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,38 +36,17 @@ public final class KafkaSink implements Sink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaSink.class);
 
-    /**
-     * One record per Kafka transaction lands on the checkpoints topic; only the newest matters. Small
-     * segments let the log cleaner compact it (the active segment never is, and the default is 1 GB).
-     */
-    static final Map<String, String> CHECKPOINT_TOPIC_CONFIG = Map.of(
-            "cleanup.policy", "compact",
-            "segment.bytes", String.valueOf(1024 * 1024),
-            "min.cleanable.dirty.ratio", "0.1");
-
-    /**
-     * The schema topic keeps, per table, its schema events of the last week and then the last one: a
-     * new leader reads it whole to know what it published (see {@code SchemaTopicReader}).
-     */
-    static final Map<String, String> SCHEMA_TOPIC_CONFIG = Map.of(
-            "cleanup.policy", "compact",
-            "min.compaction.lag.ms", String.valueOf(Duration.ofDays(7).toMillis()));
-
     /** The producer's {@code transaction.timeout.ms} unless the user sets it. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
-    /** How long {@link #replicaHealth()} asks the brokers: it is only for a log line. */
-    private static final Duration REPLICA_HEALTH_WAIT = Duration.ofSeconds(1);
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
     private final String checkpointTopic;
     private final byte[] checkpointKey;
-    private final int partitions;
     private final int maxRequestSize;
-    private final Map<String, String> topicConfig;
-    private final Set<String> knownTopics = new HashSet<>();
+    private final KafkaTopics topics;
     private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
     private final Callback onAck = (metadata, exception) -> {
         if (exception != null) {
@@ -98,11 +72,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
     private KafkaSink(Prepared prepared) {
         this.admin = prepared.admin;
         this.maxRequestSize = prepared.maxRequestSize;
-        this.topicConfig = prepared.topicConfig;
         this.checkpointTopic = prepared.checkpointTopic;
         this.checkpointKey = prepared.checkpointKey;
-        this.partitions = prepared.partitions;
-        this.knownTopics.addAll(prepared.knownTopics);
+        this.topics = prepared.topics;
         this.completion = new CommitCompletion(prepared.admin, prepared.transactionalId);
         try {
             prepared.producer.initTransactions();
@@ -132,11 +104,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
         private final Admin admin;
         private final KafkaProducer<byte[], byte[]> producer;
         private final int maxRequestSize;
-        private final Map<String, String> topicConfig;
+        private final KafkaTopics topics;
         private final String checkpointTopic;
         private final byte[] checkpointKey;
-        private final int partitions;
-        private final Set<String> knownTopics = new HashSet<>();
         private final String transactionalId;
 
         private Prepared(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
@@ -164,17 +134,15 @@ public final class KafkaSink implements Sink, AutoCloseable {
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             this.maxRequestSize = Integer.parseInt(String.valueOf(
                     props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
-            this.topicConfig = maxRequestSize > 1048576
-                    ? Map.of("max.message.bytes", String.valueOf(maxRequestSize)) : Map.of();
             this.checkpointTopic = checkpointTopic;
             this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            this.partitions = partitions;
             this.admin = Admin.create(clientConfig);
+            this.topics = new KafkaTopics(admin, partitions, maxRequestSize > 1048576
+                    ? Map.of("max.message.bytes", String.valueOf(maxRequestSize)) : Map.of());
             KafkaProducer<byte[], byte[]> p = null;
             try {
                 awaitBroker(admin, String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)));
-                createTopic(admin, checkpointTopic, 1, CHECKPOINT_TOPIC_CONFIG);
-                knownTopics.add(checkpointTopic);
+                topics.ensureCheckpoint(checkpointTopic);
                 p = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
             } catch (RuntimeException e) {
                 admin.close(Duration.ZERO);
@@ -191,13 +159,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
          */
         public void ensureTopics(java.util.Collection<String> tableTopics, String schemaTopic) {
             for (String topic : tableTopics) {
-                if (knownTopics.add(topic)) {
-                    createTopic(admin, topic, partitions, topicConfig);
-                }
+                topics.ensure(topic);
             }
-            if (knownTopics.add(schemaTopic)) {
-                createTopic(admin, schemaTopic, 1, schemaTopicConfig(topicConfig));
-            }
+            topics.ensureSchema(schemaTopic);
             for (String topic : tableTopics) {
                 partitionsFor(topic);
             }
@@ -258,7 +222,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
     /** Creates the topic with the configured partitions unless it exists. Remembers topics it has seen. */
     @Override
     public void ensureTopic(String topic) {
-        ensureTopic(topic, partitions, topicConfig);
+        topics.ensure(topic);
     }
 
     /**
@@ -266,40 +230,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
      * events keep one order.
      */
     public void ensureSchemaTopic(String topic) {
-        ensureTopic(topic, 1, schemaTopicConfig(topicConfig));
-    }
-
-    private static Map<String, String> schemaTopicConfig(Map<String, String> topicConfig) {
-        Map<String, String> config = new HashMap<>(topicConfig);
-        config.putAll(SCHEMA_TOPIC_CONFIG);
-        return config;
-    }
-
-    private void ensureTopic(String topic, int partitionCount, Map<String, String> config) {
-        if (knownTopics.contains(topic)) {
-            return;
-        }
-        createTopic(admin, topic, partitionCount, config);
-        knownTopics.add(topic);
-    }
-
-    private static void createTopic(Admin admin, String topic, int partitionCount, Map<String, String> config) {
-        NewTopic t = new NewTopic(topic, java.util.Optional.of(partitionCount), java.util.Optional.empty()).configs(config);
-        try {
-            admin.createTopics(Set.of(t)).all().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof TopicAuthorizationException) {
-                throw new KafkaSinkException(KafkaFailures.describe(e.getCause(), "CREATE", "topic " + topic), e.getCause());
-            }
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new KafkaSinkException("could not create topic " + topic + ": " + KafkaFailures.describe(e.getCause()), e.getCause());
-            }
-        } catch (TimeoutException e) {
-            throw new KafkaSinkException("creating topic " + topic + " timed out after 30 s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaSinkException("interrupted while creating topic " + topic, e);
-        }
+        topics.ensureSchema(topic);
     }
 
     @Override
@@ -455,62 +386,10 @@ public final class KafkaSink implements Sink, AutoCloseable {
                 : "a record was not written to Kafka: " + failure.getMessage(), failure);
     }
 
-    /**
-     * Replicas of this sink's partitions that are out of sync, by broker, and partitions without a
-     * leader, as the cluster's metadata says now. A SIGKILLed broker stays in every ISR, holding up
-     * each {@code acks=all} write and the commit, until the controller fences it
-     * ({@code broker.session.timeout.ms}, 9 s by default); once the commit went through, it shows here
-     * as the replica out of sync.
-     */
+    /** Replicas of this sink's topics that are out of sync now ({@link KafkaTopics#replicaHealth()}). */
     @Override
     public String replicaHealth() {
-        Map<Integer, java.util.List<String>> outOfSync = new java.util.TreeMap<>();
-        java.util.List<String> leaderless = new java.util.ArrayList<>();
-        Map<Integer, org.apache.kafka.common.Node> brokers = new HashMap<>();
-        try {
-            var topics = admin.describeTopics(knownTopics, new org.apache.kafka.clients.admin.DescribeTopicsOptions()
-                    .timeoutMs((int) REPLICA_HEALTH_WAIT.toMillis())).allTopicNames()
-                    .get(REPLICA_HEALTH_WAIT.toMillis() + 500, TimeUnit.MILLISECONDS);
-            for (var topic : topics.values()) {
-                for (var p : topic.partitions()) {
-                    String name = topic.name() + "-" + p.partition();
-                    if (p.leader() == null || p.leader().isEmpty()) {
-                        leaderless.add(name);
-                    }
-                    for (var replica : p.replicas()) {
-                        brokers.put(replica.id(), replica);
-                        if (!p.isr().contains(replica)) {
-                            outOfSync.computeIfAbsent(replica.id(), k -> new java.util.ArrayList<>()).add(name);
-                        }
-                    }
-                }
-            }
-        } catch (ExecutionException | TimeoutException e) {
-            return "the brokers' state is unknown: " + (e.getCause() == null ? e : e.getCause()).getMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
-        if (outOfSync.isEmpty() && leaderless.isEmpty()) {
-            return "every replica is in sync now";
-        }
-        StringBuilder b = new StringBuilder();
-        outOfSync.forEach((id, partitions) -> b.append(b.isEmpty() ? "" : "; ").append("broker ").append(id)
-                .append(address(brokers.get(id)))
-                .append(" out of sync on ").append(partitions.size()).append(" partition(s): ").append(abbreviate(partitions)));
-        if (!leaderless.isEmpty()) {
-            b.append(b.isEmpty() ? "" : "; ").append("no leader for ").append(abbreviate(leaderless));
-        }
-        return b.toString();
-    }
-
-    /** A fenced broker's replica comes without an address: the metadata says only its id. */
-    private static String address(org.apache.kafka.common.Node broker) {
-        return broker.host().isEmpty() || broker.port() < 0 ? " (fenced: down or unreachable)" : " (" + broker.host() + ":" + broker.port() + ")";
-    }
-
-    private static String abbreviate(java.util.List<String> names) {
-        return names.size() <= 4 ? String.join(", ", names) : String.join(", ", names.subList(0, 4)) + ", …";
+        return topics.replicaHealth();
     }
 
     /** Closes without committing: an open transaction is aborted by the broker. */
