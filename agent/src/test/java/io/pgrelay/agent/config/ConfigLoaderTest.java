@@ -237,28 +237,14 @@ class ConfigLoaderTest {
     void anHttpsSchemaRegistryTakesACaAndAClientCertificateAndTlsOnPlainHttpIsAProblem(@TempDir Path dir) throws Exception {
         try (io.pgrelay.common.tls.TestCa ca = io.pgrelay.common.tls.TestCa.create("registry-ca")) {
             io.pgrelay.common.tls.TestCa.Issued client = ca.client("relay", "relay");
-            FormatConfig.SchemaRegistry.Tls tls = parse("""
-                    cluster: demo
-                    postgres: { url: 'jdbc:postgresql://db/app', user: u }
-                    kafka:
-                      bootstrapServers: k1:9092
-                      format: debezium
-                      serialization: avro
-                      schemaRegistry: { url: 'https://registry:8081', tls: { ca: '%s', cert: '%s', key: '%s' } }
-                    """.formatted(ca.certificate(), client.cert(), client.key()), Map.of()).kafka().formats().schemaRegistry().tls();
+            FormatConfig.SchemaRegistry.Tls tls = parse(avroWith("url: 'https://registry:8081', tls: { ca: '%s', cert: '%s', key: '%s' }"
+                    .formatted(ca.certificate(), client.cert(), client.key())), Map.of()).kafka().formats().schemaRegistry().tls();
             assertThat(tls).isEqualTo(new FormatConfig.SchemaRegistry.Tls(ca.certificate(), client.cert(), client.key()));
-            assertThat(parse(MINIMAL_AVRO, Map.of()).kafka().formats().schemaRegistry().tls())
+            assertThat(parse(avroWith("url: 'https://registry:8081'"), Map.of()).kafka().formats().schemaRegistry().tls())
                     .as("without the section: the JVM's trust store").isEqualTo(FormatConfig.SchemaRegistry.Tls.NONE);
             Path missing = dir.resolve("nowhere.pem");
-            assertThat(problems("""
-                    cluster: demo
-                    postgres: { url: 'jdbc:postgresql://db/app', user: u }
-                    kafka:
-                      bootstrapServers: k1:9092
-                      format: debezium
-                      serialization: avro
-                      schemaRegistry: { url: 'http://registry:8081', tls: { ca: '%s', cert: '%s', pin: x } }
-                    """.formatted(missing, client.cert()))).containsExactly(
+            assertThat(problems(avroWith("url: 'http://registry:8081', tls: { ca: '%s', cert: '%s', pin: x }"
+                    .formatted(missing, client.cert())))).containsExactly(
                     "kafka.schemaRegistry.tls: set for http://registry:8081, which is not an https:// URL; use https:// or remove tls",
                     "kafka.schemaRegistry.tls.ca: " + missing + ": no such file",
                     "kafka.schemaRegistry.tls.key: required with kafka.schemaRegistry.tls.cert: the client certificate's private key (PEM)",
@@ -266,11 +252,14 @@ class ConfigLoaderTest {
         }
     }
 
-    private static final String MINIMAL_AVRO = """
-            cluster: demo
-            postgres: { url: 'jdbc:postgresql://db/app', user: u }
-            kafka: { bootstrapServers: k1:9092, format: debezium, serialization: avro, schemaRegistry: { url: 'https://registry:8081' } }
-            """;
+    /** A configuration with Debezium's envelope in avro and {@code registry} as the inside of {@code kafka.schemaRegistry: { … }}. */
+    private static String avroWith(String registry) {
+        return """
+                cluster: demo
+                postgres: { url: 'jdbc:postgresql://db/app', user: u }
+                kafka: { bootstrapServers: k1:9092, format: debezium, serialization: avro, schemaRegistry: { %s } }
+                """.formatted(registry);
+    }
 
     @Test
     void schemaRegistryMistakesAreReportedWithTheOthers() {
