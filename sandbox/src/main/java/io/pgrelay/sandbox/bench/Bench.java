@@ -1,6 +1,7 @@
 package io.pgrelay.sandbox.bench;
 
 import io.pgrelay.sandbox.Sandbox;
+import io.pgrelay.sandbox.server.SchemaRegistry;
 import io.pgrelay.sandbox.server.Kafka;
 
 import java.nio.file.Files;
@@ -39,6 +40,12 @@ public final class Bench {
         }
         candidates.add(new PgJdbcReader());
         candidates.add(new PgRelayAgent(options.standby));
+        // --formats: pgrelay in Debezium's envelope too, in json-schema and, through a registry started here, avro
+        SchemaRegistry registry = options.formats ? SchemaRegistry.start() : null;
+        if (registry != null) {
+            candidates.add(PgRelayAgent.debeziumFormat("json-schema", "benchjs_"));
+            candidates.add(PgRelayAgent.debeziumFormat("avro", "benchav_", "schemaRegistry: { url: '" + registry.url() + "' }"));
+        }
         if (Files.isRegularFile(options.debeziumJar)) {
             candidates.add(new DebeziumEmbedded(options.debeziumJar));
         } else {
@@ -84,6 +91,9 @@ public final class Bench {
             }
         } finally {
             io.pgrelay.sandbox.server.Directories.deleteRecursively(cdsDir);
+            if (registry != null) {
+                registry.close();
+            }
         }
         String load = "load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAverage() + "; broker: "
                 + (tuning == Kafka.Tuning.STOCK ? "Kafka's default transaction settings"
@@ -188,7 +198,7 @@ public final class Bench {
         List<BenchReport.Row> rows = new ArrayList<>();
         try {
             for (Candidate c : order) {
-                if (!(c instanceof KafkaCandidate k)) {
+                if (!(c instanceof KafkaCandidate k) || (c instanceof PgRelayAgent p && !p.timesLatency())) {
                     continue;
                 }
                 String slot = c.slotPrefix() + run;
@@ -248,7 +258,7 @@ public final class Bench {
 
     /** Command-line options. */
     private record Options(int repeats, long rows, Path out, Path pgRecvLogical, boolean standby, Path debeziumJar,
-                           int latencySeconds, int latencyRate) {
+                           int latencySeconds, int latencyRate, boolean formats) {
 
         static Options parse(String[] args) {
             int repeats = 1;
@@ -256,6 +266,7 @@ public final class Bench {
             Path out = Path.of("docs/benchmarks");
             Path recv = Path.of(PgRecvLogical.DEFAULT_PATH);
             boolean standby = false;
+            boolean formats = false;
             Path debeziumJar = Path.of(DebeziumEmbedded.DEFAULT_JAR);
             int latencySeconds = 60;
             int latencyRate = 5_000;
@@ -273,6 +284,10 @@ public final class Bench {
                         standby = true;
                         i--;
                     }
+                    case "--formats" -> {
+                        formats = true;
+                        i--;
+                    }
                     default -> usage("unknown option " + args[i]);
                 }
                 i++;
@@ -281,7 +296,7 @@ public final class Bench {
                 usage("--repeats and --rows must be at least 1, --latency-seconds at least 0 (0: no latency workload),"
                         + " --latency-rate at least " + SteadyLoad.CHANGES_PER_TRANSACTION);
             }
-            return new Options(repeats, rows, out, recv, standby, debeziumJar, latencySeconds, latencyRate);
+            return new Options(repeats, rows, out, recv, standby, debeziumJar, latencySeconds, latencyRate, formats);
         }
 
         private static String require(String option, String value) {
@@ -294,7 +309,7 @@ public final class Bench {
         private static void usage(String problem) {
             System.err.println("bench: " + problem);
             System.err.println("usage: scripts/bench [--repeats N] [--rows N] [--out DIR] [--pg-recvlogical PATH] [--standby]"
-                    + " [--debezium-jar PATH] [--latency-seconds N] [--latency-rate N]");
+                    + " [--debezium-jar PATH] [--latency-seconds N] [--latency-rate N] [--formats]");
             System.exit(2);
         }
     }

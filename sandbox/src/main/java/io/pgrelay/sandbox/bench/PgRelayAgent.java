@@ -36,13 +36,42 @@ final class PgRelayAgent extends KafkaCandidate {
     }
 
     private final boolean withStandby;
+    private final String name;
+    /** The cluster of a run is this and the run's name, e.g. {@code bench_b1}. */
+    private final String clusterPrefix;
+    private final String[] kafkaLines;
     /** Only the benchmark's main thread touches these, one run at a time. */
     private AgentConfigs configs;
     private AgentProcess standby;
     private String standbyNote = "no standby";
 
     PgRelayAgent(boolean withStandby) {
+        this(withStandby, "pgrelay", "bench_", KAFKA_LINES);
+    }
+
+    private PgRelayAgent(boolean withStandby, String name, String clusterPrefix, String[] kafkaLines) {
         this.withStandby = withStandby;
+        this.name = name;
+        this.clusterPrefix = clusterPrefix;
+        this.kafkaLines = kafkaLines;
+    }
+
+    /**
+     * pgrelay writing Debezium's envelope ({@code --formats}): a candidate of its own, with its own
+     * cluster and slot, reading the run's publication; {@code kafkaLines} as {@code -Dbench.agentKafka}'s.
+     * Throughput workloads only: its records carry no pgrelay {@code committedAt}.
+     */
+    static PgRelayAgent debeziumFormat(String serialization, String clusterPrefix, String... kafkaLines) {
+        String[] lines = new String[kafkaLines.length + 2];
+        lines[0] = "format: debezium";
+        lines[1] = "serialization: " + serialization;
+        System.arraycopy(kafkaLines, 0, lines, 2, kafkaLines.length);
+        return new PgRelayAgent(false, "pgrelay debezium/" + serialization, clusterPrefix, lines);
+    }
+
+    /** Whether the latency workload can time this candidate's records (pgrelay's own event has {@code committedAt}). */
+    boolean timesLatency() {
+        return kafkaLines == KAFKA_LINES;
     }
 
     /** The agent's cluster for a run; its slot and publication are {@code pgrelay_<cluster>}. */
@@ -56,12 +85,12 @@ final class PgRelayAgent extends KafkaCandidate {
 
     @Override
     public String name() {
-        return "pgrelay";
+        return name;
     }
 
     @Override
     public String slotPrefix() {
-        return "pgrelay_bench_";
+        return "pgrelay_" + clusterPrefix;
     }
 
     @Override
@@ -76,8 +105,8 @@ final class PgRelayAgent extends KafkaCandidate {
 
     @Override
     Child launch(Target t) throws Exception {
-        configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table());
-        for (String line : KAFKA_LINES) {
+        configs = new AgentConfigs(t.sandbox(), clusterOf(t.slot())).tables(t.table()).publication(t.publication());
+        for (String line : kafkaLines) {
             String l = line.trim();
             if (l.startsWith("producer.")) {   // producer.retry.backoff.ms: 5 → kafka.producer
                 int colon = l.indexOf(':');
@@ -145,7 +174,7 @@ final class PgRelayAgent extends KafkaCandidate {
         if (standby != null) {
             standbyNote = "standby peak RSS " + ProcessMemory.peakRssKib(standby.pid()) / 1024 + " MB";
         }
-        return JVM_NOTE + cdsNote() + ", " + (KAFKA_LINES.length == 0 ? "default settings" : String.join(", ", KAFKA_LINES)) + "; " + standbyNote + "; leader log: " + problemLines(log);
+        return JVM_NOTE + cdsNote() + ", " + (kafkaLines.length == 0 ? "default settings" : String.join(", ", kafkaLines)) + "; " + standbyNote + "; leader log: " + problemLines(log);
     }
 
     @Override

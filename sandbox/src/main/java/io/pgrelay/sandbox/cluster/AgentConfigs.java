@@ -14,6 +14,7 @@ public final class AgentConfigs {
     private final Sandbox sandbox;
     private final String cluster;
     private String mode = "slot";
+    private String publication;   // null: the agent's default, pgrelay_<cluster>
     private String zookeeperSessionTimeout = "2s";
     private String zookeeperConnect;
     private String zookeeperAuth = "";
@@ -175,6 +176,12 @@ public final class AgentConfigs {
         return this;
     }
 
+    /** {@code postgres.publication}: a publication made beforehand, instead of {@code pgrelay_<cluster>}. */
+    public AgentConfigs publication(String name) {
+        this.publication = name;
+        return this;
+    }
+
     public String slot() {
         return "pgrelay_" + cluster.replaceAll("[^a-z0-9_]", "_");
     }
@@ -204,6 +211,7 @@ public final class AgentConfigs {
                 + "  password: '" + password + "'\n"
                 + "  tables: " + tableList + "\n"
                 + "  tls: " + postgresTls + "\n"
+                + (publication == null ? "" : "  publication: " + publication + "\n")
                 + "kafka:\n"
                 + "  bootstrapServers: " + bootstrap + "\n"
                 + "  topicPrefix: " + cluster + "\n"
