@@ -47,7 +47,7 @@ final class ZooKeeperHandshake {
             handshake(server, TlsContexts.client(tls.ca(), true, null, null).getSocketFactory());
             return null;
         } catch (SSLException e) {
-            CertificateException refused = certificateCause(e);
+            CertificateException refused = TlsContexts.refusal(e);
             if (refused != null) {
                 String fix = refused.getMessage().contains("(the host name is checked)")
                         ? "; connect to a name it holds (coordination.zookeeper.connect)" : " (coordination.zookeeper.tls.ca)";
@@ -81,15 +81,6 @@ final class ZooKeeperHandshake {
                 tls.startHandshake();
             }
         }
-    }
-
-    private static CertificateException certificateCause(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof CertificateException c) {
-                return c;
-            }
-        }
-        return null;
     }
 
     /** The servers of {@code host:port,host:port[/chroot]}; a server without a port is on 2181. */

@@ -312,11 +312,7 @@ class AvroFormatIT {
             cleanup.add(again);
             List<ConsumerRecord<byte[], byte[]>> records = read(List.of(topic), 3, Duration.ofSeconds(90));
             assertThat(records).as(again.log()).hasSize(3);
-            List<Object> ids = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                ids.add(((GenericRecord) decode(registry, r.value()).get("after")).get("id"));
-            }
-            assertThat(ids).containsExactly(1, 2, 3);
+            assertThat(afterValues(registry, records, "id")).containsExactly(1, 2, 3);
             assertThat(again.isAlive()).isTrue();
             again.stop(15);
         }
@@ -468,11 +464,7 @@ class AvroFormatIT {
         cleanup.add(again);
         List<ConsumerRecord<byte[], byte[]>> records = read(List.of(topic), 2, Duration.ofSeconds(60));
         assertThat(records).as(again.log()).hasSize(2);
-        List<Object> notes = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-            notes.add(((GenericRecord) decode(registry, r.value()).get("after")).get("note").toString());
-        }
-        assertThat(notes).containsExactly("one", "two");
+        assertThat(afterValues(registry, records, "note")).map(String::valueOf).containsExactly("one", "two");
         assertThat(registry.get("/subjects/" + topic + "-value/versions").body()).isEqualTo("[1]");
         AgentProcess.CommandResult checkRight = again.runCommand("check", 60);
         assertThat(checkRight.output()).as(checkRight.output()).contains("OK    schema registry: " + registry.url()
@@ -521,6 +513,16 @@ class AvroFormatIT {
         return new AgentConfigs(sandbox, cluster).tables(tables)
                 .kafka("format: debezium").kafka("serialization: avro")
                 .kafka("schemaRegistry: { " + registry + " }");
+    }
+
+    /** {@code column} of each record's {@code after}, decoded as {@link #decode} does. */
+    private List<Object> afterValues(SchemaRegistry registry, List<ConsumerRecord<byte[], byte[]>> records, String column)
+            throws Exception {
+        List<Object> values = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            values.add(((GenericRecord) decode(registry, r.value()).get("after")).get(column));
+        }
+        return values;
     }
 
     /** The value as Confluent's deserializer reads it: magic byte 0, the id, the schema the registry holds for the id. */

@@ -66,9 +66,7 @@ final class EffectiveConfig {
         if (pg.tls().configured()) {
             Map<String, Object> tls = new LinkedHashMap<>();
             tls.put("mode", pg.tls().mode().text());
-            tls.put("ca", pg.tls().ca() == null ? null : pg.tls().ca().toString());
-            tls.put("cert", pg.tls().cert() == null ? null : pg.tls().cert().toString());
-            tls.put("key", pg.tls().key() == null ? null : pg.tls().key().toString());
+            tls.putAll(pemFiles(pg.tls().ca(), pg.tls().cert(), pg.tls().key()));
             postgres.put("tls", tls);
         }
         root.put("postgres", postgres);
@@ -110,11 +108,7 @@ final class EffectiveConfig {
             schemaRegistry.put("retryTimeout", Units.formatDuration(registry.retryTimeout()));
             FormatConfig.SchemaRegistry.Tls tls = registry.tls();
             if (tls.isSet()) {
-                Map<String, Object> files = new LinkedHashMap<>();
-                files.put("ca", tls.ca() == null ? null : tls.ca().toString());
-                files.put("cert", tls.cert() == null ? null : tls.cert().toString());
-                files.put("key", tls.key() == null ? null : tls.key().toString());
-                schemaRegistry.put("tls", files);
+                schemaRegistry.put("tls", pemFiles(tls.ca(), tls.cert(), tls.key()));
             }
             kafka.put("schemaRegistry", schemaRegistry);
         }
@@ -130,11 +124,7 @@ final class EffectiveConfig {
                 security.put("sasl", sasl);
             }
             if (sec.protocol().tls()) {
-                Map<String, Object> tls = new LinkedHashMap<>();
-                tls.put("ca", sec.ca() == null ? null : sec.ca().toString());
-                tls.put("cert", sec.cert() == null ? null : sec.cert().toString());
-                tls.put("key", sec.key() == null ? null : sec.key().toString());
-                security.put("tls", tls);
+                security.put("tls", pemFiles(sec.ca(), sec.cert(), sec.key()));
             }
             kafka.put("security", security);
         }
@@ -182,6 +172,15 @@ final class EffectiveConfig {
         alerts.put("webhook", webhook);
         root.put("alerts", alerts);
         return root;
+    }
+
+    /** A TLS section's PEM files, {@code ca}, {@code cert} and {@code key}, each a path or null. */
+    private static Map<String, Object> pemFiles(java.nio.file.Path ca, java.nio.file.Path cert, java.nio.file.Path key) {
+        Map<String, Object> files = new LinkedHashMap<>();
+        files.put("ca", ca == null ? null : ca.toString());
+        files.put("cert", cert == null ? null : cert.toString());
+        files.put("key", key == null ? null : key.toString());
+        return files;
     }
 
     private static String write(ObjectMapper mapper, Map<String, Object> root) {

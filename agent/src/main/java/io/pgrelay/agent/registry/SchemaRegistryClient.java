@@ -145,13 +145,8 @@ public final class SchemaRegistryClient {
      */
     public Finding check() {
         String where = "schema registry: " + Masking.url(url);
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + "/subjects")).timeout(TIMEOUT)
-                .header("Accept", CONTENT_TYPE).GET();
-        if (authorization != null) {
-            request.header("Authorization", authorization);
-        }
         try {
-            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request("/subjects").GET().build(), HttpResponse.BodyHandlers.ofString());
             int status = response.statusCode();
             if (status == 200) {
                 JsonNode subjects = JSON.readTree(response.body());
@@ -174,21 +169,21 @@ public final class SchemaRegistryClient {
         }
     }
 
+    /** A request to {@code <url><path>} with the API's media type, the timeout and, if configured, basic auth. */
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + path)).timeout(TIMEOUT).header("Accept", CONTENT_TYPE);
+        return authorization == null ? request : request.header("Authorization", authorization);
+    }
+
     private int post(String subject, String schema, String context) {
         String where = "schema registry " + Masking.url(url);
         HttpResponse<String> response;
         try {
             String body = JSON.writeValueAsString(Map.of("schema", schema));
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + "/subjects/"
-                            + URLEncoder.encode(subject, StandardCharsets.UTF_8) + "/versions"))
-                    .timeout(TIMEOUT)
+            HttpRequest request = request("/subjects/" + URLEncoder.encode(subject, StandardCharsets.UTF_8) + "/versions")
                     .header("Content-Type", CONTENT_TYPE)
-                    .header("Accept", CONTENT_TYPE)
-                    .POST(HttpRequest.BodyPublishers.ofString(body));
-            if (authorization != null) {
-                request.header("Authorization", authorization);
-            }
-            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new RegistryUnavailableException(where + " could not register subject " + subject + context + ": "
                     + failure(e), e);
@@ -233,13 +228,8 @@ public final class SchemaRegistryClient {
     private static String failure(IOException e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (e instanceof javax.net.ssl.SSLException) {
-            String reason = message;
-            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                if (t instanceof java.security.cert.CertificateException && t.getMessage() != null) {
-                    reason = t.getMessage();
-                    break;
-                }
-            }
+            java.security.cert.CertificateException refused = TlsContexts.refusal(e);
+            String reason = refused != null && refused.getMessage() != null ? refused.getMessage() : message;
             return "TLS handshake failed: " + reason + " (kafka.schemaRegistry.tls)";
         }
         return message;

@@ -47,6 +47,20 @@ public final class TlsContexts {
         return context(keys, new TrustManager[] {trust});
     }
 
+    /**
+     * The certificate refusal in a failed handshake's causes — for a context of this class, its words
+     * naming the certificate and what it was checked against — or null when the handshake failed for
+     * another reason.
+     */
+    public static CertificateException refusal(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof CertificateException c) {
+                return c;
+            }
+        }
+        return null;
+    }
+
     /** Checks that {@code key} belongs to {@code cert}; throws {@link IllegalArgumentException} naming both files otherwise. */
     public static void checkPair(Path cert, Path key) {
         List<X509Certificate> chain = Pem.certificates(cert);

@@ -40,20 +40,23 @@ final class PgRelayAgent extends KafkaCandidate {
     /** The cluster of a run is this and the run's name, e.g. {@code bench_b1}. */
     private final String clusterPrefix;
     private final String[] kafkaLines;
+    /** Whether the latency workload can time its records: pgrelay's own event carries {@code committedAt}. */
+    private final boolean timesLatency;
     /** Only the benchmark's main thread touches these, one run at a time. */
     private AgentConfigs configs;
     private AgentProcess standby;
     private String standbyNote = "no standby";
 
     PgRelayAgent(boolean withStandby) {
-        this(withStandby, "pgrelay", "bench_", KAFKA_LINES);
+        this(withStandby, "pgrelay", "bench_", KAFKA_LINES, true);
     }
 
-    private PgRelayAgent(boolean withStandby, String name, String clusterPrefix, String[] kafkaLines) {
+    private PgRelayAgent(boolean withStandby, String name, String clusterPrefix, String[] kafkaLines, boolean timesLatency) {
         this.withStandby = withStandby;
         this.name = name;
         this.clusterPrefix = clusterPrefix;
         this.kafkaLines = kafkaLines;
+        this.timesLatency = timesLatency;
     }
 
     /**
@@ -66,12 +69,12 @@ final class PgRelayAgent extends KafkaCandidate {
         lines[0] = "format: debezium";
         lines[1] = "serialization: " + serialization;
         System.arraycopy(kafkaLines, 0, lines, 2, kafkaLines.length);
-        return new PgRelayAgent(false, "pgrelay debezium/" + serialization, clusterPrefix, lines);
+        return new PgRelayAgent(false, "pgrelay debezium/" + serialization, clusterPrefix, lines, false);
     }
 
     /** Whether the latency workload can time this candidate's records (pgrelay's own event has {@code committedAt}). */
     boolean timesLatency() {
-        return kafkaLines == KAFKA_LINES;
+        return timesLatency;
     }
 
     /** The agent's cluster for a run; its slot and publication are {@code pgrelay_<cluster>}. */

@@ -78,9 +78,7 @@ public final class SchemaRegistry implements AutoCloseable {
      * @param username letters, digits, {@code -} and {@code _} (a key of Quarkus' user map)
      */
     public static SchemaRegistry startWithBasicAuth(String username, String password) throws IOException, InterruptedException {
-        if (!username.matches("[A-Za-z0-9_-]+") || password.isEmpty()) {
-            throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + username);
-        }
+        checkUser(username, password);
         return start(Ports.free(), username, password, null, null, null);
     }
 
@@ -90,12 +88,16 @@ public final class SchemaRegistry implements AutoCloseable {
      */
     public static SchemaRegistry startWithBasicAuth(String username, String password, String readOnlyUsername,
                                                     String readOnlyPassword) throws IOException, InterruptedException {
-        for (String[] user : new String[][] {{username, password}, {readOnlyUsername, readOnlyPassword}}) {
-            if (!user[0].matches("[A-Za-z0-9_-]+") || user[1].isEmpty()) {
-                throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + user[0]);
-            }
-        }
+        checkUser(username, password);
+        checkUser(readOnlyUsername, readOnlyPassword);
         return start(Ports.free(), username, password, readOnlyUsername, readOnlyPassword, null);
+    }
+
+    /** A user is a key of Quarkus' user map: letters, digits, {@code -} and {@code _}, with a password. */
+    private static void checkUser(String username, String password) {
+        if (!username.matches("[A-Za-z0-9_-]+") || password.isEmpty()) {
+            throw new IllegalArgumentException("a registry user is letters, digits, - and _, with a password: " + username);
+        }
     }
 
     private static SchemaRegistry start(int port, String username, String password, String readOnlyUsername,
