@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * PemSslFactory layers TLS on a buffered socket (one read of the socket takes in many small TLS
  * records, as a walsender sends them): what pgjdbc does with the socket still works — records of any
- * size arrive whole and in order, a read that times out leaves the stream usable, closing closes.
+ * size arrive whole and in order, a read waits for the timeout last set, a read that times out leaves
+ * the stream usable, closing closes.
  */
 class BufferedTlsInputTest {
 
@@ -60,7 +61,7 @@ class BufferedTlsInputTest {
                 tls.setTcpNoDelay(true);
                 assertThat(plain.getTcpNoDelay()).isTrue();
                 tls.setSoTimeout(5_000);
-                assertThat(plain.getSoTimeout()).isEqualTo(5_000);
+                assertThat(tls.getSoTimeout()).isEqualTo(5_000);
                 InputStream in = tls.getInputStream();
                 StringBuilder expected = new StringBuilder();
                 for (int i = 0; i < 5_000; i++) {
@@ -72,9 +73,16 @@ class BufferedTlsInputTest {
                 byte[] big = new byte[40_000];
                 new DataInputStream(in).readFully(big);
                 assertThat(big).containsOnly((byte) 0);
+                assertThat(plain.getSoTimeout()).as("the timeout reaches the socket with its reads").isEqualTo(5_000);
 
-                tls.setSoTimeout(50);   // nothing comes until `second`: as pgjdbc's hasMessagePending peeks
+                // Nothing comes until `second`: as pgjdbc's hasMessagePending peeks. The timeout last
+                // set is the one a read that reaches the socket waits for, not an earlier one.
+                tls.setSoTimeout(60_000);
+                tls.setSoTimeout(50);
+                assertThat(tls.getSoTimeout()).isEqualTo(50);
+                long before = System.nanoTime();
                 assertThatThrownBy(in::read).isInstanceOf(SocketTimeoutException.class);
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before)).isBetween(40L, 3_000L);
                 tls.setSoTimeout(5_000);
                 second.countDown();
                 byte[] after = new byte["after the timeout".length()];
@@ -83,6 +91,7 @@ class BufferedTlsInputTest {
 
                 tls.close();
                 assertThat(plain.isClosed()).isTrue();
+                assertThatThrownBy(() -> tls.setSoTimeout(1)).isInstanceOf(java.net.SocketException.class);
                 serving.get(10, TimeUnit.SECONDS);
             }
         }

@@ -1,6 +1,7 @@
 package io.pgrelay.common.tls;
 
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,8 +22,14 @@ import java.util.Set;
  * that is two {@code read} system calls and a timed wait per row, where pgjdbc over plain TCP reads
  * 8 KB at once. With it, one read takes in as many records as the kernel holds.
  *
- * <p>Everything else goes to the socket as is: the TLS socket above sets timeouts, closes and asks
- * for addresses through this one. A read that times out on the socket times out here the same way.
+ * <p>The read timeout is kept here and put on the socket only before a read that reaches it. pgjdbc
+ * sets it to 1 ms and back around each look for a waiting message, that is around each record of the
+ * replication stream; when the record is already in the buffer, nothing reads the socket and the
+ * two settings cost nothing. A read that reaches the socket has the timeout last set, and times out
+ * the same way as on the socket.
+ *
+ * <p>Everything else goes to the socket as is: the TLS socket above closes and asks for addresses
+ * through this one.
  */
 final class BufferedInputSocket extends Socket {
 
@@ -31,11 +38,54 @@ final class BufferedInputSocket extends Socket {
 
     private final Socket socket;
     private final InputStream in;
+    /** {@code SO_TIMEOUT} as last set through this socket; the socket has it from its next read on. */
+    private volatile int timeout;
 
     BufferedInputSocket(Socket socket) throws IOException {
         super((SocketImpl) null);
         this.socket = socket;
-        this.in = new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES);
+        this.timeout = socket.getSoTimeout();
+        this.in = new BufferedInputStream(new TimedInput(socket.getInputStream(), timeout), BUFFER_BYTES);
+    }
+
+    /**
+     * The socket's input, which puts the timeout last set on the socket before each read. Only the
+     * buffer above reads it, under the buffer's lock, so {@code applied} needs no lock of its own.
+     */
+    private final class TimedInput extends FilterInputStream {
+
+        private int applied;
+
+        TimedInput(InputStream socketInput, int applied) {
+            super(socketInput);
+            this.applied = applied;
+        }
+
+        @Override
+        public int read() throws IOException {
+            applyTimeout();
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            applyTimeout();
+            return super.read(b, off, len);
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            applyTimeout();
+            return super.skip(n);
+        }
+
+        private void applyTimeout() throws SocketException {
+            int wanted = timeout;
+            if (wanted != applied) {
+                socket.setSoTimeout(wanted);
+                applied = wanted;
+            }
+        }
     }
 
     @Override
@@ -136,14 +186,24 @@ final class BufferedInputSocket extends Socket {
         return socket.getOOBInline();
     }
 
+    /** Kept, and put on the socket before its next read (see the class comment). */
     @Override
     public void setSoTimeout(int timeout) throws SocketException {
-        socket.setSoTimeout(timeout);
+        if (socket.isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout can't be negative");
+        }
+        this.timeout = timeout;
     }
 
     @Override
     public int getSoTimeout() throws SocketException {
-        return socket.getSoTimeout();
+        if (socket.isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
+        return timeout;
     }
 
     @Override

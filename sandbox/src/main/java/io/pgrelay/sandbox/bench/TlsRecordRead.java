@@ -17,7 +17,9 @@ import java.util.Properties;
  * What reading one small TLS record costs the reading thread, as a replication connection reads
  * the walsender's one record per change: a TLS server on loopback writes {@code --records} records
  * of {@code --bytes} each (a flush per record), the client reads them through an 8 KB buffer as
- * pgjdbc does, over the agent's {@link PemSslFactory} (TLS on a buffered socket) and over the JDK's
+ * pgjdbc does (when the buffer is empty: the timeout read, set to 1 ms, the read, the timeout set back,
+ * as its {@code hasMessagePending} does for a replication stream), over the agent's
+ * {@link PemSslFactory} (TLS on a buffered socket) and over the JDK's
  * TLS socket layered on the plain socket directly (as before), alternating; prints the reading
  * thread's CPU per record. One core and a few seconds; see BENCHMARKS.md, TLS.
  *
@@ -83,7 +85,20 @@ public final class TlsRecordRead {
                 byte[] buf = new byte[8192];
                 long got = 0;
                 while (got < (long) records * bytes) {
-                    int n = in.read(buf);
+                    int n;
+                    if (in.available() > 0) {
+                        n = in.read(buf);
+                    } else {
+                        int timeout = tls.getSoTimeout();
+                        tls.setSoTimeout(1);
+                        try {
+                            n = in.read(buf);
+                        } catch (java.net.SocketTimeoutException e) {
+                            n = 0;   // the next record is not here yet
+                        } finally {
+                            tls.setSoTimeout(timeout);
+                        }
+                    }
                     if (n < 0) {
                         throw new IllegalStateException("the writer closed early");
                     }
