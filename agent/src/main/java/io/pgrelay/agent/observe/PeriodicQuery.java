@@ -1,6 +1,5 @@
 package io.pgrelay.agent.observe;
 
-import io.pgrelay.agent.postgres.PgConnectException;
 import io.pgrelay.agent.postgres.PgConnections;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,10 +9,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 /**
- * A daemon thread that runs a piece of SQL every interval on a connection of its own, opened
- * lazily and reopened after a failure. A failure is logged once until the next success.
- *
- * <p>Thread rule: only the task's thread touches the connection.
+ * A daemon thread that runs a piece of SQL every interval, on a connection borrowed from the
+ * agent's pool for the round ({@link PgConnections#borrow()}): short work, like the election's, so
+ * it costs no login of its own (with TLS and SCRAM, a handshake and a key derivation each), and a
+ * round on a silent network fails after the pool's socket timeout instead of waiting. A failure is
+ * logged once until the next success.
  */
 abstract class PeriodicQuery implements AutoCloseable {
 
@@ -24,7 +24,6 @@ abstract class PeriodicQuery implements AutoCloseable {
     private final String what;
     private final Thread thread;
     private volatile boolean closed;
-    private Connection connection;
 
     PeriodicQuery(PgConnections connections, Duration interval, String threadName, String what) {
         this.connections = connections;
@@ -54,15 +53,10 @@ abstract class PeriodicQuery implements AutoCloseable {
         boolean warned = false;
         while (!closed) {
             if (due()) {
-                try {
-                    if (connection == null || connection.isClosed()) {
-                        connection = connections.open();
-                        connection.setAutoCommit(true);
-                    }
+                try (Connection connection = connections.borrow()) {
                     run(connection);
                     warned = false;
-                } catch (SQLException | PgConnectException e) {
-                    closeConnection();
+                } catch (SQLException e) {
                     failed(e);
                     if (!warned) {
                         log.warn("{}: {}", what, e.getMessage());
@@ -78,17 +72,6 @@ abstract class PeriodicQuery implements AutoCloseable {
         }
     }
 
-    private void closeConnection() {
-        try {
-            if (connection != null) {
-                connection.close();
-            }
-        } catch (SQLException ignored) {
-            // already broken
-        }
-        connection = null;
-    }
-
     @Override
     public void close() {
         closed = true;
@@ -98,6 +81,5 @@ abstract class PeriodicQuery implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeConnection();
     }
 }
