@@ -1,6 +1,5 @@
 package io.pgrelay.common.tls;
 
-import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +14,8 @@ import java.nio.channels.SocketChannel;
 import java.util.Set;
 
 /**
- * A connected socket whose input is read through a buffer, for the JDK's TLS to be layered on
+ * A connected socket whose input is read through a buffer ({@link OneReadBuffer}: at most one read
+ * of the socket per call, so a timeout loses nothing), for the JDK's TLS to be layered on
  * ({@link PemSslFactory}). The JDK's {@code SSLSocket} reads each TLS record from the socket under
  * it in two reads (the 5-byte header, then the body), and PostgreSQL's walsender sends a record per
  * change (it flushes after each message while the socket is writable): without a buffer under TLS
@@ -45,7 +45,7 @@ final class BufferedInputSocket extends Socket {
         super((SocketImpl) null);
         this.socket = socket;
         this.timeout = socket.getSoTimeout();
-        this.in = new BufferedInputStream(new TimedInput(socket.getInputStream(), timeout), BUFFER_BYTES);
+        this.in = new OneReadBuffer(new TimedInput(socket.getInputStream(), timeout), BUFFER_BYTES);
     }
 
     /**
