@@ -252,7 +252,9 @@ public final class Agent implements AgentState {
     /**
      * Whether this agent speaks for the cluster now — sends its webhook notifications, re-creates a
      * lost slot ({@code when_needed}): the leader does; with no leader, the live member with the
-     * lowest id (live standbys all see the same member list, so they agree). Before the election
+     * lowest id (live standbys all see the same member list, so they agree), unless that list already
+     * names another agent as leader (a takeover this agent's election has not seen yet: its
+     * notifications, a lag resolved by the new leader's catching up, are the leader's). Before the election
      * has started (an agent's start), every agent does. When the member list cannot be read (PostgreSQL unreachable) every agent sends:
      * a duplicate notification is better than none.
      */
@@ -269,6 +271,9 @@ public final class Agent implements AgentState {
         }
         try {
             List<Member> members = e.members();
+            if (members.stream().anyMatch(m -> m.role() == Role.LEADER && !m.id().equals(config.agent().id()))) {
+                return false;   // a new leader has published itself before this agent's election saw it
+            }
             return members.stream()
                     .filter(m -> m.role() != Role.STOPPING)
                     .map(Member::id)
