@@ -11,6 +11,7 @@ import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.Properties;
 
 /**
@@ -93,7 +94,7 @@ public final class TlsRecordRead {
                         tls.setSoTimeout(1);
                         try {
                             n = in.read(buf);
-                        } catch (java.net.SocketTimeoutException e) {
+                        } catch (SocketTimeoutException e) {
                             n = 0;   // the next record is not here yet
                         } finally {
                             tls.setSoTimeout(timeout);
