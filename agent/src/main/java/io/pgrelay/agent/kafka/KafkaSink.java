@@ -38,6 +38,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
 
     /** The producer's {@code transaction.timeout.ms} unless the user sets it. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
+    /** The producer's {@code buffer.memory} unless {@code kafka.producer} sets it (Kafka's own is 32 MB). */
+    static final long DEFAULT_BUFFER_MEMORY = 8L * 1024 * 1024;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
 
@@ -99,6 +101,47 @@ public final class KafkaSink implements Sink, AutoCloseable {
         return new Prepared(clientConfig, producerOverrides, cluster, checkpointTopic, partitions);
     }
 
+    /** The producer's settings: pgrelay's defaults, then {@code kafka.producer}, then what the guarantees rest on. */
+    static Map<String, Object> producerConfig(Map<String, Object> clientConfig, Map<String, String> producerOverrides,
+                                              String cluster) {
+        Map<String, Object> props = new HashMap<>(clientConfig);
+        // Throughput defaults; anything the user sets under kafka.producer wins.
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
+        // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
+        // seconds to every takeover. The first send of a transaction begun right after a commit gets
+        // the same answer while the commit markers are being written (a millisecond or two): a short
+        // first backoff keeps that off the end-to-end latency.
+        props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "5");
+        props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
+        // A PostgreSQL transaction is one Kafka transaction however long it takes to stream, up to
+        // half of this (then it is split): 10 minutes, within the broker's default maximum of 15.
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
+        props.putAll(producerOverrides);
+        // What the guarantees rest on is not negotiable.
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(cluster));
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        // The producer's buffer lives in the heap, and so does every record in it until the broker
+        // acknowledges it. Kafka's 32 MB let ~64,000 records pile up there during a bulk drain, more
+        // than the young generation's survivor space holds, so they aged into the old generation
+        // and the whole heap was touched. 8 MB keeps the network busy and the records young; a record
+        // as large as max.request.size still fits twice.
+        props.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG,
+                String.valueOf(Math.max(DEFAULT_BUFFER_MEMORY, 2L * maxRequestSize(props))));
+        return props;
+    }
+
+    static String transactionalId(String cluster) {
+        return "pgrelay-" + cluster;
+    }
+
+    private static int maxRequestSize(Map<String, Object> props) {
+        return Integer.parseInt(String.valueOf(props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
+    }
+
     /** A sink not yet started: holds clients, fences nobody. Closed unless {@link #activate()}d. */
     public static final class Prepared implements AutoCloseable {
         private final Admin admin;
@@ -111,29 +154,9 @@ public final class KafkaSink implements Sink, AutoCloseable {
 
         private Prepared(Map<String, Object> clientConfig, Map<String, String> producerOverrides, String cluster,
                          String checkpointTopic, int partitions) {
-            Map<String, Object> props = new HashMap<>(clientConfig);
-            // Throughput defaults; anything the user sets under kafka.producer wins.
-            props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-            props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-            // A new leader's initTransactions() waits while the coordinator aborts the dead leader's open
-            // transaction, answering CONCURRENT_TRANSACTIONS; the default backoff (up to 1 s) would add
-            // seconds to every takeover. The first send of a transaction begun right after a commit gets
-            // the same answer while the commit markers are being written (a millisecond or two): a short
-            // first backoff keeps that off the end-to-end latency.
-            props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "5");
-            props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "100");
-            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
-            // A PostgreSQL transaction is one Kafka transaction however long it takes to stream, up to
-            // half of this (then it is split): 10 minutes, within the broker's default maximum of 15.
-            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
-            props.putAll(producerOverrides);
-            // What the guarantees rest on is not negotiable.
-            this.transactionalId = "pgrelay-" + cluster;
-            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-            props.put(ProducerConfig.ACKS_CONFIG, "all");
-            this.maxRequestSize = Integer.parseInt(String.valueOf(
-                    props.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576")));
+            Map<String, Object> props = producerConfig(clientConfig, producerOverrides, cluster);
+            this.transactionalId = transactionalId(cluster);
+            this.maxRequestSize = maxRequestSize(props);
             this.checkpointTopic = checkpointTopic;
             this.checkpointKey = cluster.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             this.admin = Admin.create(clientConfig);
