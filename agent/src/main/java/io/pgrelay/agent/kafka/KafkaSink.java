@@ -39,7 +39,7 @@ public final class KafkaSink implements Sink, AutoCloseable {
     /** The producer's {@code transaction.timeout.ms} unless the user sets it. */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
     /** The producer's {@code buffer.memory} unless {@code kafka.producer} sets it (Kafka's own is 32 MB). */
-    static final long DEFAULT_BUFFER_MEMORY = 8L * 1024 * 1024;
+    static final long DEFAULT_BUFFER_MEMORY = 4L * 1024 * 1024;
     /** How long a sink waits for the first broker to answer: a slow broker does, a down one is reported. */
     private static final Duration BROKER_WAIT = Duration.ofSeconds(10);
 
@@ -127,8 +127,8 @@ public final class KafkaSink implements Sink, AutoCloseable {
         // The producer's buffer lives in the heap, and so does every record in it until the broker
         // acknowledges it. Kafka's 32 MB let ~64,000 records pile up there during a bulk drain, more
         // than the young generation's survivor space holds, so they aged into the old generation
-        // and the whole heap was touched. 8 MB keeps the network busy and the records young; a record
-        // as large as max.request.size still fits twice.
+        // and the whole heap was touched. 4 MB keeps the network busy (a thousand 4 KB records) and
+        // the records young; a record as large as max.request.size still fits twice.
         props.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG,
                 String.valueOf(Math.max(DEFAULT_BUFFER_MEMORY, 2L * maxRequestSize(props))));
         return props;

@@ -13,7 +13,7 @@ final class MessageBatch {
     /** Tells the sink thread that the reader stopped: commit what is open and end. */
     static final MessageBatch END = new MessageBatch(0);
 
-    /** Message bytes after which a batch is full: 16 queued batches then hold ~8 MB at most. */
+    /** Message bytes after which a batch is full: 8 queued batches then hold ~4 MB at most. */
     static final int MAX_BYTES = 512 * 1024;
 
     final PgMessage[] messages;

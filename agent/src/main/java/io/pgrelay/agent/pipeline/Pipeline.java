@@ -45,7 +45,11 @@ public final class Pipeline {
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
     private static final int BATCH_SIZE = 512;
-    private static final int QUEUE_BATCHES = 16;
+    /**
+     * 8 batches, ~4 MB at most: enough to cover a Kafka commit's wait at full speed, and small enough
+     * that what waits here dies in the young generation (docs/deploy.md, "Resources").
+     */
+    private static final int QUEUE_BATCHES = 8;
     private static final long IDLE_PARK_NANOS = 500_000;
 
     /** What the pipeline needs from leadership: the fencing epoch, asked for once the slot is held. */

@@ -11,8 +11,8 @@ class ProducerConfigTest {
     private static final Map<String, Object> CLIENT = Map.of("bootstrap.servers", "127.0.0.1:9092");
 
     @Test
-    void theBufferIsEightMegabytesUnlessSet() {
-        assertThat(KafkaSink.producerConfig(CLIENT, Map.of(), "c")).containsEntry("buffer.memory", "8388608");
+    void theBufferIsFourMegabytesUnlessSet() {
+        assertThat(KafkaSink.producerConfig(CLIENT, Map.of(), "c")).containsEntry("buffer.memory", "4194304");
         assertThat(KafkaSink.producerConfig(CLIENT, Map.of("buffer.memory", "33554432"), "c"))
                 .containsEntry("buffer.memory", "33554432");
     }
