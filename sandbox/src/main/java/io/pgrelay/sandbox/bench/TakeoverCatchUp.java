@@ -52,13 +52,13 @@ public final class TakeoverCatchUp {
     /** One repeat's figures. */
     record Result(int repeat, double takeoverSeconds, long backlogRows, double backlogOldestSeconds,
                   double backUnderSeconds, double drainRowsPerSecond, double ceilingRowsPerSecond,
-                  ProcessCpu standbyBefore, ProcessCpu newLeaderAfter5s, long rows, String note) {
+                  ProcessCpu standbyBefore, ProcessCpu newLeaderAfter5s, long newLeaderPeakRssMib, long rows, String note) {
 
         String markdownRow() {
-            return String.format(Locale.ROOT, "| %d | %.2f s | %,d rows (%.2f s) | %.2f s | %,.0f rows/s | %,.0f rows/s | %.2f × | %.1f (%.1f) → %.1f (%.1f) | %,d |",
+            return String.format(Locale.ROOT, "| %d | %.2f s | %,d rows (%.2f s) | %.2f s | %,.0f rows/s | %,.0f rows/s | %.2f × | %.1f (%.1f) → %.1f (%.1f) | %d MB | %,d |",
                     repeat, takeoverSeconds, backlogRows, backlogOldestSeconds, backUnderSeconds, drainRowsPerSecond,
                     ceilingRowsPerSecond, drainRowsPerSecond / ceilingRowsPerSecond, standbyBefore.seconds(), standbyBefore.jitSeconds(),
-                    newLeaderAfter5s.seconds(), newLeaderAfter5s.jitSeconds(), rows);
+                    newLeaderAfter5s.seconds(), newLeaderAfter5s.jitSeconds(), newLeaderPeakRssMib, rows);
         }
     }
 
@@ -111,8 +111,8 @@ public final class TakeoverCatchUp {
                 (warmUp ? "warmUp: true" : "warmUp: false") + (agentLines.isEmpty() ? "" : ", " + String.join(", ", agentLines)), String.join(" ", agentJvm), System.getProperty("pgrelay.agentJava",
                 ProcessHandle.current().info().command().orElse("java")))
                 + "| repeat | SIGKILL → new term's first record | backlog found (oldest) | back under 100 ms after | drain rate"
-                + " | ceiling (pg_recvlogical, same WAL) | drain × ceiling | standby CPU s (JIT) before → new leader's 5 s after | rows |\n"
-                + "|---|---|---|---|---|---|---|---|---|\n"
+                + " | ceiling (pg_recvlogical, same WAL) | drain × ceiling | standby CPU s (JIT) before → new leader's 5 s after | new leader's peak RSS | rows |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|\n"
                 + String.join("\n", results.stream().map(Result::markdownRow).toList()) + "\n";
         System.out.println();
         System.out.println(table);
@@ -171,9 +171,10 @@ public final class TakeoverCatchUp {
                 Candidate.Measurement ceiling = new PgRecvLogical(recvLogical).drain(
                         new Backlog(sandbox, table, publication, ceilingSlot, written, endLsn));
                 double ceilingRate = written / ceiling.seconds();
+                long newLeaderRssMib = ProcessMemory.peakRssKib(standby.pid()) / 1024;
                 ProcessCpu newLeader = new ProcessCpu(standbyAfter.seconds() - standbyBefore.seconds(),
                         standbyAfter.jitSeconds() - standbyBefore.jitSeconds());
-                return analyse(repeat, consumer.seen, killedMicros, ceilingRate, standbyBefore, newLeader,
+                return analyse(repeat, consumer.seen, killedMicros, ceilingRate, standbyBefore, newLeader, newLeaderRssMib,
                         "new leader log: " + KafkaCandidate.problemLines(standby.log()) + "; " + standby.log().lines()
                                 .filter(l -> l.contains("standby warm-up") || l.contains("streaming as leader"))
                                 .map(l -> l.substring(Math.max(0, l.indexOf(" - ") + 3))).collect(java.util.stream.Collectors.joining("; ")));
@@ -187,7 +188,7 @@ public final class TakeoverCatchUp {
     }
 
     static Result analyse(int repeat, List<Seen> seen, long killedMicros, double ceilingRate, ProcessCpu standbyBefore,
-                          ProcessCpu newLeader, String note) {
+                          ProcessCpu newLeader, long newLeaderPeakRssMib, String note) {
         long oldEpoch = seen.stream().filter(s -> s.receivedMicros() < killedMicros).mapToLong(Seen::epoch).max()
                 .orElseThrow(() -> new IllegalStateException("no record arrived before the SIGKILL"));
         Seen firstNew = seen.stream().filter(s -> s.epoch() > oldEpoch).findFirst()
@@ -210,7 +211,7 @@ public final class TakeoverCatchUp {
                 + java.util.Arrays.stream(slowest).mapToObj(us -> Long.toString(us / 1000)).collect(java.util.stream.Collectors.joining(" "));
         return new Result(repeat, (firstNew.receivedMicros() - killedMicros) / 1e6, backlog.size(),
                 (firstNew.appendMicros() - oldest) / 1e6, Math.max(0, lastSlow - killedMicros) / 1e6,
-                backlog.size() / drainSeconds, ceilingRate, standbyBefore, newLeader, seen.size(), note);
+                backlog.size() / drainSeconds, ceilingRate, standbyBefore, newLeader, newLeaderPeakRssMib, seen.size(), note);
     }
 
     /** A read_committed consumer of the topic that keeps every change record's times and epoch. */
