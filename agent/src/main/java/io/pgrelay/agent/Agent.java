@@ -253,8 +253,8 @@ public final class Agent implements AgentState {
      * Whether this agent speaks for the cluster now — sends its webhook notifications, re-creates a
      * lost slot ({@code when_needed}): the leader does; with no leader, the live member with the
      * lowest id (live standbys all see the same member list, so they agree), unless that list already
-     * names another agent as leader (a takeover this agent's election has not seen yet: its
-     * notifications, a lag resolved by the new leader's catching up, are the leader's). Before the election
+     * names another agent as leader of a newer term (a takeover this agent's election has not seen yet:
+     * its notifications, a lag resolved by the new leader's catching up, are the leader's). Before the election
      * has started (an agent's start), every agent does. When the member list cannot be read (PostgreSQL unreachable) every agent sends:
      * a duplicate notification is better than none.
      */
@@ -270,20 +270,29 @@ public final class Agent implements AgentState {
             return false;
         }
         try {
-            List<Member> members = e.members();
-            if (members.stream().anyMatch(m -> m.role() == Role.LEADER && !m.id().equals(config.agent().id()))) {
-                return false;   // a new leader has published itself before this agent's election saw it
-            }
-            return members.stream()
-                    .filter(m -> m.role() != Role.STOPPING)
-                    .map(Member::id)
-                    .min(Comparator.naturalOrder())
-                    .map(id -> id.equals(config.agent().id()))
-                    .orElse(true);
+            return speaksWithoutLeader(config.agent().id(), e.epoch(), e.members());
         } catch (Exception ex) {
             log.debug("cannot read the cluster's members; sending the notification anyway: {}", ex.toString());
             return true;
         }
+    }
+
+    /**
+     * With no leader known to this agent's election: the live member with the lowest id speaks, unless
+     * another agent already published itself as leader of a term newer than any this election has seen
+     * (a takeover it has not seen yet). A leader row of a term it has seen may be a dead leader's, still
+     * inside the registry's liveness window: deferring to it would leave nobody to speak.
+     */
+    static boolean speaksWithoutLeader(String self, long knownEpoch, List<Member> members) {
+        if (members.stream().anyMatch(m -> m.role() == Role.LEADER && m.epoch() > knownEpoch && !m.id().equals(self))) {
+            return false;
+        }
+        return members.stream()
+                .filter(m -> m.role() != Role.STOPPING)
+                .map(Member::id)
+                .min(Comparator.naturalOrder())
+                .map(id -> id.equals(self))
+                .orElse(true);
     }
 
     private void fatal(Throwable t) {
